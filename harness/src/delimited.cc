@@ -16,9 +16,9 @@ class DelimitedDecoder final : public FrameDecoder {
                     std::vector<Bytes>& frames) override {
     if (!error_.ok()) return error_;
     if (finished_) {
-      return Fail(absl::FailedPreconditionError(absl::StrFormat(
-          "%d bytes fed at offset %d after end of stream", input.size(),
-          offset_)));
+      return Fail(absl::FailedPreconditionError(
+          absl::StrFormat("%d bytes fed at offset %d after end of stream",
+                          input.size(), offset_)));
     }
     size_t pos = 0;
     while (pos < input.size()) {
@@ -92,15 +92,15 @@ class DelimitedCodec final : public Codec {
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
     if (payload.size() > options_.max_frame) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: a payload of %d bytes is over the maximum of %d", Name(),
-          payload.size(), options_.max_frame));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
+                          Name(), payload.size(), options_.max_frame));
     }
     auto it = std::find(payload.begin(), payload.end(), options_.delimiter);
     if (it != payload.end()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: the payload holds the delimiter at index %d", Name(),
-          it - payload.begin()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: the payload holds the delimiter at index %d",
+                          Name(), it - payload.begin()));
     }
     out.insert(out.end(), payload.begin(), payload.end());
     out.push_back(options_.delimiter);

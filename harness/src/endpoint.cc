@@ -21,9 +21,9 @@ constexpr size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;
 
 absl::StatusOr<Endpoint> Endpoint::UnixPath(absl::string_view path) {
   if (path.empty() || path.find('\0') != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unix socket path '", absl::CHexEscape(path),
-        "' must be non-empty and contain no NUL byte"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unix socket path '", absl::CHexEscape(path),
+                     "' must be non-empty and contain no NUL byte"));
   }
   if (path.size() > kMaxUnixPath) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -94,7 +94,7 @@ absl::string_view Endpoint::path() const {
   if (kind_ != TransportKind::kUnixPath) return {};
   const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
   return absl::string_view(un->sun_path,
-                          ::strnlen(un->sun_path, sizeof(un->sun_path)));
+                           ::strnlen(un->sun_path, sizeof(un->sun_path)));
 }
 
 std::string Endpoint::ToString() const {
@@ -105,9 +105,8 @@ std::string Endpoint::ToString() const {
                         ? length_ - offsetof(sockaddr_un, sun_path)
                         : 0;
       if (size > 0 && un->sun_path[0] == '\0') {
-        return absl::StrCat(
-            "unix:@",
-            absl::CHexEscape(absl::string_view(un->sun_path + 1, size - 1)));
+        return absl::StrCat("unix:@", absl::CHexEscape(absl::string_view(
+                                          un->sun_path + 1, size - 1)));
       }
       return absl::StrCat("unix:", path());
     }

@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "socket_files.h"
 #include "sockparity/temp_dir.h"
 
@@ -62,9 +62,8 @@ ResourceSnapshot TakeResourceSnapshot() {
       snapshot.descriptors[fd] = Readlink(absl::StrCat("/proc/self/fd/", fd));
     }
   });
-  ForEachNumericEntry("/proc/self/task", [&](int tid, int) {
-    snapshot.threads.insert(tid);
-  });
+  ForEachNumericEntry("/proc/self/task",
+                      [&](int tid, int) { snapshot.threads.insert(tid); });
   const int self = ::getpid();
   ForEachNumericEntry("/proc", [&](int pid, int) {
     if (ParentOf(pid) == self) snapshot.children.insert(pid);

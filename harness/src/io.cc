@@ -30,14 +30,14 @@ class Waiter {
         target_.fd(), events, *deadline_, target_.Describe());
     if (!revents.ok()) return revents.status();
     if (*revents == 0) {
-      return absl::DeadlineExceededError(
-          absl::StrFormat("%s on %s: timed out after %s with %s", call,
-                          target_.Describe(), absl::FormatDuration(timeout_),
-                          progress));
+      return absl::DeadlineExceededError(absl::StrFormat(
+          "%s on %s: timed out after %s with %s", call, target_.Describe(),
+          absl::FormatDuration(timeout_), progress));
     }
     if (*revents & POLLNVAL) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s on %s: POLLNVAL (descriptor not open)", call, target_.Describe()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s on %s: POLLNVAL (descriptor not open)", call,
+                          target_.Describe()));
     }
     return absl::OkStatus();
   }
@@ -70,14 +70,16 @@ absl::Status SendAll(IoTarget target, absl::Span<const uint8_t> data,
     }
     int error = errno;
     if (n < 0 && error == EINTR) continue;
-    std::string progress = absl::StrCat(sent, " of ", data.size(), " bytes sent");
+    std::string progress =
+        absl::StrCat(sent, " of ", data.size(), " bytes sent");
     if (n < 0 && WouldBlock(error)) {
       absl::Status waited = waiter.Wait(POLLOUT, "send", progress);
       if (!waited.ok()) return waited;
       continue;
     }
     return ErrnoStatus(n < 0 ? error : EIO,
-                       absl::StrCat("send (", progress, ")"), target.Describe());
+                       absl::StrCat("send (", progress, ")"),
+                       target.Describe());
   }
   return absl::OkStatus();
 }
@@ -88,8 +90,7 @@ absl::StatusOr<Bytes> RecvExactly(IoTarget target, size_t n,
   Bytes buffer(n);
   size_t got = 0;
   while (got < n) {
-    ssize_t r =
-        ::recv(target.fd(), buffer.data() + got, n - got, MSG_DONTWAIT);
+    ssize_t r = ::recv(target.fd(), buffer.data() + got, n - got, MSG_DONTWAIT);
     if (r > 0) {
       got += static_cast<size_t>(r);
       continue;
@@ -143,13 +144,14 @@ absl::StatusOr<Bytes> RecvUntilEof(IoTarget target, absl::Duration timeout,
     // One byte past the limit tells "exactly at the limit" from "over it".
     size_t want = std::min(kChunk, limit + 1 - old_size);
     buffer.resize(old_size + want);
-    ssize_t r = ::recv(target.fd(), buffer.data() + old_size, want, MSG_DONTWAIT);
+    ssize_t r =
+        ::recv(target.fd(), buffer.data() + old_size, want, MSG_DONTWAIT);
     buffer.resize(old_size + static_cast<size_t>(std::max<ssize_t>(r, 0)));
     if (r == 0) return buffer;
     if (buffer.size() > limit) {
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "recv on %s: more than %d bytes before end of stream",
-          target.Describe(), limit));
+      return absl::ResourceExhaustedError(
+          absl::StrFormat("recv on %s: more than %d bytes before end of stream",
+                          target.Describe(), limit));
     }
     if (r > 0) continue;
     int error = errno;

@@ -58,9 +58,9 @@ class LengthPrefixedCodec final : public Codec {
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
     if (payload.size() > max_) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: a payload of %d bytes is over the maximum of %d", Name(),
-          payload.size(), max_));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
+                          Name(), payload.size(), max_));
     }
     if (payload.empty() && !options_.allow_empty) {
       return absl::InvalidArgumentError(

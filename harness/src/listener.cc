@@ -24,8 +24,8 @@ std::string Where(TransportKind kind, int fd) {
 
 std::string UniqueAbstractName() {
   static std::atomic<uint64_t> counter{0};
-  static const uint64_t salt = std::random_device{}() |
-                               (uint64_t{std::random_device{}()} << 32);
+  static const uint64_t salt =
+      std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
   return absl::StrFormat("sockparity-%d-%d-%016x", ::getpid(),
                          counter.fetch_add(1), salt);
 }
@@ -53,7 +53,8 @@ absl::StatusOr<Endpoint> BindFresh(const Fd& fd, TransportKind kind,
     absl::StatusOr<Endpoint> wanted;
     switch (kind) {
       case TransportKind::kUnixPath:
-        wanted = Endpoint::UnixPath(absl::StrCat(dir->path(), "/listener.sock"));
+        wanted =
+            Endpoint::UnixPath(absl::StrCat(dir->path(), "/listener.sock"));
         break;
       case TransportKind::kUnixAbstract:
         wanted = Endpoint::UnixAbstract(UniqueAbstractName());
@@ -169,9 +170,9 @@ absl::StatusOr<Socket> Listener::Accept(absl::Duration timeout) {
         fd_.get(), POLLIN, deadline, Where(kind, fd_.get()));
     if (!revents.ok()) return revents.status();
     if (*revents == 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("accept on ", Where(kind, fd_.get()),
-                       ": no connection within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "accept on ", Where(kind, fd_.get()), ": no connection within ",
+          absl::FormatDuration(timeout)));
     }
   }
 }
@@ -206,16 +207,18 @@ absl::StatusOr<Socket> Connect(const Endpoint& endpoint,
         fd->get(), POLLOUT, deadline, Where(kind, fd->get()));
     if (!revents.ok()) return revents.status();
     if (*revents == 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(call, " on ", Where(kind, fd->get()),
-                       ": not connected within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          call, " on ", Where(kind, fd->get()), ": not connected within ",
+          absl::FormatDuration(timeout)));
     }
     int so_error = 0;
     socklen_t length = sizeof(so_error);
-    if (::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &so_error, &length) != 0) {
+    if (::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &so_error, &length) !=
+        0) {
       return ErrnoStatus(errno, "getsockopt(SO_ERROR)", Where(kind, fd->get()));
     }
-    if (so_error != 0) return ErrnoStatus(so_error, call, Where(kind, fd->get()));
+    if (so_error != 0)
+      return ErrnoStatus(so_error, call, Where(kind, fd->get()));
     break;
   }
   if (absl::Status status = SetBlocking(fd->get(), true, kind); !status.ok()) {

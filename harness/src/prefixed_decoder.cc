@@ -15,9 +15,9 @@ absl::Status PrefixedDecoder::Feed(absl::Span<const uint8_t> input,
                                    std::vector<Bytes>& frames) {
   if (!error_.ok()) return error_;
   if (finished_) {
-    return Fail(absl::FailedPreconditionError(absl::StrFormat(
-        "%d bytes fed at offset %d after end of stream", input.size(),
-        offset_)));
+    return Fail(absl::FailedPreconditionError(
+        absl::StrFormat("%d bytes fed at offset %d after end of stream",
+                        input.size(), offset_)));
   }
   size_t pos = 0;
   while (pos < input.size()) {

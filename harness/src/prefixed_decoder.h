@@ -35,10 +35,10 @@ class PrefixedDecoder : public FrameDecoder {
 
   const uint64_t max_frame_;
   const bool allow_empty_;
-  uint64_t offset_ = 0;        // stream bytes consumed
-  uint64_t frame_offset_ = 0;  // where the current frame's prefix began
+  uint64_t offset_ = 0;             // stream bytes consumed
+  uint64_t frame_offset_ = 0;       // where the current frame's prefix began
   std::optional<uint64_t> length_;  // set once the prefix is complete
-  Bytes payload_;  // grows only as payload bytes arrive
+  Bytes payload_;                   // grows only as payload bytes arrive
   bool finished_ = false;
   absl::Status error_;
 };

@@ -31,8 +31,7 @@ absl::StatusOr<SocketPair> MakeConnectedPair(TransportKind kind,
   if (!listener.ok()) return listener.status();
   absl::StatusOr<Socket> connected = Connect(listener->endpoint(), timeout);
   if (!connected.ok()) return connected.status();
-  absl::StatusOr<Socket> accepted =
-      listener->Accept(deadline - absl::Now());
+  absl::StatusOr<Socket> accepted = listener->Accept(deadline - absl::Now());
   if (!accepted.ok()) return accepted.status();
   if (absl::Status closed = listener->Close(); !closed.ok()) return closed;
   return SocketPair{std::move(*connected), std::move(*accepted)};

@@ -66,9 +66,9 @@ absl::Status TransportAvailability(TransportKind kind) {
     // EADDRNOTAVAIL on bind when ::1 is not configured).
     absl::StatusOr<Listener> probe = Listener::Open(kind);
     if (!probe.ok()) {
-      result[index] = absl::UnavailableError(
-          absl::StrCat(TransportName(kind), " is unavailable on this machine: ",
-                       probe.status().message()));
+      result[index] = absl::UnavailableError(absl::StrCat(
+          TransportName(kind),
+          " is unavailable on this machine: ", probe.status().message()));
     }
   });
   return result[index];

@@ -64,9 +64,9 @@ class VarintCodec final : public Codec {
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
     if (payload.size() > options_.max_frame) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: a payload of %d bytes is over the maximum of %d", Name(),
-          payload.size(), options_.max_frame));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
+                          Name(), payload.size(), options_.max_frame));
     }
     if (payload.empty() && !options_.allow_empty) {
       return absl::InvalidArgumentError(

@@ -18,7 +18,7 @@ struct LengthPrefixOptions {
   int width = 4;  // 1, 2, 4 or 8 bytes
   Endian endian = Endian::kBig;
   // Unset: kDefaultMaxFrame, or the width's largest value if smaller.
-  std::optional<uint64_t> max_frame;
+  std::optional<uint64_t> max_frame{};
   bool allow_empty = true;  // whether a length of 0 is a frame or an error
 };
 absl::StatusOr<std::unique_ptr<Codec>> MakeLengthPrefixedCodec(

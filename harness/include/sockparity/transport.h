@@ -4,10 +4,10 @@
 
 #include <array>
 #include <ostream>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace sockparity {
 
