@@ -1,6 +1,7 @@
 #include "sockparity/gtest_hygiene.h"
 
 #include <optional>
+#include <thread>
 
 #include "sockparity/hygiene.h"
 
@@ -32,6 +33,10 @@ class HygieneListener : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 void InstallHygieneListener() {
+  // Some runtimes (ThreadSanitizer's, for one) start a helper thread of
+  // their own at the first thread creation. Creating one thread now puts
+  // such helpers in every test's baseline instead of blaming the test.
+  std::thread([] {}).join();
   ::testing::UnitTest::GetInstance()->listeners().Append(new HygieneListener);
 }
 

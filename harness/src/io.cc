@@ -136,7 +136,7 @@ absl::StatusOr<Bytes> RecvSome(IoTarget target, size_t max,
 
 absl::StatusOr<Bytes> RecvUntilEof(IoTarget target, absl::Duration timeout,
                                    size_t limit) {
-  constexpr size_t kChunk = 64 * 1024;
+  constexpr size_t kChunk = size_t{64} << 10;
   Waiter waiter(target, timeout);
   Bytes buffer;
   while (true) {

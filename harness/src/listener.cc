@@ -217,8 +217,9 @@ absl::StatusOr<Socket> Connect(const Endpoint& endpoint,
         0) {
       return ErrnoStatus(errno, "getsockopt(SO_ERROR)", Where(kind, fd->get()));
     }
-    if (so_error != 0)
+    if (so_error != 0) {
       return ErrnoStatus(so_error, call, Where(kind, fd->get()));
+    }
     break;
   }
   if (absl::Status status = SetBlocking(fd->get(), true, kind); !status.ok()) {
