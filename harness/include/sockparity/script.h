@@ -1,0 +1,84 @@
+// Lifecycle scripts: lists of socket calls on named sockets, with a text
+// form of one step per line ("a send 5", "b recv-until-eof").
+#ifndef SOCKPARITY_SCRIPT_H_
+#define SOCKPARITY_SCRIPT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace sockparity {
+
+enum class Verb {
+  // Connected pairs and data.
+  kPair,          // a pair b: a connected pair of the transport's kind
+  kSend,          // send N pattern bytes, all of them
+  kFill,          // non-blocking sends until EAGAIN
+  kRecv,          // one recv of up to N bytes, waiting for data or the end
+  kRecvExactly,   // N bytes
+  kRecvUntilEof,  //
+  kRecvWaitall,   // one recv(MSG_WAITALL) of N bytes
+  kPeek,          // recv(MSG_PEEK | MSG_DONTWAIT) of up to N bytes
+  kDrain,         // non-blocking recvs until EAGAIN, end of stream or error
+  kSendFd,        // one byte carrying a descriptor (SCM_RIGHTS)
+  kRecvFd,        // one byte and whatever descriptor came with it
+  // Ending a connection.
+  kShutdown,  // shutdown rd | wr | rdwr
+  kClose,     //
+  kAbort,     // SO_LINGER {1, 0}, then close
+  // Looking at a socket.
+  kPoll,       // poll snapshot
+  kNonblock,   // set O_NONBLOCK
+  kSoError,    // getsockopt SO_ERROR
+  kPeercred,   // getsockopt SO_PEERCRED
+  kSndbuf,     // getsockopt SO_SNDBUF
+  kRcvbuf,     // getsockopt SO_RCVBUF
+  kNodelay,    // setsockopt TCP_NODELAY 1
+  kTcpState,   // TCP state (TCP_INFO; /proc/net/tcp* once closed)
+  kSockname,   // getsockname
+  kPeername,   // getpeername
+  // Listeners and addresses.
+  kBind,             // bind a fresh address, no listen
+  kListen,           // listen N: bind a fresh address and listen
+  kBindSame,         // bind-same L [reuseaddr]: bind L's address again
+  kBindPathLength,   // bind-path-length N: a unix address of N bytes
+  kConnect,          // connect L, blocking (bounded by the step timeout)
+  kConnectNb,        // connect-nb L: non-blocking connect
+  kConnectMissing,   // connect where nothing was ever bound
+  kConnectAsNobody,  // connect L from a child running as uid 65534
+  kAccept,           // accept L: becomes the slot
+  kStat,             // stat L's socket path
+};
+
+struct Step {
+  std::string slot;  // the socket the step acts on (or creates)
+  Verb verb;
+  int64_t number = 0;   // N, where the verb takes one
+  std::string target;   // another slot, where the verb takes one
+  std::string keyword;  // rd/wr/rdwr, reuseaddr
+  int line = 0;         // where it came from in the text, 0 if built
+};
+
+struct Script {
+  std::vector<Step> steps;
+};
+
+absl::string_view VerbName(Verb verb);
+// One line of text per step, as ParseScript reads it.
+std::string FormatStep(const Step& step);
+std::string FormatScript(const Script& script);
+
+// Reads the text form; "#" starts a comment. A bad line is an
+// INVALID_ARGUMENT naming its line and column.
+absl::StatusOr<Script> ParseScript(absl::string_view text);
+
+// The verbs' names and arguments, for usage text.
+std::string ScriptSyntaxHelp();
+
+}  // namespace sockparity
+
+#endif  // SOCKPARITY_SCRIPT_H_

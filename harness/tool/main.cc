@@ -1,0 +1,165 @@
+// The sockparity command.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "sockparity/differences.h"
+#include "sockparity/report.h"
+#include "sockparity/script.h"
+#include "sockparity/trace.h"
+
+namespace sockparity {
+namespace {
+
+constexpr int kUsageError = 2;
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: sockparity COMMAND [ARGS]\n\n"
+         "commands:\n"
+         "  replay FILE [--transport LIST] [--details]\n"
+         "      run the script in FILE on each transport kind (all by default;\n"
+         "      LIST is comma-separated: socketpair,unix,unix-abstract,tcp4,tcp6),\n"
+         "      print the traces side by side and the verdict. Exits 1 on an\n"
+         "      undocumented divergence.\n"
+         "  differences [--markdown]\n"
+         "      print the registry of documented differences between transports\n"
+         "      (--markdown: as docs/DIFFERENCES.md)\n"
+         "  help\n"
+         "      this text, and the script syntax\n";
+}
+
+int Replay(const std::vector<std::string>& args) {
+  std::string file;
+  std::vector<TransportKind> kinds(kAllTransportKinds.begin(), kAllTransportKinds.end());
+  bool details = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--details") {
+      details = true;
+    } else if (arg == "--transport" || arg.rfind("--transport=", 0) == 0) {
+      std::string list;
+      if (arg == "--transport") {
+        if (i + 1 >= args.size()) {
+          std::cerr << "sockparity replay: --transport needs a list\n";
+          return kUsageError;
+        }
+        list = args[++i];
+      } else {
+        list = arg.substr(std::string("--transport=").size());
+      }
+      kinds.clear();
+      for (absl::string_view name : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+        absl::StatusOr<TransportKind> kind = ParseTransportKind(name);
+        if (!kind.ok()) {
+          std::cerr << "sockparity replay: " << kind.status().message() << "\n";
+          return kUsageError;
+        }
+        kinds.push_back(*kind);
+      }
+      if (kinds.empty()) {
+        std::cerr << "sockparity replay: --transport names no kind\n";
+        return kUsageError;
+      }
+    } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      std::cerr << "sockparity replay: unknown option '" << arg << "'\n";
+      return kUsageError;
+    } else if (file.empty()) {
+      file = arg;
+    } else {
+      std::cerr << "sockparity replay: one script file only; got '" << arg << "' too\n";
+      return kUsageError;
+    }
+  }
+  if (file.empty()) {
+    std::cerr << "sockparity replay: missing the script FILE\n";
+    PrintUsage(std::cerr);
+    return kUsageError;
+  }
+  std::stringstream text;
+  if (file == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file);
+    if (!in) {
+      std::cerr << "sockparity replay: cannot read '" << file << "'\n";
+      return kUsageError;
+    }
+    text << in.rdbuf();
+  }
+  absl::StatusOr<Script> script = ParseScript(text.str());
+  if (!script.ok()) {
+    std::cerr << "sockparity replay: " << file << ": " << script.status().message() << "\n";
+    return kUsageError;
+  }
+  std::vector<Trace> traces;
+  for (TransportKind kind : kinds) {
+    absl::StatusOr<Trace> trace = RunScript(*script, kind);
+    if (!trace.ok()) {
+      std::cout << TransportName(kind) << ": skipped: " << trace.status().message() << "\n";
+      continue;
+    }
+    traces.push_back(std::move(*trace));
+  }
+  std::cout << FormatTracesSideBySide(*script, traces, details);
+  if (traces.size() < 2) {
+    std::cout << "\nverdict: nothing to compare (fewer than two kinds ran)\n";
+    return 0;
+  }
+  bool diverged = false;
+  std::cout << "\n";
+  for (size_t i = 0; i < traces.size(); ++i) {
+    for (size_t j = i + 1; j < traces.size(); ++j) {
+      Comparison comparison = CompareTraces(*script, traces[i], traces[j],
+                                            DifferenceRegistry::Default());
+      if (comparison.verdict == Comparison::Verdict::kEqual) continue;
+      diverged |= comparison.verdict == Comparison::Verdict::kDiverged;
+      std::cout << TransportName(traces[i].kind) << " vs "
+                << TransportName(traces[j].kind) << ": "
+                << comparison.Describe() << "\n";
+    }
+  }
+  std::cout << (diverged ? "verdict: DIVERGED: a difference no registry entry "
+                           "allows (a finding)\n"
+                         : "verdict: OK: equal, or different only as the "
+                           "registry allows\n");
+  return diverged ? 1 : 0;
+}
+
+int Differences(const std::vector<std::string>& args) {
+  bool markdown = false;
+  for (const std::string& arg : args) {
+    if (arg == "--markdown") {
+      markdown = true;
+    } else {
+      std::cerr << "sockparity differences: unknown argument '" << arg << "'\n";
+      return kUsageError;
+    }
+  }
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  std::cout << (markdown ? registry.Markdown() : registry.Text());
+  return 0;
+}
+
+}  // namespace
+}  // namespace sockparity
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    sockparity::PrintUsage(args.empty() ? std::cerr : std::cout);
+    if (!args.empty()) std::cout << "\n" << sockparity::ScriptSyntaxHelp();
+    return args.empty() ? sockparity::kUsageError : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "replay") return sockparity::Replay(args);
+  if (command == "differences") return sockparity::Differences(args);
+  std::cerr << "sockparity: unknown command '" << command << "'\n";
+  sockparity::PrintUsage(std::cerr);
+  return sockparity::kUsageError;
+}
