@@ -946,12 +946,20 @@ void Runner::Quiesce() {
         continue;
       }
       if (slot.listener || !slot.fd.valid()) continue;
-      int outq = 0;
-      if (::ioctl(slot.fd.get(), SIOCOUTQ, &outq) == 0 && outq > 0) settled = false;
       tcp_info info{};
       socklen_t length = sizeof(info);
       if (::getsockopt(slot.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) continue;
       const int state = info.tcpi_state;
+      // A reset connection (CLOSE) sends nothing more, though SIOCOUTQ
+      // still counts what was never acknowledged.
+      if (state == TCP_CLOSE) continue;
+      // Queued bytes with nothing unacknowledged are waiting for the peer
+      // to read (a closed window): nothing moves until a later step.
+      int outq = 0;
+      if (::ioctl(slot.fd.get(), SIOCOUTQ, &outq) == 0 && outq > 0 &&
+          info.tcpi_unacked > 0) {
+        settled = false;
+      }
       if (state == TCP_SYN_RECV || state == TCP_FIN_WAIT1 ||
           state == TCP_LAST_ACK || state == TCP_CLOSING) {
         settled = false;

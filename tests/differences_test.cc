@@ -1,0 +1,268 @@
+// The registry of documented differences: each entry confirmed by its
+// witness script on every kind, every corpus script explained by the
+// registry and nothing else, and the comparison able to fail.
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sockparity/differences.h"
+#include "sockparity/script.h"
+#include "sockparity/trace.h"
+#include "test_util.h"
+
+namespace sockparity::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ScriptPath(absl::string_view name) {
+  return absl::StrCat(SOCKPARITY_CORPUS_DIR, "/scripts/", name, ".script");
+}
+
+absl::StatusOr<Script> LoadScript(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseScript(text.str());
+}
+
+std::vector<TransportKind> AvailableKinds() {
+  std::vector<TransportKind> kinds;
+  for (TransportKind kind : kAllTransportKinds) {
+    if (TransportAvailability(kind).ok()) kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+std::vector<std::string> CorpusScripts() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           absl::StrCat(SOCKPARITY_CORPUS_DIR, "/scripts"))) {
+    if (entry.path().extension() == ".script") {
+      names.push_back(entry.path().stem().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Each entry's witness, run on every kind, shows exactly what the entry
+// says: at each step the entry covers, every kind's outcome is one its row
+// lists, and kinds in different rows really differ somewhere.
+class DifferenceConfirmation : public ::testing::TestWithParam<Difference> {};
+
+}  // namespace
+void PrintTo(const Difference& entry, std::ostream* out) { *out << entry.id; }
+namespace {
+
+TEST_P(DifferenceConfirmation, Entry) {
+  const Difference& entry = GetParam();
+  SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath(entry.witness)));
+  const std::vector<std::string> verbs = entry.Verbs();
+  std::vector<Trace> traces;
+  for (TransportKind kind : AvailableKinds()) {
+    SP_ASSERT_OK_AND_ASSIGN(Trace trace, RunScript(script, kind));
+    traces.push_back(std::move(trace));
+  }
+  bool shown = false;
+  for (size_t i = 0; i < script.steps.size(); ++i) {
+    const std::string verb(VerbName(script.steps[i].verb));
+    const bool covered =
+        std::find(verbs.begin(), verbs.end(), verb) != verbs.end() ||
+        std::find(verbs.begin(), verbs.end(), "*") != verbs.end();
+    if (!covered) continue;
+    for (const Trace& trace : traces) {
+      if (trace.steps[i].outcome == "skipped") {
+        GTEST_SKIP() << "step " << i + 1 << " was skipped on "
+                     << TransportName(trace.kind) << ": "
+                     << trace.steps[i].detail;
+      }
+    }
+    std::set<const KindBehaviour*> rows_here;
+    std::set<std::string> outcomes_here;
+    for (const Trace& trace : traces) {
+      const std::string& outcome = trace.steps[i].outcome;
+      const KindBehaviour* row = entry.RowFor(trace.kind);
+      if (row == nullptr) continue;
+      if (!entry.Expects(trace.kind, verb, outcome)) {
+        // Outcomes equal across every kind are not this entry's business.
+        bool all_equal = true;
+        for (const Trace& other : traces) {
+          all_equal &= other.steps[i].outcome == outcome;
+        }
+        if (all_equal) continue;
+        ADD_FAILURE() << entry.id << ": step " << i + 1 << " '"
+                      << FormatStep(script.steps[i]) << "' gives " << outcome
+                      << " on " << TransportName(trace.kind)
+                      << ", which the entry does not list for it";
+      }
+      rows_here.insert(row);
+      outcomes_here.insert(outcome);
+    }
+    shown |= rows_here.size() > 1 && outcomes_here.size() > 1;
+  }
+  EXPECT_TRUE(shown) << entry.id << ": its witness " << entry.witness
+                     << " shows no difference between the kinds it contrasts";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Registry, DifferenceConfirmation,
+    ::testing::ValuesIn(DifferenceRegistry::Default().entries().begin(),
+                        DifferenceRegistry::Default().entries().end()),
+    [](const ::testing::TestParamInfo<Difference>& info) {
+      return info.param.id;
+    });
+
+// Every corpus script, on every kind: traces are the same on a second run,
+// and any two kinds are equal or differ only through registry entries.
+class CorpusReplay : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CorpusReplay, Script) {
+  SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath(GetParam())));
+  std::vector<Trace> traces;
+  for (TransportKind kind : AvailableKinds()) {
+    SP_ASSERT_OK_AND_ASSIGN(Trace first, RunScript(script, kind));
+    SP_ASSERT_OK_AND_ASSIGN(Trace second, RunScript(script, kind));
+    for (size_t i = 0; i < first.steps.size(); ++i) {
+      EXPECT_EQ(first.steps[i].outcome, second.steps[i].outcome)
+          << TransportName(kind) << " step " << i + 1 << " '"
+          << FormatStep(script.steps[i]) << "' is not the same every run";
+    }
+    EXPECT_EQ(first.received, second.received) << TransportName(kind);
+    traces.push_back(std::move(first));
+  }
+  for (size_t i = 0; i < traces.size(); ++i) {
+    for (size_t j = i + 1; j < traces.size(); ++j) {
+      Comparison comparison = CompareTraces(script, traces[i], traces[j],
+                                            DifferenceRegistry::Default());
+      EXPECT_NE(comparison.verdict, Comparison::Verdict::kDiverged)
+          << TransportName(traces[i].kind) << " vs "
+          << TransportName(traces[j].kind) << ": " << comparison.Describe();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusReplay,
+                         ::testing::ValuesIn(CorpusScripts()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+TEST(RegistryTest, EntriesAreWellFormed) {
+  std::set<std::string> ids;
+  for (const Difference& entry : DifferenceRegistry::Default().entries()) {
+    EXPECT_TRUE(ids.insert(entry.id).second) << "duplicate id " << entry.id;
+    EXPECT_FALSE(entry.statement.empty()) << entry.id;
+    EXPECT_FALSE(entry.source.empty()) << entry.id;
+    EXPECT_GE(entry.behaviour.size(), 2u) << entry.id << " contrasts nothing";
+    EXPECT_TRUE(std::filesystem::exists(ScriptPath(entry.witness)))
+        << entry.id << ": no witness " << ScriptPath(entry.witness);
+    std::set<TransportKind> seen;
+    for (const KindBehaviour& row : entry.behaviour) {
+      for (TransportKind kind : row.kinds) {
+        EXPECT_TRUE(seen.insert(kind).second)
+            << entry.id << ": " << TransportName(kind) << " is in two rows";
+      }
+    }
+  }
+}
+
+Trace MakeTrace(TransportKind kind, std::vector<std::string> outcomes) {
+  Trace trace;
+  trace.kind = kind;
+  for (std::string& outcome : outcomes) trace.steps.push_back({outcome, ""});
+  return trace;
+}
+
+TEST(CompareTest, UnexplainedDifferenceDivergesAtItsStep) {
+  SP_ASSERT_OK_AND_ASSIGN(Script script,
+                          ParseScript("a pair b\na send 1\nb recv 1\n"));
+  Trace unix = MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "data"});
+  Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ECONNRESET"});
+  Comparison comparison =
+      CompareTraces(script, unix, tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(comparison.verdict, Comparison::Verdict::kDiverged);
+  EXPECT_EQ(comparison.step, 2);
+  EXPECT_THAT(comparison.reason,
+              HasSubstr("step 3 'b recv 1': unix gives data, tcp4 gives ECONNRESET"));
+}
+
+TEST(CompareTest, EntryExplainsOnlyWhatItSaysAndOnlyAfterItsTrigger) {
+  const Difference* entry =
+      DifferenceRegistry::Default().Find("linger_zero_resets_only_tcp");
+  ASSERT_NE(entry, nullptr);
+  SP_ASSERT_OK_AND_ASSIGN(Script with_abort,
+                          ParseScript("a pair b\na abort\nb so-error\n"));
+  Trace unix = MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "0"});
+  Trace tcp = MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ECONNRESET"});
+  Comparison allowed =
+      CompareTraces(with_abort, unix, tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(allowed.verdict, Comparison::Verdict::kEqualApartFrom);
+  EXPECT_EQ(allowed.entries, std::vector<std::string>{entry->id});
+
+  // The same outcomes without an abort before them are a finding.
+  SP_ASSERT_OK_AND_ASSIGN(Script without_abort,
+                          ParseScript("a pair b\na close\nb so-error\n"));
+  EXPECT_EQ(CompareTraces(without_abort, unix, tcp, DifferenceRegistry::Default())
+                .verdict,
+            Comparison::Verdict::kDiverged);
+  // Two kinds the entry puts in one row may not differ through it.
+  Trace tcp4 = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "0"});
+  EXPECT_EQ(CompareTraces(with_abort, tcp4, tcp, DifferenceRegistry::Default())
+                .verdict,
+            Comparison::Verdict::kDiverged);
+}
+
+// A registry with a wrong entry (it claims UNIX sockets deliver no
+// descriptor) fails the comparison of the real traces.
+TEST(CompareTest, WrongEntryIsCaughtByTheRealTraces) {
+  DifferenceRegistry wrong({{.id = "wrong_scm_rights",
+                             .statement = "claims UNIX drops descriptors",
+                             .source = "nowhere",
+                             .behaviour = {{{TransportKind::kSocketpair},
+                                            "no descriptor",
+                                            {"recv-fd:no-fd"}},
+                                           {{TransportKind::kTcp4},
+                                            "descriptor",
+                                            {"recv-fd:fd"}}},
+                             .witness = "scm_rights"}});
+  SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath("scm_rights")));
+  SP_ASSERT_OK_AND_ASSIGN(Trace unix, RunScript(script, TransportKind::kSocketpair));
+  SP_ASSERT_OK_AND_ASSIGN(Trace tcp, RunScript(script, TransportKind::kTcp4));
+  EXPECT_EQ(CompareTraces(script, unix, tcp, wrong).verdict,
+            Comparison::Verdict::kDiverged);
+  EXPECT_EQ(CompareTraces(script, unix, tcp, DifferenceRegistry::Default()).verdict,
+            Comparison::Verdict::kEqualApartFrom);
+}
+
+TEST(CompareTest, ReceivedBytesAreComparedAsStreams) {
+  SP_ASSERT_OK_AND_ASSIGN(Script script, ParseScript("a pair b\n"));
+  Trace x = MakeTrace(TransportKind::kUnixPath, {"ok"});
+  Trace y = MakeTrace(TransportKind::kTcp4, {"ok"});
+  x.received["b"] = "10 bytes fnv1a64=1";
+  y.received["b"] = "10 bytes fnv1a64=2";
+  Comparison comparison =
+      CompareTraces(script, x, y, DifferenceRegistry::Default());
+  EXPECT_EQ(comparison.verdict, Comparison::Verdict::kDiverged);
+  EXPECT_THAT(comparison.reason, HasSubstr("b received"));
+}
+
+// A script's bytes arrive as the same stream however reads split them.
+TEST(TraceTest, SplitReadsGiveTheSameStream) {
+  SP_ASSERT_OK_AND_ASSIGN(
+      Script whole, ParseScript("a pair b\na send 1000\nb recv-exactly 1000\n"));
+  SP_ASSERT_OK_AND_ASSIGN(
+      Script split,
+      ParseScript("a pair b\na send 1000\nb recv 1\nb recv 10\nb recv-exactly 989\n"));
+  for (TransportKind kind : AvailableKinds()) {
+    SP_ASSERT_OK_AND_ASSIGN(Trace one, RunScript(whole, kind));
+    SP_ASSERT_OK_AND_ASSIGN(Trace many, RunScript(split, kind));
+    EXPECT_EQ(one.received, many.received) << TransportName(kind);
+    EXPECT_EQ(one.received.at("b").substr(0, 10), "1000 bytes");
+  }
+}
+
+}  // namespace
+}  // namespace sockparity::testing
