@@ -1,15 +1,20 @@
 // The registry of documented differences: each entry confirmed by its
 // witness script on every kind, every corpus script explained by the
 // registry and nothing else, and the comparison able to fail.
+#include "sockparity/differences.h"
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "sockparity/differences.h"
 #include "sockparity/script.h"
 #include "sockparity/trace.h"
 #include "test_util.h"
+
+namespace sockparity {
+void PrintTo(const Difference& entry, std::ostream* out) { *out << entry.id; }
+}  // namespace sockparity
 
 namespace sockparity::testing {
 namespace {
@@ -52,10 +57,6 @@ std::vector<std::string> CorpusScripts() {
 // says: at each step the entry covers, every kind's outcome is one its row
 // lists, and kinds in different rows really differ somewhere.
 class DifferenceConfirmation : public ::testing::TestWithParam<Difference> {};
-
-}  // namespace
-void PrintTo(const Difference& entry, std::ostream* out) { *out << entry.id; }
-namespace {
 
 TEST_P(DifferenceConfirmation, Entry) {
   const Difference& entry = GetParam();
@@ -185,8 +186,9 @@ TEST(CompareTest, UnexplainedDifferenceDivergesAtItsStep) {
       CompareTraces(script, unix, tcp, DifferenceRegistry::Default());
   EXPECT_EQ(comparison.verdict, Comparison::Verdict::kDiverged);
   EXPECT_EQ(comparison.step, 2);
-  EXPECT_THAT(comparison.reason,
-              HasSubstr("step 3 'b recv 1': unix gives data, tcp4 gives ECONNRESET"));
+  EXPECT_THAT(
+      comparison.reason,
+      HasSubstr("step 3 'b recv 1': unix gives data, tcp4 gives ECONNRESET"));
 }
 
 TEST(CompareTest, EntryExplainsOnlyWhatItSaysAndOnlyAfterItsTrigger) {
@@ -205,9 +207,10 @@ TEST(CompareTest, EntryExplainsOnlyWhatItSaysAndOnlyAfterItsTrigger) {
   // The same outcomes without an abort before them are a finding.
   SP_ASSERT_OK_AND_ASSIGN(Script without_abort,
                           ParseScript("a pair b\na close\nb so-error\n"));
-  EXPECT_EQ(CompareTraces(without_abort, unix, tcp, DifferenceRegistry::Default())
-                .verdict,
-            Comparison::Verdict::kDiverged);
+  EXPECT_EQ(
+      CompareTraces(without_abort, unix, tcp, DifferenceRegistry::Default())
+          .verdict,
+      Comparison::Verdict::kDiverged);
   // Two kinds the entry puts in one row may not differ through it.
   Trace tcp4 = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "0"});
   EXPECT_EQ(CompareTraces(with_abort, tcp4, tcp, DifferenceRegistry::Default())
@@ -218,23 +221,23 @@ TEST(CompareTest, EntryExplainsOnlyWhatItSaysAndOnlyAfterItsTrigger) {
 // A registry with a wrong entry (it claims UNIX sockets deliver no
 // descriptor) fails the comparison of the real traces.
 TEST(CompareTest, WrongEntryIsCaughtByTheRealTraces) {
-  DifferenceRegistry wrong({{.id = "wrong_scm_rights",
-                             .statement = "claims UNIX drops descriptors",
-                             .source = "nowhere",
-                             .behaviour = {{{TransportKind::kSocketpair},
-                                            "no descriptor",
-                                            {"recv-fd:no-fd"}},
-                                           {{TransportKind::kTcp4},
-                                            "descriptor",
-                                            {"recv-fd:fd"}}},
-                             .witness = "scm_rights"}});
+  DifferenceRegistry wrong(
+      {{.id = "wrong_scm_rights",
+        .statement = "claims UNIX drops descriptors",
+        .source = "nowhere",
+        .behaviour =
+            {{{TransportKind::kSocketpair}, "no descriptor", {"recv-fd:no-fd"}},
+             {{TransportKind::kTcp4}, "descriptor", {"recv-fd:fd"}}},
+        .witness = "scm_rights"}});
   SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath("scm_rights")));
-  SP_ASSERT_OK_AND_ASSIGN(Trace unix, RunScript(script, TransportKind::kSocketpair));
+  SP_ASSERT_OK_AND_ASSIGN(Trace unix,
+                          RunScript(script, TransportKind::kSocketpair));
   SP_ASSERT_OK_AND_ASSIGN(Trace tcp, RunScript(script, TransportKind::kTcp4));
   EXPECT_EQ(CompareTraces(script, unix, tcp, wrong).verdict,
             Comparison::Verdict::kDiverged);
-  EXPECT_EQ(CompareTraces(script, unix, tcp, DifferenceRegistry::Default()).verdict,
-            Comparison::Verdict::kEqualApartFrom);
+  EXPECT_EQ(
+      CompareTraces(script, unix, tcp, DifferenceRegistry::Default()).verdict,
+      Comparison::Verdict::kEqualApartFrom);
 }
 
 TEST(CompareTest, ReceivedBytesAreComparedAsStreams) {
@@ -252,10 +255,12 @@ TEST(CompareTest, ReceivedBytesAreComparedAsStreams) {
 // A script's bytes arrive as the same stream however reads split them.
 TEST(TraceTest, SplitReadsGiveTheSameStream) {
   SP_ASSERT_OK_AND_ASSIGN(
-      Script whole, ParseScript("a pair b\na send 1000\nb recv-exactly 1000\n"));
+      Script whole,
+      ParseScript("a pair b\na send 1000\nb recv-exactly 1000\n"));
   SP_ASSERT_OK_AND_ASSIGN(
       Script split,
-      ParseScript("a pair b\na send 1000\nb recv 1\nb recv 10\nb recv-exactly 989\n"));
+      ParseScript(
+          "a pair b\na send 1000\nb recv 1\nb recv 10\nb recv-exactly 989\n"));
   for (TransportKind kind : AvailableKinds()) {
     SP_ASSERT_OK_AND_ASSIGN(Trace one, RunScript(whole, kind));
     SP_ASSERT_OK_AND_ASSIGN(Trace many, RunScript(split, kind));

@@ -1,10 +1,11 @@
 // The script text form: every corpus script and every verb round trips, and
 // bad text is refused with its line and column.
+#include "sockparity/script.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "sockparity/script.h"
 #include "test_util.h"
 
 namespace sockparity::testing {
@@ -35,7 +36,8 @@ TEST(ScriptTextTest, EveryVerbRoundTrips) {
       "b recv-fd\na shutdown rd\na shutdown wr\na shutdown rdwr\na close\n"
       "b abort\nc poll\nc nonblock\nc so-error\nc peercred\nc sndbuf\n"
       "c rcvbuf\nc nodelay\nc tcp-state\nc sockname\nc peername\nl bind\n"
-      "l listen 4\nl listen 4 reuseaddr\nm bind-same l\nm bind-same l reuseaddr\n"
+      "l listen 4\nl listen 4 reuseaddr\nm bind-same l\nm bind-same l "
+      "reuseaddr\n"
       "m bind-path-length 108\nc connect l\nc connect-nb l\nc connect-missing\n"
       "c connect-as-nobody l\ns accept l\nl stat\n";
   SP_ASSERT_OK_AND_ASSIGN(Script script, ParseScript(text));
@@ -45,7 +47,8 @@ TEST(ScriptTextTest, EveryVerbRoundTrips) {
 
 TEST(ScriptTextTest, CommentsAndBlankLinesAreIgnored) {
   SP_ASSERT_OK_AND_ASSIGN(
-      Script script, ParseScript("# a comment\n\n  a pair b   # trailing\n\t\n"));
+      Script script,
+      ParseScript("# a comment\n\n  a pair b   # trailing\n\t\n"));
   ASSERT_EQ(script.steps.size(), 1u);
   EXPECT_EQ(script.steps[0].line, 3);
   EXPECT_EQ(FormatStep(script.steps[0]), "a pair b");
@@ -66,10 +69,13 @@ TEST(ScriptTextTest, BadTextNamesLineAndColumn) {
            {"a send 5 6\n", "line 1, column 10", "unexpected '6'"},
            {"1a close\n", "line 1, column 1", "not a socket name"},
            {"a\n", "line 1, column 2", "missing verb"},
-           {"a shutdown both\n", "line 1, column 12", "expected rd, wr or rdwr"},
+           {"a shutdown both\n", "line 1, column 12",
+            "expected rd, wr or rdwr"},
            {"a pair a\n", "line 1, column 8", "its own socket"},
-           {"m bind-same l again\n", "line 1, column 15", "expected 'reuseaddr'"},
-           {"a pair b\n\n  a\x01send 1\n", "line 3, column 4", "control character"},
+           {"m bind-same l again\n", "line 1, column 15",
+            "expected 'reuseaddr'"},
+           {"a pair b\n\n  a\x01send 1\n", "line 3, column 4",
+            "control character"},
        }) {
     absl::StatusOr<Script> script = ParseScript(bad.text);
     ASSERT_FALSE(script.ok()) << bad.text;
@@ -81,7 +87,8 @@ TEST(ScriptTextTest, BadTextNamesLineAndColumn) {
 
 TEST(ScriptTextTest, HelpNamesEveryVerb) {
   const std::string help = ScriptSyntaxHelp();
-  for (absl::string_view verb : {"recv-until-eof", "connect-as-nobody", "bind-same"}) {
+  for (absl::string_view verb :
+       {"recv-until-eof", "connect-as-nobody", "bind-same"}) {
     EXPECT_THAT(help, HasSubstr(verb));
   }
 }

@@ -22,7 +22,8 @@ std::vector<std::string> Difference::Verbs() const {
 
 const KindBehaviour* Difference::RowFor(TransportKind kind) const {
   for (const KindBehaviour& row : behaviour) {
-    if (std::find(row.kinds.begin(), row.kinds.end(), kind) != row.kinds.end()) {
+    if (std::find(row.kinds.begin(), row.kinds.end(), kind) !=
+        row.kinds.end()) {
       return &row;
     }
   }
@@ -64,12 +65,9 @@ bool Triggered(const Difference& entry, const Script& script, size_t index) {
 
 }  // namespace
 
-const Difference* DifferenceRegistry::Allowing(const Script& script,
-                                               size_t index,
-                                               TransportKind kind_x,
-                                               absl::string_view x,
-                                               TransportKind kind_y,
-                                               absl::string_view y) const {
+const Difference* DifferenceRegistry::Allowing(
+    const Script& script, size_t index, TransportKind kind_x,
+    absl::string_view x, TransportKind kind_y, absl::string_view y) const {
   if (index >= script.steps.size()) return nullptr;
   const absl::string_view verb = VerbName(script.steps[index].verb);
   for (const Difference& entry : entries_) {
@@ -109,8 +107,8 @@ std::string DifferenceRegistry::Markdown() const {
   }
   for (const Difference& entry : entries_) {
     absl::StrAppend(&out, "\n## ", entry.id, "\n\n", entry.statement, "\n\n",
-                    "- Source: ", entry.source, "\n", "- Steps: ",
-                    absl::StrJoin(entry.Verbs(), ", "), "\n",
+                    "- Source: ", entry.source, "\n",
+                    "- Steps: ", absl::StrJoin(entry.Verbs(), ", "), "\n",
                     "- Witness: `corpus/scripts/", entry.witness, ".script`\n");
     if (!entry.after.empty()) {
       absl::StrAppend(&out, "- Applies after a step: `",
@@ -119,7 +117,8 @@ std::string DifferenceRegistry::Markdown() const {
     if (entry.affects_received_data) {
       absl::StrAppend(&out, "- The bytes a socket receives may differ too.\n");
     }
-    absl::StrAppend(&out, "\n| kinds | what they do | outcomes |\n| --- | --- | --- |\n");
+    absl::StrAppend(
+        &out, "\n| kinds | what they do | outcomes |\n| --- | --- | --- |\n");
     for (const KindBehaviour& row : entry.behaviour) {
       std::vector<std::string> outcomes;
       for (const std::string& pattern : row.outcomes) {
@@ -135,9 +134,9 @@ std::string DifferenceRegistry::Markdown() const {
 std::string DifferenceRegistry::Text() const {
   std::string out;
   for (const Difference& entry : entries_) {
-    absl::StrAppend(&out, entry.id, "\n  ", entry.statement, "\n  source: ",
-                    entry.source, "\n  witness: corpus/scripts/", entry.witness,
-                    ".script\n");
+    absl::StrAppend(&out, entry.id, "\n  ", entry.statement,
+                    "\n  source: ", entry.source,
+                    "\n  witness: corpus/scripts/", entry.witness, ".script\n");
     for (const KindBehaviour& row : entry.behaviour) {
       absl::StrAppend(&out, "  ", KindList(row.kinds), ": ", row.description,
                       " (", absl::StrJoin(row.outcomes, ", "), ")\n");
@@ -171,22 +170,23 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
   };
   const size_t steps = std::min(x.steps.size(), y.steps.size());
   if (x.steps.size() != y.steps.size() || steps != script.steps.size()) {
-    return diverge(static_cast<int>(steps),
-                   absl::StrFormat("traces have %d and %d steps for a script of %d",
-                                   x.steps.size(), y.steps.size(),
-                                   script.steps.size()));
+    return diverge(
+        static_cast<int>(steps),
+        absl::StrFormat("traces have %d and %d steps for a script of %d",
+                        x.steps.size(), y.steps.size(), script.steps.size()));
   }
   for (size_t i = 0; i < steps; ++i) {
     const std::string& a = x.steps[i].outcome;
     const std::string& b = y.steps[i].outcome;
     if (a == b) continue;
-    const Difference* entry = registry.Allowing(script, i, x.kind, a, y.kind, b);
+    const Difference* entry =
+        registry.Allowing(script, i, x.kind, a, y.kind, b);
     if (entry == nullptr) {
-      return diverge(static_cast<int>(i),
-                     absl::StrFormat("step %d '%s': %s gives %s, %s gives %s",
-                                     i + 1, FormatStep(script.steps[i]),
-                                     TransportName(x.kind), a,
-                                     TransportName(y.kind), b));
+      return diverge(
+          static_cast<int>(i),
+          absl::StrFormat("step %d '%s': %s gives %s, %s gives %s", i + 1,
+                          FormatStep(script.steps[i]), TransportName(x.kind), a,
+                          TransportName(y.kind), b));
     }
     data_allowed |= entry->affects_received_data;
     if (std::find(result.entries.begin(), result.entries.end(), entry->id) ==
@@ -203,9 +203,9 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     std::string got_x = in_x == x.received.end() ? "nothing" : in_x->second;
     std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
     if (got_x == got_y || data_allowed) continue;
-    return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s", name,
-                                       got_x, TransportName(x.kind), got_y,
-                                       TransportName(y.kind)));
+    return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s",
+                                       name, got_x, TransportName(x.kind),
+                                       got_y, TransportName(y.kind)));
   }
   if (!result.entries.empty()) {
     result.verdict = Comparison::Verdict::kEqualApartFrom;

@@ -31,7 +31,9 @@ std::vector<Difference> Entries() {
                     "fails with ENOENT; with nothing bound to an abstract "
                     "name or TCP port it is ECONNREFUSED.",
        .source = "unix(7), ERRORS (ENOENT); connect(2), ERRORS (ECONNREFUSED)",
-       .behaviour = {{{K::kUnixPath}, "no such file", {"connect-missing:ENOENT"}},
+       .behaviour = {{{K::kUnixPath},
+                      "no such file",
+                      {"connect-missing:ENOENT"}},
                      {kAbstractAndTcp,
                       "nothing listens",
                       {"connect-missing:ECONNREFUSED"}}},
@@ -43,8 +45,9 @@ std::vector<Difference> Entries() {
                     "can be bound again.",
        .source = "unix(7), \"pathname\" sockets: the socket file must be "
                  "removed with unlink(2)",
-       .behaviour = {{{K::kUnixPath}, "the path is taken", {"bind-same:EADDRINUSE"}},
-                     {kAbstractAndTcp, "the address is free", {"bind-same:ok"}}},
+       .behaviour =
+           {{{K::kUnixPath}, "the path is taken", {"bind-same:EADDRINUSE"}},
+            {kAbstractAndTcp, "the address is free", {"bind-same:ok"}}},
        .after = {"close"},
        .witness = "bind_after_listener_closed"},
       {.id = "tcp_time_wait_blocks_rebind",
@@ -53,8 +56,9 @@ std::vector<Difference> Entries() {
                     "SO_REUSEADDR; an abstract UNIX name has no TIME_WAIT.",
        .source = "socket(7), SO_REUSEADDR; net/ipv4/inet_connection_sock.c "
                  "(inet_bind_conflict)",
-       .behaviour = {{kTcp, "TIME_WAIT holds the port", {"bind-same:EADDRINUSE"}},
-                     {{K::kUnixAbstract}, "the name is free", {"bind-same:ok"}}},
+       .behaviour =
+           {{kTcp, "TIME_WAIT holds the port", {"bind-same:EADDRINUSE"}},
+            {{K::kUnixAbstract}, "the name is free", {"bind-same:ok"}}},
        .after = {"close"},
        .witness = "bind_over_time_wait"},
       {.id = "tcp_close_states",
@@ -96,8 +100,9 @@ std::vector<Difference> Entries() {
        .source = "shutdown(2); net/unix/af_unix.c (unix_shutdown sets the "
                  "peer's SEND_SHUTDOWN); net/ipv4/tcp.c (tcp_shutdown acts "
                  "on SEND_SHUTDOWN only)",
-       .behaviour = {{kUnix, "the peer cannot write", {"send:EPIPE", "recv:eof"}},
-                     {kTcp, "the peer's data arrives", {"send:ok", "recv:data"}}},
+       .behaviour =
+           {{kUnix, "the peer cannot write", {"send:EPIPE", "recv:eof"}},
+            {kTcp, "the peer's data arrives", {"send:ok", "recv:data"}}},
        .after = {"shutdown rd"},
        .affects_received_data = true,
        .witness = "shutdown_rd_then_peer_writes"},
@@ -119,7 +124,9 @@ std::vector<Difference> Entries() {
        .source = "poll(2); net/unix/af_unix.c (unix_poll); net/ipv4/tcp.c "
                  "(tcp_poll)",
        .behaviour = {{kUnix, "POLLHUP", {"poll:IN|OUT|RDHUP|HUP"}},
-                     {kTcp, "no POLLHUP while writing is open", {"poll:IN|OUT|RDHUP"}}},
+                     {kTcp,
+                      "no POLLHUP while writing is open",
+                      {"poll:IN|OUT|RDHUP"}}},
        .after = {"close"},
        .witness = "poll_after_close_shutdown_reset"},
       {.id = "nonblocking_connect_completes_at_once_on_unix",
@@ -144,7 +151,9 @@ std::vector<Difference> Entries() {
        .statement = "SO_PEERCRED gives the peer's pid, uid and gid on UNIX "
                     "sockets; on TCP there are none (pid 0, uid and gid -1).",
        .source = "unix(7), SO_PEERCRED; net/core/sock.c (sk_getsockopt)",
-       .behaviour = {{kUnix, "the peer's credentials", {"peercred:pid=self uid=self gid=self"}},
+       .behaviour = {{kUnix,
+                      "the peer's credentials",
+                      {"peercred:pid=self uid=self gid=self"}},
                      {kTcp,
                       "no credentials",
                       {"peercred:pid=0 uid=4294967295 gid=4294967295"}}},
@@ -183,11 +192,13 @@ std::vector<Difference> Entries() {
                     "listener's path or abstract name; every TCP end has an "
                     "address and a port.",
        .source = "unix(7), Address format (unnamed, pathname, abstract); ip(7)",
-       .behaviour = {{{K::kSocketpair}, "unnamed", {"sockname:unnamed", "peername:unnamed"}},
+       .behaviour = {{{K::kSocketpair},
+                      "unnamed",
+                      {"sockname:unnamed", "peername:unnamed"}},
                      {{K::kUnixPath},
                       "unnamed client, path of the listener",
-                      {"sockname:unnamed", "sockname:path:*", "peername:unnamed",
-                       "peername:path:*"}},
+                      {"sockname:unnamed", "sockname:path:*",
+                       "peername:unnamed", "peername:path:*"}},
                      {{K::kUnixAbstract},
                       "unnamed client, abstract name of the listener",
                       {"sockname:unnamed", "sockname:abstract:*",
@@ -210,8 +221,12 @@ std::vector<Difference> Entries() {
                     "abstract names and TCP ports have no permissions.",
        .source = "unix(7), Pathname socket ownership and permissions; "
                  "abstract sockets ignore permissions",
-       .behaviour = {{{K::kUnixPath}, "EACCES for another user", {"connect-as-nobody:EACCES"}},
-                     {kAbstractAndTcp, "anyone may connect", {"connect-as-nobody:ok"}}},
+       .behaviour = {{{K::kUnixPath},
+                      "EACCES for another user",
+                      {"connect-as-nobody:EACCES"}},
+                     {kAbstractAndTcp,
+                      "anyone may connect",
+                      {"connect-as-nobody:ok"}}},
        .witness = "socket_path_permissions"},
       {.id = "unix_address_length",
        .statement = "A UNIX address holds at most 108 bytes of sun_path (a "

@@ -13,10 +13,12 @@ std::string FormatTracesSideBySide(const Script& script,
                                    bool details) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"#", "step"};
-  for (const Trace& trace : traces) header.emplace_back(TransportName(trace.kind));
+  for (const Trace& trace : traces)
+    header.emplace_back(TransportName(trace.kind));
   rows.push_back(header);
   for (size_t i = 0; i < script.steps.size(); ++i) {
-    std::vector<std::string> row = {absl::StrCat(i + 1), FormatStep(script.steps[i])};
+    std::vector<std::string> row = {absl::StrCat(i + 1),
+                                    FormatStep(script.steps[i])};
     for (const Trace& trace : traces) {
       if (i >= trace.steps.size()) {
         row.emplace_back("-");
@@ -43,13 +45,15 @@ std::string FormatTracesSideBySide(const Script& script,
   }
   std::vector<size_t> widths(header.size(), 0);
   for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
   }
   std::string out;
   for (const auto& row : rows) {
     std::string line;
     for (size_t c = 0; c < row.size(); ++c) {
-      absl::StrAppend(&line, row[c], std::string(widths[c] - row[c].size() + 2, ' '));
+      absl::StrAppend(&line, row[c],
+                      std::string(widths[c] - row[c].size() + 2, ' '));
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     absl::StrAppend(&out, line, "\n");

@@ -16,11 +16,11 @@ namespace {
 // What follows a verb.
 enum class Args {
   kNone,
-  kNumber,        // N
-  kSlot,          // another slot
-  kShutHow,       // rd | wr | rdwr
-  kSlotReuse,     // slot [reuseaddr]
-  kNumberReuse,   // N [reuseaddr]
+  kNumber,       // N
+  kSlot,         // another slot
+  kShutHow,      // rd | wr | rdwr
+  kSlotReuse,    // slot [reuseaddr]
+  kNumberReuse,  // N [reuseaddr]
 };
 
 struct VerbSpec {
@@ -31,40 +31,65 @@ struct VerbSpec {
 };
 
 constexpr std::array kVerbs = {
-    VerbSpec{Verb::kPair, "pair", Args::kSlot, "a connected pair: this slot and SLOT"},
-    VerbSpec{Verb::kSend, "send", Args::kNumber, "send N pattern bytes, all of them"},
-    VerbSpec{Verb::kFill, "fill", Args::kNone, "non-blocking sends until EAGAIN"},
+    VerbSpec{Verb::kPair, "pair", Args::kSlot,
+             "a connected pair: this slot and SLOT"},
+    VerbSpec{Verb::kSend, "send", Args::kNumber,
+             "send N pattern bytes, all of them"},
+    VerbSpec{Verb::kFill, "fill", Args::kNone,
+             "non-blocking sends until EAGAIN"},
     VerbSpec{Verb::kRecv, "recv", Args::kNumber, "one recv of up to N bytes"},
-    VerbSpec{Verb::kRecvExactly, "recv-exactly", Args::kNumber, "receive exactly N bytes"},
-    VerbSpec{Verb::kRecvUntilEof, "recv-until-eof", Args::kNone, "receive until end of stream"},
-    VerbSpec{Verb::kRecvWaitall, "recv-waitall", Args::kNumber, "one recv(MSG_WAITALL) of N bytes"},
-    VerbSpec{Verb::kPeek, "peek", Args::kNumber, "recv(MSG_PEEK|MSG_DONTWAIT) of up to N bytes"},
-    VerbSpec{Verb::kDrain, "drain", Args::kNone, "non-blocking recvs until EAGAIN or the end"},
-    VerbSpec{Verb::kSendFd, "send-fd", Args::kNone, "send one byte carrying a descriptor (SCM_RIGHTS)"},
-    VerbSpec{Verb::kRecvFd, "recv-fd", Args::kNone, "receive one byte and any descriptor with it"},
-    VerbSpec{Verb::kShutdown, "shutdown", Args::kShutHow, "shutdown rd | wr | rdwr"},
+    VerbSpec{Verb::kRecvExactly, "recv-exactly", Args::kNumber,
+             "receive exactly N bytes"},
+    VerbSpec{Verb::kRecvUntilEof, "recv-until-eof", Args::kNone,
+             "receive until end of stream"},
+    VerbSpec{Verb::kRecvWaitall, "recv-waitall", Args::kNumber,
+             "one recv(MSG_WAITALL) of N bytes"},
+    VerbSpec{Verb::kPeek, "peek", Args::kNumber,
+             "recv(MSG_PEEK|MSG_DONTWAIT) of up to N bytes"},
+    VerbSpec{Verb::kDrain, "drain", Args::kNone,
+             "non-blocking recvs until EAGAIN or the end"},
+    VerbSpec{Verb::kSendFd, "send-fd", Args::kNone,
+             "send one byte carrying a descriptor (SCM_RIGHTS)"},
+    VerbSpec{Verb::kRecvFd, "recv-fd", Args::kNone,
+             "receive one byte and any descriptor with it"},
+    VerbSpec{Verb::kShutdown, "shutdown", Args::kShutHow,
+             "shutdown rd | wr | rdwr"},
     VerbSpec{Verb::kClose, "close", Args::kNone, "close the descriptor"},
     VerbSpec{Verb::kAbort, "abort", Args::kNone, "SO_LINGER {1,0}, then close"},
-    VerbSpec{Verb::kPoll, "poll", Args::kNone, "poll snapshot (IN OUT RDHUP PRI)"},
+    VerbSpec{Verb::kPoll, "poll", Args::kNone,
+             "poll snapshot (IN OUT RDHUP PRI)"},
     VerbSpec{Verb::kNonblock, "nonblock", Args::kNone, "set O_NONBLOCK"},
     VerbSpec{Verb::kSoError, "so-error", Args::kNone, "getsockopt SO_ERROR"},
-    VerbSpec{Verb::kPeercred, "peercred", Args::kNone, "getsockopt SO_PEERCRED"},
+    VerbSpec{Verb::kPeercred, "peercred", Args::kNone,
+             "getsockopt SO_PEERCRED"},
     VerbSpec{Verb::kSndbuf, "sndbuf", Args::kNone, "getsockopt SO_SNDBUF"},
     VerbSpec{Verb::kRcvbuf, "rcvbuf", Args::kNone, "getsockopt SO_RCVBUF"},
-    VerbSpec{Verb::kNodelay, "nodelay", Args::kNone, "setsockopt TCP_NODELAY 1"},
-    VerbSpec{Verb::kTcpState, "tcp-state", Args::kNone, "TCP state (TCP_INFO, or /proc/net/tcp* once closed)"},
+    VerbSpec{Verb::kNodelay, "nodelay", Args::kNone,
+             "setsockopt TCP_NODELAY 1"},
+    VerbSpec{Verb::kTcpState, "tcp-state", Args::kNone,
+             "TCP state (TCP_INFO, or /proc/net/tcp* once closed)"},
     VerbSpec{Verb::kSockname, "sockname", Args::kNone, "getsockname"},
     VerbSpec{Verb::kPeername, "peername", Args::kNone, "getpeername"},
-    VerbSpec{Verb::kBind, "bind", Args::kNone, "bind a fresh address, without listen"},
-    VerbSpec{Verb::kListen, "listen", Args::kNumberReuse, "bind a fresh address, listen with backlog N [reuseaddr]"},
-    VerbSpec{Verb::kBindSame, "bind-same", Args::kSlotReuse, "bind SLOT's address again [reuseaddr]"},
-    VerbSpec{Verb::kBindPathLength, "bind-path-length", Args::kNumber, "bind a unix address of N bytes"},
-    VerbSpec{Verb::kConnect, "connect", Args::kSlot, "blocking connect to SLOT's address"},
-    VerbSpec{Verb::kConnectNb, "connect-nb", Args::kSlot, "non-blocking connect to SLOT's address"},
-    VerbSpec{Verb::kConnectMissing, "connect-missing", Args::kNone, "connect where nothing was ever bound"},
-    VerbSpec{Verb::kConnectAsNobody, "connect-as-nobody", Args::kSlot, "connect to SLOT as uid 65534"},
-    VerbSpec{Verb::kAccept, "accept", Args::kSlot, "accept a connection on SLOT"},
-    VerbSpec{Verb::kStat, "stat", Args::kNone, "stat this listener's socket path"},
+    VerbSpec{Verb::kBind, "bind", Args::kNone,
+             "bind a fresh address, without listen"},
+    VerbSpec{Verb::kListen, "listen", Args::kNumberReuse,
+             "bind a fresh address, listen with backlog N [reuseaddr]"},
+    VerbSpec{Verb::kBindSame, "bind-same", Args::kSlotReuse,
+             "bind SLOT's address again [reuseaddr]"},
+    VerbSpec{Verb::kBindPathLength, "bind-path-length", Args::kNumber,
+             "bind a unix address of N bytes"},
+    VerbSpec{Verb::kConnect, "connect", Args::kSlot,
+             "blocking connect to SLOT's address"},
+    VerbSpec{Verb::kConnectNb, "connect-nb", Args::kSlot,
+             "non-blocking connect to SLOT's address"},
+    VerbSpec{Verb::kConnectMissing, "connect-missing", Args::kNone,
+             "connect where nothing was ever bound"},
+    VerbSpec{Verb::kConnectAsNobody, "connect-as-nobody", Args::kSlot,
+             "connect to SLOT as uid 65534"},
+    VerbSpec{Verb::kAccept, "accept", Args::kSlot,
+             "accept a connection on SLOT"},
+    VerbSpec{Verb::kStat, "stat", Args::kNone,
+             "stat this listener's socket path"},
 };
 
 const VerbSpec& SpecOf(Verb verb) {
@@ -100,7 +125,8 @@ std::vector<Word> SplitWords(absl::string_view line) {
     size_t start = i;
     while (i < line.size() && !absl::ascii_isspace(line[i])) ++i;
     if (i > start) {
-      words.push_back({line.substr(start, i - start), static_cast<int>(start) + 1});
+      words.push_back(
+          {line.substr(start, i - start), static_cast<int>(start) + 1});
     }
   }
   return words;
@@ -180,9 +206,10 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
       if (candidate.name == words[1].text) spec = &candidate;
     }
     if (spec == nullptr) {
-      return error(words[1].column,
-                   absl::StrCat("unknown verb '", absl::CHexEscape(words[1].text),
-                                "'; see 'sockparity replay --help'"));
+      return error(
+          words[1].column,
+          absl::StrCat("unknown verb '", absl::CHexEscape(words[1].text),
+                       "'; see 'sockparity replay --help'"));
     }
     step.verb = spec->verb;
     size_t max_words = 2;
@@ -202,9 +229,10 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
         int64_t n = 0;
         if (!absl::SimpleAtoi(words[2].text, &n) || n < 0 || n > kMaxNumber ||
             !absl::ascii_isdigit(words[2].text[0])) {
-          return error(words[2].column,
-                       absl::StrCat("'", absl::CHexEscape(words[2].text),
-                                    "' is not a number from 0 to ", kMaxNumber));
+          return error(
+              words[2].column,
+              absl::StrCat("'", absl::CHexEscape(words[2].text),
+                           "' is not a number from 0 to ", kMaxNumber));
         }
         step.number = n;
         max_words = 3;
@@ -254,10 +282,10 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
       }
     }
     if (words.size() > max_words) {
-      return error(words[max_words].column,
-                   absl::StrCat("unexpected '",
-                                absl::CHexEscape(words[max_words].text),
-                                "' after '", spec->name, "'"));
+      return error(
+          words[max_words].column,
+          absl::StrCat("unexpected '", absl::CHexEscape(words[max_words].text),
+                       "' after '", spec->name, "'"));
     }
     if ((spec->args == Args::kSlot || spec->args == Args::kSlotReuse) &&
         step.target == step.slot) {
@@ -273,15 +301,16 @@ std::string ScriptSyntaxHelp() {
       "Script text: one step per line, SOCKET VERB [ARGS]; '#' starts a "
       "comment.\nSOCKET is a name (a, b, l, c...). Verbs:\n";
   for (const VerbSpec& spec : kVerbs) {
-    absl::string_view args = spec.args == Args::kNumber      ? " N"
-                             : spec.args == Args::kNumberReuse ? " N [reuseaddr]"
-                             : spec.args == Args::kSlot      ? " SOCKET"
-                             : spec.args == Args::kShutHow   ? " rd|wr|rdwr"
-                             : spec.args == Args::kSlotReuse ? " SOCKET [reuseaddr]"
-                                                             : "";
-    absl::StrAppend(&help,
-                    absl::StrFormat("  %-36s %s\n", absl::StrCat(spec.name, args),
-                                    spec.help));
+    absl::string_view args =
+        spec.args == Args::kNumber        ? " N"
+        : spec.args == Args::kNumberReuse ? " N [reuseaddr]"
+        : spec.args == Args::kSlot        ? " SOCKET"
+        : spec.args == Args::kShutHow     ? " rd|wr|rdwr"
+        : spec.args == Args::kSlotReuse   ? " SOCKET [reuseaddr]"
+                                          : "";
+    absl::StrAppend(
+        &help, absl::StrFormat("  %-36s %s\n", absl::StrCat(spec.name, args),
+                               spec.help));
   }
   return help;
 }

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,7 +9,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,14 +42,14 @@ struct Slot {
   Fd fd;
   bool listener = false;
   bool nonblocking = false;
-  bool na = false;                 // created as "n/a" on this kind
-  std::string peer;                // the slot at the other end
+  bool na = false;                  // created as "n/a" on this kind
+  std::string peer;                 // the slot at the other end
   std::optional<Endpoint> address;  // bound address of a listener or bind
-  std::string address_owner;       // the name sockname/peername report
-  uint64_t sent = 0;               // pattern offset of the next byte
+  std::string address_owner;        // the name sockname/peername report
+  uint64_t sent = 0;                // pattern offset of the next byte
   uint64_t received = 0;
   uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 of received bytes
-  bool sent_fin = false;           // shutdown wr, close or abort done
+  bool sent_fin = false;                   // shutdown wr, close or abort done
   // A closed TCP socket is looked up by its addresses in /proc/net/tcp*.
   std::string tcp_local, tcp_remote;
   bool closed = false;
@@ -75,10 +75,9 @@ std::string Events(short revents) {
 }
 
 constexpr const char* kTcpStates[] = {
-    "?",          "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
-    "FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
-    "CLOSE_WAIT", "LAST_ACK",    "LISTEN",    "CLOSING",
-    "NEW_SYN_RECV"};
+    "?",         "ESTABLISHED", "SYN_SENT",    "SYN_RECV",   "FIN_WAIT1",
+    "FIN_WAIT2", "TIME_WAIT",   "CLOSE",       "CLOSE_WAIT", "LAST_ACK",
+    "LISTEN",    "CLOSING",     "NEW_SYN_RECV"};
 
 std::string TcpStateName(int state) {
   if (state > 0 && state < static_cast<int>(std::size(kTcpStates))) {
@@ -206,14 +205,15 @@ std::string Runner::NameOf(const sockaddr_storage& ss, socklen_t length,
     std::string raw(un.sun_path, length - offsetof(sockaddr_un, sun_path));
     for (auto& [name, slot] : slots_) {
       if (!slot.address || slot.address->domain() != AF_UNIX) continue;
-      const auto* theirs = reinterpret_cast<const sockaddr_un*>(slot.address->addr());
-      std::string other(theirs->sun_path,
-                        slot.address->length() - offsetof(sockaddr_un, sun_path));
+      const auto* theirs =
+          reinterpret_cast<const sockaddr_un*>(slot.address->addr());
+      std::string other(theirs->sun_path, slot.address->length() -
+                                              offsetof(sockaddr_un, sun_path));
       // A path may or may not carry its trailing NUL; an abstract name is
       // all of its bytes.
-      const bool same = kind == "path"
-                            ? std::string(raw.c_str()) == std::string(other.c_str())
-                            : raw == other;
+      const bool same = kind == "path" ? std::string(raw.c_str()) ==
+                                             std::string(other.c_str())
+                                       : raw == other;
       if (same) {
         return absl::StrCat(kind, ":", slot.address_owner);
       }
@@ -221,9 +221,10 @@ std::string Runner::NameOf(const sockaddr_storage& ss, socklen_t length,
     return absl::StrCat(kind, ":other");
   }
   if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
-    const uint16_t port = ss.ss_family == AF_INET
-                              ? reinterpret_cast<const sockaddr_in&>(ss).sin_port
-                              : reinterpret_cast<const sockaddr_in6&>(ss).sin6_port;
+    const uint16_t port =
+        ss.ss_family == AF_INET
+            ? reinterpret_cast<const sockaddr_in&>(ss).sin_port
+            : reinterpret_cast<const sockaddr_in6&>(ss).sin6_port;
     for (auto& [name, slot] : slots_) {
       if (!slot.address) continue;
       const sockaddr* theirs = slot.address->addr();
@@ -277,7 +278,8 @@ void Runner::Receive(Slot& slot, const uint8_t* data, size_t size) {
 std::optional<StepOutcome> Runner::WaitReadable(Slot& slot) {
   absl::StatusOr<short> revents = internal::PollUntil(
       slot.fd.get(), POLLIN, absl::Now() + options_.step_timeout, "script");
-  if (!revents.ok()) return StepOutcome{"harness-error", revents.status().ToString()};
+  if (!revents.ok())
+    return StepOutcome{"harness-error", revents.status().ToString()};
   if (*revents == 0) return StepOutcome{"timeout", ""};
   return std::nullopt;
 }
@@ -323,7 +325,8 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
 StepOutcome Runner::CloseSlot(Slot& slot, bool abort) {
   if (abort) {
     linger lg{1, 0};
-    if (::setsockopt(slot.fd.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0) {
+    if (::setsockopt(slot.fd.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) !=
+        0) {
       return Errno(errno, "setsockopt SO_LINGER");
     }
   }
@@ -356,7 +359,8 @@ StepOutcome Runner::Run(const Step& step) {
     Slot* closed = Find(step.slot);
     if (closed != nullptr && closed->closed && !closed->na) {
       if (closed->tcp_local.empty()) return {"closed", "no TCP connection"};
-      std::optional<int> state = ProcTcpState(closed->tcp_local, closed->tcp_remote);
+      std::optional<int> state =
+          ProcTcpState(closed->tcp_local, closed->tcp_remote);
       return {state ? TcpStateName(*state) : "gone", "from /proc/net"};
     }
   }
@@ -364,7 +368,9 @@ StepOutcome Runner::Run(const Step& step) {
   if (auto missing = NeedOpen(step.slot, &slot)) return *missing;
   switch (step.verb) {
     case Verb::kShutdown: {
-      int how = step.keyword == "rd" ? SHUT_RD : step.keyword == "wr" ? SHUT_WR : SHUT_RDWR;
+      int how = step.keyword == "rd"   ? SHUT_RD
+                : step.keyword == "wr" ? SHUT_WR
+                                       : SHUT_RDWR;
       if (::shutdown(slot->fd.get(), how) != 0) return Errno(errno);
       if (how != SHUT_RD) slot->sent_fin = true;
       return {"ok", ""};
@@ -375,7 +381,8 @@ StepOutcome Runner::Run(const Step& step) {
       return CloseSlot(*slot, true);
     case Verb::kNonblock: {
       int flags = ::fcntl(slot->fd.get(), F_GETFL);
-      if (flags < 0 || ::fcntl(slot->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+      if (flags < 0 ||
+          ::fcntl(slot->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
         return Errno(errno);
       }
       slot->nonblocking = true;
@@ -406,7 +413,8 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       while (done < static_cast<uint64_t>(step.number)) {
         size_t size = std::min<uint64_t>(kChunk, step.number - done);
         chunk.resize(size);
-        for (size_t i = 0; i < size; ++i) chunk[i] = PatternByte(step.slot, slot.sent + i);
+        for (size_t i = 0; i < size; ++i)
+          chunk[i] = PatternByte(step.slot, slot.sent + i);
         ssize_t n = ::send(fd, chunk.data(), size, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
           slot.sent += n;
@@ -431,15 +439,18 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       uint64_t done = 0;
       Bytes chunk(kChunk);
       while (true) {
-        for (size_t i = 0; i < kChunk; ++i) chunk[i] = PatternByte(step.slot, slot.sent + i);
-        ssize_t n = ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+        for (size_t i = 0; i < kChunk; ++i)
+          chunk[i] = PatternByte(step.slot, slot.sent + i);
+        ssize_t n =
+            ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
           slot.sent += n;
           done += n;
           continue;
         }
         if (errno == EINTR) continue;
-        if (errno == EAGAIN) return {absl::StrCat("accepted ", done), "then EAGAIN"};
+        if (errno == EAGAIN)
+          return {absl::StrCat("accepted ", done), "then EAGAIN"};
         return Errno(errno, absl::StrCat("accepted ", done, " bytes"));
       }
     }
@@ -515,7 +526,8 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
     case Verb::kRecvUntilEof:
     case Verb::kDrain: {
       const absl::Time deadline = absl::Now() + options_.step_timeout;
-      const uint64_t want = step.verb == Verb::kRecvExactly ? step.number : UINT64_MAX;
+      const uint64_t want =
+          step.verb == Verb::kRecvExactly ? step.number : UINT64_MAX;
       uint64_t got = 0;
       while (got < want) {
         size_t size = std::min<uint64_t>(kChunk, want - got);
@@ -529,7 +541,8 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
         if (n == 0) return {"eof", detail};
         int error = errno;
         if (error == EINTR) continue;
-        if (error == EAGAIN && (drain || slot.nonblocking)) return Errno(error, detail);
+        if (error == EAGAIN && (drain || slot.nonblocking))
+          return Errno(error, detail);
         if (error != EAGAIN) return Errno(error, detail);
         absl::StatusOr<short> revents =
             internal::PollUntil(fd, POLLIN, deadline, "script");
@@ -554,7 +567,8 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       if (n == 0) return {"eof", ""};
       Receive(slot, &byte, 1);
       int fds = 0;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+           c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
           size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
           for (size_t i = 0; i < count; ++i) {
@@ -587,13 +601,15 @@ StepOutcome Runner::Inspect(const Step& step, Slot& slot) {
     case Verb::kSoError: {
       int value = 0;
       socklen_t length = sizeof(value);
-      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0) return Errno(errno);
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0)
+        return Errno(errno);
       return {value == 0 ? "0" : ErrnoName(value), ""};
     }
     case Verb::kPeercred: {
       ucred cred{};
       socklen_t length = sizeof(cred);
-      if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return Errno(errno);
+      if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0)
+        return Errno(errno);
       auto who = [](long value, long self) {
         return value == self ? std::string("self") : absl::StrCat(value);
       };
@@ -607,7 +623,8 @@ StepOutcome Runner::Inspect(const Step& step, Slot& slot) {
       int value = 0;
       socklen_t length = sizeof(value);
       int option = step.verb == Verb::kSndbuf ? SO_SNDBUF : SO_RCVBUF;
-      if (::getsockopt(fd, SOL_SOCKET, option, &value, &length) != 0) return Errno(errno);
+      if (::getsockopt(fd, SOL_SOCKET, option, &value, &length) != 0)
+        return Errno(errno);
       return {absl::StrCat(value), ""};
     }
     case Verb::kNodelay: {
@@ -620,16 +637,18 @@ StepOutcome Runner::Inspect(const Step& step, Slot& slot) {
     case Verb::kTcpState: {
       tcp_info info{};
       socklen_t length = sizeof(info);
-      if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return Errno(errno);
+      if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0)
+        return Errno(errno);
       return {TcpStateName(info.tcpi_state), ""};
     }
     case Verb::kSockname:
     case Verb::kPeername: {
       sockaddr_storage ss{};
       socklen_t length = sizeof(ss);
-      int r = step.verb == Verb::kSockname
-                  ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &length)
-                  : ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &length);
+      int r =
+          step.verb == Verb::kSockname
+              ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &length)
+              : ::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &length);
       if (r != 0) return Errno(errno);
       return {NameOf(ss, length, step.slot), ""};
     }
@@ -671,7 +690,8 @@ StepOutcome Runner::Creating(const Step& step) {
   };
   switch (step.verb) {
     case Verb::kPair: {
-      if (Slot* other = Find(step.target); other != nullptr && !other->closed && !other->na) {
+      if (Slot* other = Find(step.target);
+          other != nullptr && !other->closed && !other->na) {
         return {"busy", absl::StrCat(step.target, " is already open")};
       }
       Slot peer;
@@ -687,20 +707,23 @@ StepOutcome Runner::Creating(const Step& step) {
         // Connected through a listener that is gone once the pair exists;
         // its address is reported as "pair".
         absl::StatusOr<Fd> listener = NewSocket();
-        if (!listener.ok()) return {"harness-error", listener.status().ToString()};
+        if (!listener.ok())
+          return {"harness-error", listener.status().ToString()};
         Endpoint address = FreshAddress("pair");
         if (::bind(listener->get(), address.addr(), address.length()) != 0 ||
             ::listen(listener->get(), 1) != 0) {
           return Errno(errno, "pair listener");
         }
-        absl::StatusOr<Endpoint> bound = Endpoint::BoundTo(listener->get(), kind_);
+        absl::StatusOr<Endpoint> bound =
+            Endpoint::BoundTo(listener->get(), kind_);
         Slot pair_listener;
         pair_listener.address = *bound;
         pair_listener.address_owner = "pair";
         pair_listener.closed = true;
         absl::StatusOr<Fd> client = NewSocket();
         if (!client.ok()) return {"harness-error", client.status().ToString()};
-        if (absl::Status c = ConnectBounded(slot, client->get(), *bound); !c.ok()) {
+        if (absl::Status c = ConnectBounded(slot, client->get(), *bound);
+            !c.ok()) {
           return {"harness-error", c.ToString()};
         }
         int accepted = -1;
@@ -755,7 +778,8 @@ StepOutcome Runner::Creating(const Step& step) {
         } else {
           path = absl::StrCat(dir_.path(), "/", step.slot, "-", names_++, "-");
         }
-        if (path.size() > n || n == 0) return not_here("the base path is longer than N");
+        if (path.size() > n || n == 0)
+          return not_here("the base path is longer than N");
         path.resize(n, 'x');
         long_address.sun_family = AF_UNIX;
         if (n > sizeof(long_address.sun_path)) {
@@ -775,7 +799,8 @@ StepOutcome Runner::Creating(const Step& step) {
       if (step.verb == Verb::kBindPathLength) {
         std::vector<char> storage(sizeof(sockaddr_storage), 0);
         std::memcpy(storage.data(), &long_address, sizeof(long_address));
-        r = ::bind(fd->get(), reinterpret_cast<sockaddr*>(storage.data()), long_length);
+        r = ::bind(fd->get(), reinterpret_cast<sockaddr*>(storage.data()),
+                   long_length);
       } else {
         r = ::bind(fd->get(), address.addr(), address.length());
       }
@@ -804,7 +829,8 @@ StepOutcome Runner::Creating(const Step& step) {
         if (Tcp()) {
           // A port bound without listen: no one can listen there meanwhile.
           absl::StatusOr<Fd> holder = NewSocket();
-          if (!holder.ok()) return {"harness-error", holder.status().ToString()};
+          if (!holder.ok())
+            return {"harness-error", holder.status().ToString()};
           Endpoint any = FreshAddress(step.slot);
           ::bind(holder->get(), any.addr(), any.length());
           to = *Endpoint::BoundTo(holder->get(), kind_);
@@ -814,11 +840,14 @@ StepOutcome Runner::Creating(const Step& step) {
         }
       } else {
         target = Find(step.target);
-        if (target == nullptr || target->na) return not_here("nothing to connect to");
-        if (!target->address) return {"no-address", absl::StrCat(step.target, " has no address")};
+        if (target == nullptr || target->na)
+          return not_here("nothing to connect to");
+        if (!target->address)
+          return {"no-address", absl::StrCat(step.target, " has no address")};
         to = *target->address;
       }
-      absl::StatusOr<Fd> fd = NewSocket(step.verb == Verb::kConnectNb ? SOCK_NONBLOCK : 0);
+      absl::StatusOr<Fd> fd =
+          NewSocket(step.verb == Verb::kConnectNb ? SOCK_NONBLOCK : 0);
       if (!fd.ok()) return {"harness-error", fd.status().ToString()};
       slot.fd = std::move(*fd);
       slot.nonblocking = step.verb == Verb::kConnectNb;
@@ -844,10 +873,12 @@ StepOutcome Runner::Creating(const Step& step) {
           outcome = Errno(ErrnoOf(connected).value_or(EIO));
         }
       }
-      const bool connecting = outcome.outcome == "ok" || outcome.outcome == "EINPROGRESS";
+      const bool connecting =
+          outcome.outcome == "ok" || outcome.outcome == "EINPROGRESS";
       if (connecting) RecordTcpTuple(slot);
       if (target != nullptr && connecting) target->pending.push_back(step.slot);
-      if (!connecting && outcome.outcome != "timeout" && outcome.outcome != "EAGAIN") {
+      if (!connecting && outcome.outcome != "timeout" &&
+          outcome.outcome != "EAGAIN") {
         slot.fd.Close().IgnoreError();
         slot.closed = true;
       }
@@ -872,24 +903,29 @@ StepOutcome Runner::Creating(const Step& step) {
       if (child == 0) {
         // Only async-signal-safe calls between fork and _exit.
         int result = 0;
-        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 ||
+            ::setuid(65534) != 0) {
           result = -errno;
         } else {
           int s = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-          if (s < 0 || ::connect(s, to.addr(), to.length()) != 0) result = errno;
+          if (s < 0 || ::connect(s, to.addr(), to.length()) != 0)
+            result = errno;
         }
         (void)!::write(write_end.get(), &result, sizeof(result));
         ::_exit(0);
       }
       write_end.Close().IgnoreError();
       int result = EIO;
-      if (internal::PollUntil(read_end.get(), POLLIN, absl::Now() + options_.step_timeout, "child")
+      if (internal::PollUntil(read_end.get(), POLLIN,
+                              absl::Now() + options_.step_timeout, "child")
               .value_or(0) != 0) {
         (void)!::read(read_end.get(), &result, sizeof(result));
       }
       ::waitpid(child, nullptr, 0);
       slot.closed = true;  // the child's socket went with it
-      if (result < 0) return done({"skipped", absl::StrCat("cannot switch user: ", ErrnoName(-result))});
+      if (result < 0)
+        return done({"skipped",
+                     absl::StrCat("cannot switch user: ", ErrnoName(-result))});
       if (result == 0) {
         target->pending.push_back(" nobody");
         return done({"ok", ""});
@@ -902,8 +938,9 @@ StepOutcome Runner::Creating(const Step& step) {
         return not_here("nothing to accept on");
       }
       if (target->closed) return {"closed", ""};
-      absl::StatusOr<short> revents = internal::PollUntil(
-          target->fd.get(), POLLIN, absl::Now() + options_.step_timeout, "accept");
+      absl::StatusOr<short> revents =
+          internal::PollUntil(target->fd.get(), POLLIN,
+                              absl::Now() + options_.step_timeout, "accept");
       if (!revents.ok() || *revents == 0) return {"timeout", ""};
       int fd;
       do {
@@ -938,7 +975,8 @@ void Runner::Quiesce() {
       if (slot.na) continue;
       if (slot.closed) {
         if (slot.tcp_local.empty()) continue;
-        std::optional<int> state = ProcTcpState(slot.tcp_local, slot.tcp_remote);
+        std::optional<int> state =
+            ProcTcpState(slot.tcp_local, slot.tcp_remote);
         if (state && (*state == TCP_FIN_WAIT1 || *state == TCP_LAST_ACK ||
                       *state == TCP_CLOSING)) {
           settled = false;
@@ -948,7 +986,9 @@ void Runner::Quiesce() {
       if (slot.listener || !slot.fd.valid()) continue;
       tcp_info info{};
       socklen_t length = sizeof(info);
-      if (::getsockopt(slot.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) continue;
+      if (::getsockopt(slot.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) !=
+          0)
+        continue;
       const int state = info.tcpi_state;
       // A reset connection (CLOSE) sends nothing more, though SIOCOUTQ
       // still counts what was never acknowledged.
@@ -980,7 +1020,8 @@ std::map<std::string, std::string> Runner::Received() const {
   std::map<std::string, std::string> received;
   for (const auto& [name, slot] : slots_) {
     if (slot.received > 0) {
-      received[name] = absl::StrFormat("%d bytes fnv1a64=%016x", slot.received, slot.hash);
+      received[name] =
+          absl::StrFormat("%d bytes fnv1a64=%016x", slot.received, slot.hash);
     }
   }
   return received;

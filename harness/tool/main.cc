@@ -1,5 +1,5 @@
 // The sockparity command.
-#include <csignal>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -21,13 +21,20 @@ constexpr int kUsageError = 2;
 void PrintUsage(std::ostream& out) {
   out << "usage: sockparity COMMAND [ARGS]\n\n"
          "commands:\n"
-         "  replay FILE [--transport LIST] [--details]\n"
-         "      run the script in FILE on each transport kind (all by default;\n"
-         "      LIST is comma-separated: socketpair,unix,unix-abstract,tcp4,tcp6),\n"
+         "  replay FILE [--transport LIST] [--details] [--without IDS]\n"
+         "      run the script in FILE on each transport kind (all by "
+         "default;\n"
+         "      LIST is comma-separated: "
+         "socketpair,unix,unix-abstract,tcp4,tcp6),\n"
          "      print the traces side by side and the verdict. Exits 1 on an\n"
-         "      undocumented divergence.\n"
+         "      undocumented divergence. --details shows byte counts and "
+         "other\n"
+         "      uncompared details; --without IDS (comma-separated) leaves "
+         "those\n"
+         "      registry entries out, to see what they explain.\n"
          "  differences [--markdown]\n"
-         "      print the registry of documented differences between transports\n"
+         "      print the registry of documented differences between "
+         "transports\n"
          "      (--markdown: as docs/DIFFERENCES.md)\n"
          "  help\n"
          "      this text, and the script syntax\n";
@@ -35,12 +42,28 @@ void PrintUsage(std::ostream& out) {
 
 int Replay(const std::vector<std::string>& args) {
   std::string file;
-  std::vector<TransportKind> kinds(kAllTransportKinds.begin(), kAllTransportKinds.end());
+  std::vector<TransportKind> kinds(kAllTransportKinds.begin(),
+                                   kAllTransportKinds.end());
   bool details = false;
+  std::vector<std::string> without;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--details") {
       details = true;
+    } else if (arg == "--without") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "sockparity replay: --without needs entry ids\n";
+        return kUsageError;
+      }
+      for (absl::string_view id :
+           absl::StrSplit(args[++i], ',', absl::SkipEmpty())) {
+        if (DifferenceRegistry::Default().Find(id) == nullptr) {
+          std::cerr << "sockparity replay: no registry entry '" << id
+                    << "'; 'sockparity differences' lists them\n";
+          return kUsageError;
+        }
+        without.emplace_back(id);
+      }
     } else if (arg == "--transport" || arg.rfind("--transport=", 0) == 0) {
       std::string list;
       if (arg == "--transport") {
@@ -53,7 +76,8 @@ int Replay(const std::vector<std::string>& args) {
         list = arg.substr(std::string("--transport=").size());
       }
       kinds.clear();
-      for (absl::string_view name : absl::StrSplit(list, ',', absl::SkipEmpty())) {
+      for (absl::string_view name :
+           absl::StrSplit(list, ',', absl::SkipEmpty())) {
         absl::StatusOr<TransportKind> kind = ParseTransportKind(name);
         if (!kind.ok()) {
           std::cerr << "sockparity replay: " << kind.status().message() << "\n";
@@ -71,7 +95,8 @@ int Replay(const std::vector<std::string>& args) {
     } else if (file.empty()) {
       file = arg;
     } else {
-      std::cerr << "sockparity replay: one script file only; got '" << arg << "' too\n";
+      std::cerr << "sockparity replay: one script file only; got '" << arg
+                << "' too\n";
       return kUsageError;
     }
   }
@@ -93,14 +118,16 @@ int Replay(const std::vector<std::string>& args) {
   }
   absl::StatusOr<Script> script = ParseScript(text.str());
   if (!script.ok()) {
-    std::cerr << "sockparity replay: " << file << ": " << script.status().message() << "\n";
+    std::cerr << "sockparity replay: " << file << ": "
+              << script.status().message() << "\n";
     return kUsageError;
   }
   std::vector<Trace> traces;
   for (TransportKind kind : kinds) {
     absl::StatusOr<Trace> trace = RunScript(*script, kind);
     if (!trace.ok()) {
-      std::cout << TransportName(kind) << ": skipped: " << trace.status().message() << "\n";
+      std::cout << TransportName(kind)
+                << ": skipped: " << trace.status().message() << "\n";
       continue;
     }
     traces.push_back(std::move(*trace));
@@ -110,12 +137,19 @@ int Replay(const std::vector<std::string>& args) {
     std::cout << "\nverdict: nothing to compare (fewer than two kinds ran)\n";
     return 0;
   }
+  std::vector<Difference> kept;
+  for (const Difference& entry : DifferenceRegistry::Default().entries()) {
+    if (std::find(without.begin(), without.end(), entry.id) == without.end()) {
+      kept.push_back(entry);
+    }
+  }
+  const DifferenceRegistry registry(std::move(kept));
   bool diverged = false;
   std::cout << "\n";
   for (size_t i = 0; i < traces.size(); ++i) {
     for (size_t j = i + 1; j < traces.size(); ++j) {
-      Comparison comparison = CompareTraces(*script, traces[i], traces[j],
-                                            DifferenceRegistry::Default());
+      Comparison comparison =
+          CompareTraces(*script, traces[i], traces[j], registry);
       if (comparison.verdict == Comparison::Verdict::kEqual) continue;
       diverged |= comparison.verdict == Comparison::Verdict::kDiverged;
       std::cout << TransportName(traces[i].kind) << " vs "
@@ -150,7 +184,8 @@ int Differences(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" ||
+      args[0] == "-h") {
     sockparity::PrintUsage(args.empty() ? std::cerr : std::cout);
     if (!args.empty()) std::cout << "\n" << sockparity::ScriptSyntaxHelp();
     return args.empty() ? sockparity::kUsageError : 0;
