@@ -151,10 +151,23 @@ int Replay(const std::vector<std::string>& args) {
       Comparison comparison =
           CompareTraces(*script, traces[i], traces[j], registry);
       if (comparison.verdict == Comparison::Verdict::kEqual) continue;
-      diverged |= comparison.verdict == Comparison::Verdict::kDiverged;
       std::cout << TransportName(traces[i].kind) << " vs "
                 << TransportName(traces[j].kind) << ": "
                 << comparison.Describe() << "\n";
+      if (comparison.verdict != Comparison::Verdict::kDiverged) continue;
+      if (!diverged && comparison.step >= 0) {
+        // Later steps cannot change an earlier divergence: the steps up to
+        // it are a smaller script that shows it.
+        Script prefix;
+        prefix.steps.assign(script->steps.begin(),
+                            script->steps.begin() + comparison.step + 1);
+        std::cout << "  a script that shows it (save it and run: sockparity "
+                     "replay FILE --transport "
+                  << TransportName(traces[i].kind) << ","
+                  << TransportName(traces[j].kind) << "):\n"
+                  << FormatScript(prefix) << "\n";
+      }
+      diverged = true;
     }
   }
   std::cout << (diverged ? "verdict: DIVERGED: a difference no registry entry "
