@@ -1,0 +1,99 @@
+// The properties reject what they exist to reject: a codec broken on
+// purpose and a registry with a wrong entry.
+#include <rapidcheck.h>
+
+#include "gtest/gtest.h"
+#include "property_bodies.h"
+#include "sockparity/codecs.h"
+
+namespace sockparity::properties {
+namespace {
+
+// Writes the length one short for frames of 200 bytes or more: an off-by-one
+// that only longer messages reveal.
+class OffByOneCodec final : public Codec {
+ public:
+  OffByOneCodec() : inner_(MakeCodec("u32be")) {}
+  std::string Name() const override { return "broken u32be"; }
+  uint64_t max_frame() const override { return inner_->max_frame(); }
+  absl::Status Encode(absl::Span<const uint8_t> payload, Bytes& out) const override {
+    if (absl::Status s = inner_->Encode(payload, out); !s.ok()) return s;
+    if (payload.size() >= 200) {
+      out[out.size() - payload.size() - 1] -= 1;
+    }
+    return absl::OkStatus();
+  }
+  std::unique_ptr<FrameDecoder> NewDecoder() const override {
+    return inner_->NewDecoder();
+  }
+
+ private:
+  std::unique_ptr<Codec> inner_;
+};
+
+// Forgets to keep its error: after a failed Feed, it decodes again as if
+// nothing happened, so the result depends on where the input was split.
+class ForgetfulDecoder final : public FrameDecoder {
+ public:
+  explicit ForgetfulDecoder(const Codec& codec) : codec_(codec), inner_(codec.NewDecoder()) {}
+  absl::Status Feed(absl::Span<const uint8_t> input, std::vector<Bytes>& frames) override {
+    absl::Status status = inner_->Feed(input, frames);
+    if (!status.ok()) inner_ = codec_.NewDecoder();
+    return absl::OkStatus();
+  }
+  absl::Status Finish() override { return inner_->Finish(); }
+  uint64_t offset() const override { return inner_->offset(); }
+
+ private:
+  const Codec& codec_;
+  std::unique_ptr<FrameDecoder> inner_;
+};
+
+class ForgetfulCodec final : public Codec {
+ public:
+  ForgetfulCodec() : inner_(MakeCodec("varint")) {}
+  std::string Name() const override { return "forgetful varint"; }
+  uint64_t max_frame() const override { return inner_->max_frame(); }
+  absl::Status Encode(absl::Span<const uint8_t> payload, Bytes& out) const override {
+    return inner_->Encode(payload, out);
+  }
+  std::unique_ptr<FrameDecoder> NewDecoder() const override {
+    return std::make_unique<ForgetfulDecoder>(*inner_);
+  }
+
+ private:
+  std::unique_ptr<Codec> inner_;
+};
+
+TEST(PropertiesCanFail, BrokenCodecFailsTheWireProperty) {
+  OffByOneCodec broken;
+  EXPECT_FALSE(rc::check("broken codec over the wire", [&] {
+    FramingOverTheWire(broken, TransportKind::kSocketpair);
+  }));
+}
+
+TEST(PropertiesCanFail, ForgetfulDecoderFailsSplitInvariance) {
+  ForgetfulCodec broken;
+  EXPECT_FALSE(rc::check("forgetful decoder split invariance",
+                         [&] { DecoderSplitInvariance(broken); }));
+}
+
+// The registry with its TCP_NODELAY entry swapped: it claims UNIX sockets
+// take the option and TCP refuses it.
+TEST(PropertiesCanFail, WrongRegistryEntryFailsTheDifferentialProperty) {
+  std::vector<Difference> entries(DifferenceRegistry::Default().entries().begin(),
+                                  DifferenceRegistry::Default().entries().end());
+  bool swapped = false;
+  for (Difference& entry : entries) {
+    if (entry.id != "tcp_nodelay_only_on_tcp") continue;
+    std::swap(entry.behaviour[0].outcomes, entry.behaviour[1].outcomes);
+    swapped = true;
+  }
+  ASSERT_TRUE(swapped);
+  DifferenceRegistry wrong(std::move(entries));
+  EXPECT_FALSE(rc::check("differential lifecycle with a wrong entry",
+                         [&] { DifferentialLifecycle(wrong); }));
+}
+
+}  // namespace
+}  // namespace sockparity::properties

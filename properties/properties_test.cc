@@ -1,0 +1,34 @@
+// sockparity's RapidCheck properties, in ctest. RapidCheck prints the seed
+// of every run; RC_PARAMS="seed=N" reproduces one and
+// RC_PARAMS="max_success=2000" raises the effort.
+// rapidcheck/gtest.h needs GoogleTest declared first.
+#include "gtest/gtest.h"
+
+#include <rapidcheck/gtest.h>
+
+#include "property_bodies.h"
+#include "sockparity/transport.h"
+
+namespace sockparity::properties {
+namespace {
+
+RC_GTEST_PROP(Framing, OverTheWireAnyCodecAnyKindAnySplit, ()) {
+  const auto name = *rc::gen::elementOf(CodecNames());
+  const auto kind = *rc::gen::elementOf(std::vector<TransportKind>(
+      kAllTransportKinds.begin(), kAllTransportKinds.end()));
+  RC_PRE(TransportAvailability(kind).ok());
+  RC_TAG(name, TransportName(kind));
+  FramingOverTheWire(*MakeCodec(name), kind);
+}
+
+RC_GTEST_PROP(Framing, DecoderSplitInvariance, ()) {
+  const auto name = *rc::gen::elementOf(CodecNames());
+  DecoderSplitInvariance(*MakeCodec(name));
+}
+
+RC_GTEST_PROP(Lifecycle, DifferentialAcrossKinds, ()) {
+  DifferentialLifecycle(DifferenceRegistry::Default());
+}
+
+}  // namespace
+}  // namespace sockparity::properties
