@@ -9,10 +9,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   absl::StatusOr<std::unique_ptr<sockparity::Codec>> codec;
   switch (data[0] % 4) {
-    case 0: codec = sockparity::MakeLengthPrefixedCodec(); break;
-    case 1: codec = sockparity::MakeLengthPrefixedCodec({.width = 1}); break;
-    case 2: codec = sockparity::MakeVarintCodec(); break;
-    default: codec = sockparity::MakeDelimitedCodec({.delimiter = data[0]}); break;
+    case 0:
+      codec = sockparity::MakeLengthPrefixedCodec();
+      break;
+    case 1:
+      codec = sockparity::MakeLengthPrefixedCodec({.width = 1});
+      break;
+    case 2:
+      codec = sockparity::MakeVarintCodec();
+      break;
+    default:
+      codec = sockparity::MakeDelimitedCodec({.delimiter = data[0]});
+      break;
   }
   if (!codec.ok()) sockparity::fuzz::Finding("valid options refused");
   std::vector<sockparity::Bytes> messages;
@@ -23,23 +31,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sockparity::Bytes message(data + pos, data + pos + length);
     pos += length;
     if (data[0] % 4 == 3) {
-      for (uint8_t& b : message) b = b == data[0] ? static_cast<uint8_t>(b + 1) : b;
+      for (uint8_t& b : message)
+        b = b == data[0] ? static_cast<uint8_t>(b + 1) : b;
     }
     messages.push_back(std::move(message));
   }
-  absl::StatusOr<sockparity::Bytes> stream = sockparity::EncodeAll(**codec, messages);
-  if (!stream.ok()) sockparity::fuzz::Finding("a carriable message was refused");
+  absl::StatusOr<sockparity::Bytes> stream =
+      sockparity::EncodeAll(**codec, messages);
+  if (!stream.ok())
+    sockparity::fuzz::Finding("a carriable message was refused");
   std::unique_ptr<sockparity::FrameDecoder> decoder = (*codec)->NewDecoder();
   std::vector<sockparity::Bytes> frames;
   size_t offset = 0, next = 0;
   while (offset < stream->size()) {
-    size_t piece = std::min<size_t>(1 + data[next++ % size] % 7, stream->size() - offset);
-    if (!decoder->Feed(absl::MakeConstSpan(*stream).subspan(offset, piece), frames).ok()) {
+    size_t piece =
+        std::min<size_t>(1 + data[next++ % size] % 7, stream->size() - offset);
+    if (!decoder
+             ->Feed(absl::MakeConstSpan(*stream).subspan(offset, piece), frames)
+             .ok()) {
       sockparity::fuzz::Finding("the decoder refused what the encoder wrote");
     }
     offset += piece;
   }
-  if (!decoder->Finish().ok()) sockparity::fuzz::Finding("truncated at the end of a whole stream");
-  if (frames != messages) sockparity::fuzz::Finding("messages changed on the way");
+  if (!decoder->Finish().ok())
+    sockparity::fuzz::Finding("truncated at the end of a whole stream");
+  if (frames != messages)
+    sockparity::fuzz::Finding("messages changed on the way");
   return 0;
 }

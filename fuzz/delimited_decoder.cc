@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_frame = uint64_t{1} << (data[1] % 17);
   auto codec = sockparity::MakeDelimitedCodec(options);
   if (!codec.ok()) sockparity::fuzz::Finding("valid options refused");
-  sockparity::fuzz::CheckDecoder(**codec, absl::MakeConstSpan(data + 6, size - 6),
+  sockparity::fuzz::CheckDecoder(**codec,
+                                 absl::MakeConstSpan(data + 6, size - 6),
                                  absl::MakeConstSpan(data + 2, 4));
   return 0;
 }

@@ -32,8 +32,10 @@ class LeakGuard {
   ~LeakGuard() {
     const int after = OpenDescriptors();
     if (after != before_) {
-      std::fprintf(stderr, "sockparity fuzz: %d descriptors open before the input, %d after\n",
-                   before_, after);
+      std::fprintf(
+          stderr,
+          "sockparity fuzz: %d descriptors open before the input, %d after\n",
+          before_, after);
       std::abort();
     }
   }
@@ -71,8 +73,10 @@ inline void CheckDecoder(const Codec& codec, absl::Span<const uint8_t> stream,
   };
   const auto whole = decode(false);
   const auto pieces = decode(true);
-  if (whole.first != pieces.first) Finding("frames depend on how the input was split");
-  if (whole.second != pieces.second) Finding("the status depends on how the input was split");
+  if (whole.first != pieces.first)
+    Finding("frames depend on how the input was split");
+  if (whole.second != pieces.second)
+    Finding("the status depends on how the input was split");
   size_t total = 0;
   for (const Bytes& frame : whole.first) {
     if (frame.size() > codec.max_frame()) Finding("a frame over the maximum");
@@ -82,7 +86,8 @@ inline void CheckDecoder(const Codec& codec, absl::Span<const uint8_t> stream,
   if (whole.second.ok()) {
     absl::StatusOr<Bytes> again = EncodeAll(codec, whole.first);
     if (!again.ok()) Finding("a decoded frame does not encode");
-    if (!std::equal(again->begin(), again->end(), stream.begin(), stream.end())) {
+    if (!std::equal(again->begin(), again->end(), stream.begin(),
+                    stream.end())) {
       Finding("a cleanly decoded stream does not re-encode to itself");
     }
   }

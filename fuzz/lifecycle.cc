@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<sockparity::Trace> traces;
   for (sockparity::TransportKind kind : sockparity::kAllTransportKinds) {
     if (!sockparity::TransportAvailability(kind).ok()) continue;
-    absl::StatusOr<sockparity::Trace> trace = sockparity::RunScript(script, kind);
+    absl::StatusOr<sockparity::Trace> trace =
+        sockparity::RunScript(script, kind);
     if (!trace.ok()) {
       std::fprintf(stderr, "%s\n", trace.status().ToString().c_str());
       sockparity::fuzz::Finding("the harness could not run a script");
@@ -25,14 +26,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (size_t i = 0; i < traces.size(); ++i) {
     for (size_t j = i + 1; j < traces.size(); ++j) {
-      sockparity::Comparison comparison = sockparity::CompareTraces(
-          script, traces[i], traces[j], sockparity::DifferenceRegistry::Default());
-      if (comparison.verdict != sockparity::Comparison::Verdict::kDiverged) continue;
-      std::fprintf(stderr,
-                   "%s\nThe script (save it and run 'sockparity replay FILE'):\n%s",
-                   comparison.Describe().c_str(),
-                   sockparity::FormatScript(script).c_str());
-      sockparity::fuzz::Finding("an undocumented divergence between transports");
+      sockparity::Comparison comparison =
+          sockparity::CompareTraces(script, traces[i], traces[j],
+                                    sockparity::DifferenceRegistry::Default());
+      if (comparison.verdict != sockparity::Comparison::Verdict::kDiverged)
+        continue;
+      std::fprintf(
+          stderr,
+          "%s\nThe script (save it and run 'sockparity replay FILE'):\n%s",
+          comparison.Describe().c_str(),
+          sockparity::FormatScript(script).c_str());
+      sockparity::fuzz::Finding(
+          "an undocumented divergence between transports");
     }
   }
   return 0;

@@ -19,8 +19,11 @@ int main(int argc, char** argv) {
     limit = static_cast<unsigned>(std::atoi(env));
   }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s INPUT...\n  runs each input once, %u s each at most "
-                 "(SOCKPARITY_FUZZ_INPUT_SECONDS)\n", argv[0], limit);
+    std::fprintf(
+        stderr,
+        "usage: %s INPUT...\n  runs each input once, %u s each at most "
+        "(SOCKPARITY_FUZZ_INPUT_SECONDS)\n",
+        argv[0], limit);
     return 2;
   }
   for (int i = 1; i < argc; ++i) {

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.max_frame = uint64_t{1} << (data[0] % 17);
   auto codec = sockparity::MakeVarintCodec(options);
   if (!codec.ok()) sockparity::fuzz::Finding("valid options refused");
-  sockparity::fuzz::CheckDecoder(**codec, absl::MakeConstSpan(data + 5, size - 5),
+  sockparity::fuzz::CheckDecoder(**codec,
+                                 absl::MakeConstSpan(data + 5, size - 5),
                                  absl::MakeConstSpan(data + 1, 4));
   return 0;
 }

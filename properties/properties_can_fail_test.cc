@@ -16,7 +16,8 @@ class OffByOneCodec final : public Codec {
   OffByOneCodec() : inner_(MakeCodec("u32be")) {}
   std::string Name() const override { return "broken u32be"; }
   uint64_t max_frame() const override { return inner_->max_frame(); }
-  absl::Status Encode(absl::Span<const uint8_t> payload, Bytes& out) const override {
+  absl::Status Encode(absl::Span<const uint8_t> payload,
+                      Bytes& out) const override {
     if (absl::Status s = inner_->Encode(payload, out); !s.ok()) return s;
     if (payload.size() >= 200) {
       out[out.size() - payload.size() - 1] -= 1;
@@ -35,8 +36,10 @@ class OffByOneCodec final : public Codec {
 // nothing happened, so the result depends on where the input was split.
 class ForgetfulDecoder final : public FrameDecoder {
  public:
-  explicit ForgetfulDecoder(const Codec& codec) : codec_(codec), inner_(codec.NewDecoder()) {}
-  absl::Status Feed(absl::Span<const uint8_t> input, std::vector<Bytes>& frames) override {
+  explicit ForgetfulDecoder(const Codec& codec)
+      : codec_(codec), inner_(codec.NewDecoder()) {}
+  absl::Status Feed(absl::Span<const uint8_t> input,
+                    std::vector<Bytes>& frames) override {
     absl::Status status = inner_->Feed(input, frames);
     if (!status.ok()) inner_ = codec_.NewDecoder();
     return absl::OkStatus();
@@ -54,7 +57,8 @@ class ForgetfulCodec final : public Codec {
   ForgetfulCodec() : inner_(MakeCodec("varint")) {}
   std::string Name() const override { return "forgetful varint"; }
   uint64_t max_frame() const override { return inner_->max_frame(); }
-  absl::Status Encode(absl::Span<const uint8_t> payload, Bytes& out) const override {
+  absl::Status Encode(absl::Span<const uint8_t> payload,
+                      Bytes& out) const override {
     return inner_->Encode(payload, out);
   }
   std::unique_ptr<FrameDecoder> NewDecoder() const override {
@@ -81,8 +85,9 @@ TEST(PropertiesCanFail, ForgetfulDecoderFailsSplitInvariance) {
 // The registry with its TCP_NODELAY entry swapped: it claims UNIX sockets
 // take the option and TCP refuses it.
 TEST(PropertiesCanFail, WrongRegistryEntryFailsTheDifferentialProperty) {
-  std::vector<Difference> entries(DifferenceRegistry::Default().entries().begin(),
-                                  DifferenceRegistry::Default().entries().end());
+  std::vector<Difference> entries(
+      DifferenceRegistry::Default().entries().begin(),
+      DifferenceRegistry::Default().entries().end());
   bool swapped = false;
   for (Difference& entry : entries) {
     if (entry.id != "tcp_nodelay_only_on_tcp") continue;

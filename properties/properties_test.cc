@@ -2,10 +2,9 @@
 // of every run; RC_PARAMS="seed=N" reproduces one and
 // RC_PARAMS="max_success=2000" raises the effort.
 // rapidcheck/gtest.h needs GoogleTest declared first.
-#include "gtest/gtest.h"
-
 #include <rapidcheck/gtest.h>
 
+#include "gtest/gtest.h"
 #include "property_bodies.h"
 #include "sockparity/transport.h"
 

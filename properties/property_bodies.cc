@@ -1,11 +1,10 @@
 #include "property_bodies.h"
 
 #include <poll.h>
+#include <rapidcheck.h>
 #include <sys/socket.h>
 
 #include <thread>
-
-#include <rapidcheck.h>
 
 #include "absl/strings/str_cat.h"
 #include "sockparity/codecs.h"
@@ -27,7 +26,8 @@ std::unique_ptr<Codec> MakeCodec(const std::string& name) {
     codec = MakeLengthPrefixedCodec({.width = 2, .endian = Endian::kLittle});
   }
   if (name == "u8be") codec = MakeLengthPrefixedCodec({.width = 1});
-  if (name == "u64be") codec = MakeLengthPrefixedCodec({.width = 8, .max_frame = 1 << 16});
+  if (name == "u64be")
+    codec = MakeLengthPrefixedCodec({.width = 8, .max_frame = 1 << 16});
   if (name == "varint") codec = MakeVarintCodec({.max_frame = 1 << 16});
   if (name == "delimited") codec = MakeDelimitedCodec({.max_frame = 1 << 16});
   return codec.ok() ? std::move(*codec) : nullptr;
@@ -46,21 +46,23 @@ rc::Gen<uint8_t> AnyByte() {
 // from empty through a few bytes to thousands, so off-by-ones at any size
 // and headers of every width show up.
 rc::Gen<Bytes> PayloadFor(const Codec& codec) {
-  const size_t max = static_cast<size_t>(std::min<uint64_t>(codec.max_frame(), 3000));
+  const size_t max =
+      static_cast<size_t>(std::min<uint64_t>(codec.max_frame(), 3000));
   const bool delimited = codec.Name().rfind("delimited", 0) == 0;
   return rc::gen::mapcat(
-      rc::gen::oneOf(rc::gen::inRange<size_t>(0, std::min<size_t>(9, max + 1)),
-                     rc::gen::inRange<size_t>(0, std::min<size_t>(300, max + 1)),
-                     rc::gen::inRange<size_t>(0, max + 1)),
+      rc::gen::oneOf(
+          rc::gen::inRange<size_t>(0, std::min<size_t>(9, max + 1)),
+          rc::gen::inRange<size_t>(0, std::min<size_t>(300, max + 1)),
+          rc::gen::inRange<size_t>(0, max + 1)),
       [delimited](size_t size) {
-        return rc::gen::map(
-            rc::gen::container<Bytes>(size, AnyByte()),
-            [delimited](Bytes bytes) {
-              if (delimited) {
-                for (uint8_t& b : bytes) b = b == '\n' ? ' ' : b;
-              }
-              return bytes;
-            });
+        return rc::gen::map(rc::gen::container<Bytes>(size, AnyByte()),
+                            [delimited](Bytes bytes) {
+                              if (delimited) {
+                                for (uint8_t& b : bytes)
+                                  b = b == '\n' ? ' ' : b;
+                              }
+                              return bytes;
+                            });
       });
 }
 
@@ -97,8 +99,7 @@ void FramingOverTheWire(const Codec& codec, TransportKind kind) {
   const std::vector<Bytes> messages = *MessagesFor(codec);
   absl::StatusOr<Bytes> stream = EncodeAll(codec, messages);
   RC_ASSERT(stream.ok());
-  const std::vector<size_t> pieces =
-      Pieces(stream->size(), *PieceSizes());
+  const std::vector<size_t> pieces = Pieces(stream->size(), *PieceSizes());
   // Pacing spaces a few writes out so the reader sees a partial header
   // or frame on its own; it paces the stimulus, it waits for no outcome.
   const bool paced = *rc::gen::arbitrary<bool>();
@@ -124,9 +125,11 @@ void FramingOverTheWire(const Codec& codec, TransportKind kind) {
   absl::Status sent;
   size_t offset = 0;
   for (size_t i = 0; i < pieces.size() && sent.ok(); ++i) {
-    sent = SendAll(pair->a, absl::MakeConstSpan(*stream).subspan(offset, pieces[i]));
+    sent = SendAll(pair->a,
+                   absl::MakeConstSpan(*stream).subspan(offset, pieces[i]));
     offset += pieces[i];
-    if (paced && i < 8) std::this_thread::sleep_for(std::chrono::microseconds(300));
+    if (paced && i < 8)
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
   if (sent.ok()) sent = Shutdown(pair->a, SHUT_WR);
   reader.join();
@@ -144,8 +147,9 @@ void DecoderSplitInvariance(const Codec& codec) {
     absl::StatusOr<Bytes> stream = EncodeAll(codec, *MessagesFor(codec));
     RC_ASSERT(stream.ok());
     input = std::move(*stream);
-    const auto damage = *rc::gen::container<std::vector<std::pair<size_t, uint8_t>>>(
-        rc::gen::pair(rc::gen::inRange<size_t>(0, 1 << 16), AnyByte()));
+    const auto damage =
+        *rc::gen::container<std::vector<std::pair<size_t, uint8_t>>>(
+            rc::gen::pair(rc::gen::inRange<size_t>(0, 1 << 16), AnyByte()));
     for (const auto& [at, value] : damage) {
       if (!input.empty()) input[at % input.size()] = value;
     }
@@ -159,7 +163,8 @@ void DecoderSplitInvariance(const Codec& codec) {
     absl::Status status;
     size_t offset = 0;
     for (size_t piece : pieces) {
-      status = decoder->Feed(absl::MakeConstSpan(input).subspan(offset, piece), frames);
+      status = decoder->Feed(absl::MakeConstSpan(input).subspan(offset, piece),
+                             frames);
       offset += piece;
       if (!status.ok()) break;
     }
@@ -187,7 +192,8 @@ void DifferentialLifecycle(const DifferenceRegistry& registry) {
   }
   for (size_t i = 0; i < traces.size(); ++i) {
     for (size_t j = i + 1; j < traces.size(); ++j) {
-      Comparison comparison = CompareTraces(script, traces[i], traces[j], registry);
+      Comparison comparison =
+          CompareTraces(script, traces[i], traces[j], registry);
       if (comparison.verdict != Comparison::Verdict::kDiverged) continue;
       RC_FAIL(absl::StrCat(
           TransportName(traces[i].kind), " vs ", TransportName(traces[j].kind),

@@ -75,7 +75,8 @@ Script GenerateLifecycleScript(const ChoiceSource& choose,
     // A reset peer (abort) is documented for one recv, poll and so-error.
     if (self.pending > 0) {
       legal.push_back([&] {
-        int64_t n = 1 + choose(static_cast<uint32_t>(std::min<int64_t>(self.pending, 1 << 16)));
+        int64_t n = 1 + choose(static_cast<uint32_t>(
+                            std::min<int64_t>(self.pending, 1 << 16)));
         self.pending -= n;
         return Make(self, Verb::kRecvExactly, n);
       });
@@ -131,7 +132,8 @@ Script GenerateLifecycleScript(const ChoiceSource& choose,
         return Make(self, Verb::kAbort);
       });
     }
-    script.steps.push_back(legal[choose(static_cast<uint32_t>(legal.size()))]());
+    script.steps.push_back(
+        legal[choose(static_cast<uint32_t>(legal.size()))]());
   }
   return script;
 }
