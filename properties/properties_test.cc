@@ -1,10 +1,13 @@
 // sockparity's RapidCheck properties, in ctest. RapidCheck prints the seed
 // of every run; RC_PARAMS="seed=N" reproduces one and
 // RC_PARAMS="max_success=2000" raises the effort.
-// rapidcheck/gtest.h needs GoogleTest declared first.
-#include <rapidcheck/gtest.h>
 
+// rapidcheck/gtest.h needs GoogleTest declared first.
+// clang-format off
 #include "gtest/gtest.h"
+#include <rapidcheck/gtest.h>
+// clang-format on
+
 #include "property_bodies.h"
 #include "sockparity/transport.h"
 
