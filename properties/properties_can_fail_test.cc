@@ -1,10 +1,19 @@
 // The properties reject what they exist to reject: a codec broken on
 // purpose and a registry with a wrong entry.
 #include <rapidcheck.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "property_bodies.h"
 #include "sockparity/codecs.h"
+#include "sockparity/temp_dir.h"
 
 namespace sockparity::properties {
 namespace {
@@ -96,8 +105,42 @@ TEST(PropertiesCanFail, WrongRegistryEntryFailsTheDifferentialProperty) {
   }
   ASSERT_TRUE(swapped);
   DifferenceRegistry wrong(std::move(entries));
-  EXPECT_FALSE(rc::check("differential lifecycle with a wrong entry",
-                         [&] { DifferentialLifecycle(wrong); }));
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ::setenv("SOCKPARITY_FAILURE_DIR", dir->path().c_str(), 1);
+  const bool passed = rc::check("differential lifecycle with a wrong entry",
+                                [&] { DifferentialLifecycle(wrong); });
+  ::unsetenv("SOCKPARITY_FAILURE_DIR");
+  EXPECT_FALSE(passed);
+
+  // The script it printed reproduces with the command, once the command
+  // is given the same wrong view (it lacks the real entry).
+  const std::string script = dir->path() + "/lifecycle-failure.script";
+  ASSERT_TRUE(std::ifstream(script).good()) << "no failing script was written";
+  const std::string command =
+      absl::StrCat(SOCKPARITY_COMMAND, " replay ", script,
+                   " --without tcp_nodelay_only_on_tcp 2>&1");
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer;
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    output.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << output;
+  EXPECT_THAT(output, ::testing::HasSubstr("nodelay"));
+  EXPECT_THAT(output, ::testing::HasSubstr("verdict: DIVERGED"));
+  // With the real registry the same script is explained.
+  pipe = ::popen(
+      absl::StrCat(SOCKPARITY_COMMAND, " replay ", script, " 2>&1").c_str(),
+      "r");
+  ASSERT_NE(pipe, nullptr);
+  output.clear();
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    output.append(buffer.data(), n);
+  }
+  EXPECT_EQ(WEXITSTATUS(::pclose(pipe)), 0) << output;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <rapidcheck.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -195,6 +197,13 @@ void DifferentialLifecycle(const DifferenceRegistry& registry) {
       Comparison comparison =
           CompareTraces(script, traces[i], traces[j], registry);
       if (comparison.verdict != Comparison::Verdict::kDiverged) continue;
+      // Shrinking only keeps failing scripts, so the last one written here
+      // is the smallest found.
+      if (const char* dir = std::getenv("SOCKPARITY_FAILURE_DIR")) {
+        std::ofstream(absl::StrCat(dir, "/lifecycle-failure.script"))
+            << "# " << comparison.Describe() << "\n"
+            << FormatScript(script);
+      }
       RC_FAIL(absl::StrCat(
           TransportName(traces[i].kind), " vs ", TransportName(traces[j].kind),
           ": ", comparison.Describe(),
