@@ -20,7 +20,7 @@ CC=clang-14 CXX=clang++-14 CXXFLAGS="-O1 -fsanitize=fuzzer-no-link" \
 fail() { echo "clusterfuzzlite_test: $1"; exit 1; }
 count=0
 for target in length_prefixed_decoder varint_decoder delimited_decoder codec_roundtrip \
-              script_parser lifecycle; do
+              script_parser lifecycle address_parser; do
   [[ -x "$out/$target" ]] || fail "$target was not built into OUT"
   [[ -f "$out/${target}_seed_corpus.zip" ]] || fail "no ${target}_seed_corpus.zip"
   seeds=$(mktemp -d -p "$work")

@@ -8,9 +8,13 @@
 #include <cstddef>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "sockparity/errors.h"
 
 namespace sockparity {
@@ -76,6 +80,73 @@ Endpoint Endpoint::Tcp6Loopback(uint16_t port) {
   in6->sin6_addr = in6addr_loopback;
   endpoint.length_ = sizeof(sockaddr_in6);
   return endpoint;
+}
+
+namespace {
+
+absl::StatusOr<uint16_t> ParsePort(absl::string_view text,
+                                   absl::string_view whole) {
+  uint32_t port = 0;
+  if (text.empty() || text.size() > 5 || !absl::SimpleAtoi(text, &port) ||
+      text[0] == '+' || text[0] == '-' || port == 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address '", absl::CHexEscape(whole), "': port '",
+        absl::CHexEscape(text), "' is not a number from 1 to 65535"));
+  }
+  return static_cast<uint16_t>(port);
+}
+
+}  // namespace
+
+absl::StatusOr<Endpoint> Endpoint::Parse(absl::string_view text) {
+  const std::string shown = absl::CHexEscape(text);
+  if (absl::ConsumePrefix(&text, "unix:")) {
+    if (absl::ConsumePrefix(&text, "@")) {
+      if (text.empty()) {
+        return absl::InvalidArgumentError(
+            "address 'unix:@': the abstract name is empty");
+      }
+      return UnixAbstract(text);
+    }
+    if (text.empty() || text[0] != '/') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "address '", shown,
+          "': a unix path must be absolute (unix:/dir/name.sock)"));
+    }
+    return UnixPath(text);
+  }
+  if (absl::ConsumePrefix(&text, "tcp:")) {
+    if (absl::ConsumePrefix(&text, "[::1]:")) {
+      absl::StatusOr<uint16_t> port = ParsePort(text, shown);
+      if (!port.ok()) return port.status();
+      return Tcp6Loopback(*port);
+    }
+    if (absl::ConsumePrefix(&text, "127.0.0.1:")) {
+      absl::StatusOr<uint16_t> port = ParsePort(text, shown);
+      if (!port.ok()) return port.status();
+      return Tcp4Loopback(*port);
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address '", shown,
+        "': only loopback is allowed: tcp:127.0.0.1:PORT or tcp:[::1]:PORT"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("address '", shown,
+                   "': expected unix:/PATH, unix:@NAME, tcp:127.0.0.1:PORT, "
+                   "tcp:[::1]:PORT or fd:N"));
+}
+
+absl::StatusOr<int> ParseInheritedFd(absl::string_view text) {
+  const std::string shown = absl::CHexEscape(text);
+  int fd = -1;
+  if (!absl::ConsumePrefix(&text, "fd:") || text.empty() || text.size() > 4 ||
+      !absl::ascii_isdigit(text[0]) || !absl::SimpleAtoi(text, &fd) ||
+      fd > 1023) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address '", shown,
+        "': expected fd:N with N a descriptor number from 0 to 1023"));
+  }
+  return fd;
 }
 
 absl::StatusOr<Endpoint> Endpoint::BoundTo(int fd, TransportKind kind) {

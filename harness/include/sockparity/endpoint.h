@@ -22,6 +22,11 @@ class Endpoint {
   // Port 0 asks the kernel to choose one at bind time.
   static Endpoint Tcp4Loopback(uint16_t port);
   static Endpoint Tcp6Loopback(uint16_t port);
+  // Reads an address as the peer contract writes it: "unix:/abs/path",
+  // "unix:@name", "tcp:127.0.0.1:PORT", "tcp:[::1]:PORT" (PORT 1-65535).
+  // INVALID_ARGUMENT names what is wrong. ("fd:N" is not an address; see
+  // ParseInheritedFd.)
+  static absl::StatusOr<Endpoint> Parse(absl::string_view text);
   // The address a socket of `kind` is bound to (getsockname).
   static absl::StatusOr<Endpoint> BoundTo(int fd, TransportKind kind);
 
@@ -41,6 +46,9 @@ class Endpoint {
   sockaddr_storage storage_{};
   socklen_t length_ = 0;
 };
+
+// "fd:N" of the peer contract: the descriptor number N (0 to 1023).
+absl::StatusOr<int> ParseInheritedFd(absl::string_view text);
 
 }  // namespace sockparity
 
