@@ -1,0 +1,312 @@
+// sockparity's reference server: the peer contract (docs/SUT_CONTRACT.md),
+// version 1, on sockparity's own framing code. One thread, one poll loop;
+// every read and write is non-blocking and may be short.
+//
+//   reference_server ADDRESS   (unix:/path, unix:@name, tcp:127.0.0.1:PORT,
+//                               tcp:[::1]:PORT, fd:N)
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "sockparity/codecs.h"
+#include "sockparity/endpoint.h"
+#include "sockparity/fd.h"
+
+namespace {
+
+using sockparity::Bytes;
+
+constexpr uint64_t kMaxFrame = 16u << 20;
+// Past this many queued reply bytes a connection is not read: a client that
+// does not read its replies gets backpressure, not an unbounded queue.
+constexpr size_t kOutputHighWater = 4u << 20;
+
+int stop_pipe[2] = {-1, -1};
+
+void OnSigterm(int) {
+  const int saved = errno;
+  (void)!::write(stop_pipe[1], "x", 1);
+  errno = saved;
+}
+
+struct Connection {
+  sockparity::Fd fd;
+  std::unique_ptr<sockparity::FrameDecoder> decoder;
+  Bytes out;
+  size_t out_sent = 0;
+  bool reading = true;      // false once its input no longer matters
+  bool discarding = false;  // after S: read and drop until end of stream
+  bool shut_after_flush = false;
+  bool close_after_flush = false;
+  bool shut_done = false;
+  bool dead = false;
+};
+
+class Server {
+ public:
+  explicit Server(const sockparity::Codec& codec) : codec_(codec) {}
+
+  void Add(int fd) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    Connection connection;
+    connection.fd = sockparity::Fd(fd);
+    connection.decoder = codec_.NewDecoder();
+    connections_.push_back(std::move(connection));
+  }
+
+  size_t count() const { return connections_.size(); }
+
+  // Serves until SIGTERM or, with no listener, until the last connection ends.
+  void Run(int listener) {
+    std::vector<pollfd> fds;
+    std::vector<Connection*> owners;
+    while (true) {
+      fds.clear();
+      owners.clear();
+      fds.push_back({stop_pipe[0], POLLIN, 0});
+      owners.push_back(nullptr);
+      if (listener >= 0) {
+        fds.push_back({listener, POLLIN, 0});
+        owners.push_back(nullptr);
+      }
+      for (Connection& c : connections_) {
+        short events = 0;
+        if (c.reading && c.out.size() - c.out_sent < kOutputHighWater)
+          events |= POLLIN;
+        if (c.out_sent < c.out.size()) events |= POLLOUT;
+        fds.push_back({c.fd.get(), events, 0});
+        owners.push_back(&c);
+      }
+      if (listener < 0 && connections_.empty()) return;
+      int ready = ::poll(fds.data(), fds.size(), -1);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready < 0) {
+        std::perror("poll");
+        return;
+      }
+      if (fds[0].revents & POLLIN) return;
+      if (listener >= 0 && (fds[1].revents & POLLIN)) Accept(listener);
+      for (size_t i = 0; i < fds.size(); ++i) {
+        Connection* c = owners[i];
+        if (c == nullptr || fds[i].revents == 0) continue;
+        if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) Read(*c);
+        if (!c->dead) Flush(*c);
+      }
+      connections_.remove_if([](const Connection& c) { return c.dead; });
+    }
+  }
+
+ private:
+  void Accept(int listener) {
+    while (true) {
+      int fd =
+          ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd >= 0) {
+        Add(fd);
+        continue;
+      }
+      // EMFILE and the like: leave it queued and serve the others.
+      return;
+    }
+  }
+
+  void Read(Connection& c) {
+    uint8_t buffer[64 * 1024];
+    while (c.reading && c.out.size() - c.out_sent < kOutputHighWater) {
+      ssize_t n = ::recv(c.fd.get(), buffer, sizeof(buffer), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n < 0) {
+        c.dead = true;  // reset by the peer: drop it, serve the others
+        return;
+      }
+      if (n == 0) {
+        // End of stream: inside a frame there is nothing to answer; either
+        // way the pending replies go out, then the connection closes.
+        c.reading = false;
+        c.close_after_flush = true;
+        return;
+      }
+      if (c.discarding) continue;
+      std::vector<Bytes> frames;
+      absl::Status status =
+          c.decoder->Feed(absl::MakeConstSpan(buffer, n), frames);
+      for (Bytes& frame : frames) {
+        if (!Handle(c, frame)) return;
+      }
+      if (!status.ok()) {
+        ProtocolError(c);
+        return;
+      }
+    }
+  }
+
+  // Returns false when the connection takes no more requests.
+  bool Handle(Connection& c, const Bytes& frame) {
+    const uint8_t opcode = frame[0];
+    switch (opcode) {
+      case 'E':
+        Reply(c, frame);
+        return true;
+      case 'B': {
+        if (frame.size() != 5) return ProtocolError(c);
+        const uint32_t n = (uint32_t{frame[1]} << 24) |
+                           (uint32_t{frame[2]} << 16) |
+                           (uint32_t{frame[3]} << 8) | frame[4];
+        if (n > kMaxFrame - 1) return ProtocolError(c);
+        Bytes reply(n + 1);
+        reply[0] = 'B';
+        for (uint32_t i = 0; i < n; ++i)
+          reply[i + 1] = static_cast<uint8_t>(i % 251);
+        Reply(c, reply);
+        return true;
+      }
+      case 'N': {
+        if (frame.size() != 1) return ProtocolError(c);
+        const std::string count = absl::StrCat("N", connections_.size());
+        Reply(c, Bytes(count.begin(), count.end()));
+        return true;
+      }
+      case 'S':
+        c.shut_after_flush = true;
+        c.discarding = true;
+        return false;
+      case 'C':
+        c.reading = false;
+        c.close_after_flush = true;
+        return false;
+      case 'A': {
+        linger abort{1, 0};
+        ::setsockopt(c.fd.get(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+        c.dead = true;
+        c.reading = false;
+        return false;
+      }
+      default:
+        return ProtocolError(c);
+    }
+  }
+
+  // Bad input ends that connection, without a reply to the bad frame.
+  bool ProtocolError(Connection& c) {
+    c.reading = false;
+    c.close_after_flush = true;
+    return false;
+  }
+
+  void Reply(Connection& c, const Bytes& payload) {
+    if (c.out_sent > 0 && c.out_sent == c.out.size()) {
+      c.out.clear();
+      c.out_sent = 0;
+    }
+    (void)codec_.Encode(payload, c.out);
+  }
+
+  void Flush(Connection& c) {
+    while (c.out_sent < c.out.size()) {
+      ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_sent,
+                         c.out.size() - c.out_sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n < 0) {
+        c.dead = true;  // the peer went away while we wrote: not our end
+        return;
+      }
+      c.out_sent += static_cast<size_t>(n);
+    }
+    c.out.clear();
+    c.out_sent = 0;
+    if (c.shut_after_flush && !c.shut_done) {
+      ::shutdown(c.fd.get(), SHUT_WR);
+      c.shut_done = true;
+    }
+    if (c.close_after_flush) c.dead = true;
+  }
+
+  const sockparity::Codec& codec_;
+  std::list<Connection> connections_;
+};
+
+// Binds `endpoint`; a socket file that nobody listens on any more is stale
+// and is replaced.
+int Listen(const sockparity::Endpoint& endpoint) {
+  int fd = ::socket(endpoint.domain(),
+                    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  if (endpoint.domain() != AF_UNIX) {
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) {
+    if (errno != EADDRINUSE || endpoint.path().empty()) return -1;
+    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live =
+        ::connect(probe, endpoint.addr(), endpoint.length()) == 0 ||
+        errno != ECONNREFUSED;
+    ::close(probe);
+    if (live) return -1;
+    ::unlink(std::string(endpoint.path()).c_str());
+    if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) return -1;
+  }
+  if (::listen(fd, 128) != 0) return -1;
+  return fd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s ADDRESS\n", argv[0]);
+    return 2;
+  }
+  if (::pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
+  struct sigaction action {};
+  action.sa_handler = OnSigterm;
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto codec = sockparity::MakeLengthPrefixedCodec(
+      {.width = 4, .max_frame = kMaxFrame, .allow_empty = false});
+  if (!codec.ok()) return 1;
+  Server server(**codec);
+  const std::string address = argv[1];
+  if (absl::StatusOr<int> fd = sockparity::ParseInheritedFd(address); fd.ok()) {
+    server.Add(*fd);
+    std::printf("ready\n");
+    std::fflush(stdout);
+    server.Run(-1);
+    return 0;
+  }
+  absl::StatusOr<sockparity::Endpoint> endpoint =
+      sockparity::Endpoint::Parse(address);
+  if (!endpoint.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 std::string(endpoint.status().message()).c_str());
+    return 2;
+  }
+  const int listener = Listen(*endpoint);
+  if (listener < 0) {
+    std::fprintf(stderr, "cannot listen on %s: %s\n", address.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  std::printf("ready\n");
+  std::fflush(stdout);
+  server.Run(listener);
+  ::close(listener);
+  if (!endpoint->path().empty())
+    ::unlink(std::string(endpoint->path()).c_str());
+  return 0;
+}
