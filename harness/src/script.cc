@@ -136,6 +136,16 @@ std::vector<Word> SplitWords(absl::string_view line) {
 
 absl::string_view VerbName(Verb verb) { return SpecOf(verb).name; }
 
+bool VerbFromName(absl::string_view name, Verb* verb) {
+  for (const VerbSpec& spec : kVerbs) {
+    if (spec.name == name) {
+      *verb = spec.verb;
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string FormatStep(const Step& step) {
   std::string line = absl::StrCat(step.slot, " ", VerbName(step.verb));
   switch (SpecOf(step.verb).args) {

@@ -3,12 +3,16 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "sockparity/differences.h"
+#include "sockparity/peer_check.h"
 #include "sockparity/report.h"
 #include "sockparity/script.h"
 #include "sockparity/trace.h"
@@ -36,6 +40,23 @@ void PrintUsage(std::ostream& out) {
          "      print the registry of documented differences between "
          "transports\n"
          "      (--markdown: as docs/DIFFERENCES.md)\n"
+         "  check [OPTIONS] -- SUT_COMMAND [ARGS...]\n"
+         "      start the server once per transport (it gets its ADDRESS as "
+         "the last\n"
+         "      argument, see docs/SUT_CONTRACT.md), play every case as the "
+         "client,\n"
+         "      print a matrix of verdicts. Exit 0 when nothing FAILED, 1 "
+         "otherwise.\n"
+         "      --cases GLOB[,GLOB]   only these case ids or names (e.g. "
+         "'7.*')\n"
+         "      --exclude GLOB[,GLOB] not these\n"
+         "      --transport LIST      of unix,unix-abstract,tcp4,tcp6,fd "
+         "(default all)\n"
+         "      --timeout DURATION    per wait inside a case (default 10s)\n"
+         "      --seed N              for the random cases (default: fresh, "
+         "printed)\n"
+         "      --json FILE, --junit FILE, --html FILE   reports\n"
+         "      --list                print the catalog and exit\n"
          "  help\n"
          "      this text, and the script syntax\n";
 }
@@ -177,6 +198,118 @@ int Replay(const std::vector<std::string>& args) {
   return diverged ? 1 : 0;
 }
 
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) std::cerr << "sockparity check: cannot write '" << path << "'\n";
+  return static_cast<bool>(out);
+}
+
+int Check(const std::vector<std::string>& args) {
+  CheckOptions options;
+  std::string json, junit, html;
+  bool list = false;
+  size_t i = 0;
+  auto value = [&](const std::string& flag) -> std::optional<std::string> {
+    if (i + 1 >= args.size()) {
+      std::cerr << "sockparity check: " << flag << " needs a value\n";
+      return std::nullopt;
+    }
+    return args[++i];
+  };
+  auto globs = [](const std::string& text) {
+    std::vector<std::string> out;
+    for (absl::string_view g : absl::StrSplit(text, ',', absl::SkipEmpty()))
+      out.emplace_back(g);
+    return out;
+  };
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      options.command.assign(args.begin() + i + 1, args.end());
+      break;
+    }
+    std::optional<std::string> v;
+    if (arg == "--list") {
+      list = true;
+    } else if (arg == "--cases" || arg == "--exclude" || arg == "--transport" ||
+               arg == "--timeout" || arg == "--seed" || arg == "--json" ||
+               arg == "--junit" || arg == "--html") {
+      if (!(v = value(arg))) return kUsageError;
+      if (arg == "--cases") options.include = globs(*v);
+      if (arg == "--exclude") options.exclude = globs(*v);
+      if (arg == "--json") json = *v;
+      if (arg == "--junit") junit = *v;
+      if (arg == "--html") html = *v;
+      if (arg == "--timeout" && (!absl::ParseDuration(*v, &options.timeout) ||
+                                 options.timeout <= absl::ZeroDuration())) {
+        std::cerr << "sockparity check: --timeout '" << *v
+                  << "' is not a duration like 5s or 500ms\n";
+        return kUsageError;
+      }
+      if (arg == "--seed" && !absl::SimpleAtoi(*v, &options.seed)) {
+        std::cerr << "sockparity check: --seed '" << *v
+                  << "' is not a number\n";
+        return kUsageError;
+      }
+      if (arg == "--transport") {
+        options.transports.clear();
+        for (absl::string_view name :
+             absl::StrSplit(*v, ',', absl::SkipEmpty())) {
+          if (name == "fd") {
+            options.transports.push_back(TransportKind::kSocketpair);
+            continue;
+          }
+          absl::StatusOr<TransportKind> kind = ParseTransportKind(name);
+          if (!kind.ok() || *kind == TransportKind::kSocketpair) {
+            std::cerr << "sockparity check: unknown transport '" << name
+                      << "'; expected unix, unix-abstract, tcp4, tcp6 or fd\n";
+            return kUsageError;
+          }
+          options.transports.push_back(*kind);
+        }
+        if (options.transports.empty()) {
+          std::cerr << "sockparity check: --transport names no transport\n";
+          return kUsageError;
+        }
+      }
+    } else {
+      std::cerr << "sockparity check: unknown option '" << arg
+                << "' (the server command goes after '--')\n";
+      return kUsageError;
+    }
+  }
+  if (list) {
+    for (const CaseInfo& info : CheckCatalog()) {
+      std::cout << info.id << "\t" << info.name << "\t" << info.description
+                << "\n";
+    }
+    return 0;
+  }
+  if (options.command.empty()) {
+    std::cerr << "sockparity check: missing the server command after '--'\n";
+    PrintUsage(std::cerr);
+    return kUsageError;
+  }
+  options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  absl::StatusOr<CheckReport> report = RunCheck(options);
+  if (!report.ok()) {
+    std::cerr << "sockparity check: " << report.status().message() << "\n";
+    return 3;
+  }
+  std::cout << "\n" << report->Matrix();
+  bool written = true;
+  if (!json.empty()) written &= WriteFile(json, report->Json());
+  if (!junit.empty()) written &= WriteFile(junit, report->Junit());
+  if (!html.empty()) written &= WriteFile(html, report->Html());
+  if (!report->startup_errors.empty()) {
+    std::cerr << "sockparity check: the server did not start on:\n"
+              << report->startup_errors;
+  }
+  if (!written) return kUsageError;
+  return report->Count(Verdict::kFailed) == 0 ? 0 : 1;
+}
+
 int Differences(const std::vector<std::string>& args) {
   bool markdown = false;
   for (const std::string& arg : args) {
@@ -207,6 +340,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "replay") return sockparity::Replay(args);
   if (command == "differences") return sockparity::Differences(args);
+  if (command == "check") return sockparity::Check(args);
   std::cerr << "sockparity: unknown command '" << command << "'\n";
   sockparity::PrintUsage(std::cerr);
   return sockparity::kUsageError;

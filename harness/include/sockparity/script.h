@@ -68,6 +68,8 @@ struct Script {
 };
 
 absl::string_view VerbName(Verb verb);
+// The verb named `name`, if there is one.
+bool VerbFromName(absl::string_view name, Verb* verb);
 // One line of text per step, as ParseScript reads it.
 std::string FormatStep(const Step& step);
 std::string FormatScript(const Script& script);
