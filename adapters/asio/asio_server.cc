@@ -1,0 +1,282 @@
+// The peer contract (docs/SUT_CONTRACT.md) on Boost.Asio: one io_context,
+// asynchronous reads and writes, generic::stream_protocol for every address
+// form. Framing uses sockparity's codec; the I/O is all Asio's.
+//
+// Transport notes: Asio treats every form alike here; what differs between
+// transports (the peer of an abortive close sees a reset on TCP, an end of
+// stream on UNIX sockets) comes from the kernel and shows in the report.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without <utility>.
+#include <utility>
+// clang-format off
+#include <boost/asio.hpp>
+// clang-format on
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "sockparity/codecs.h"
+#include "sockparity/endpoint.h"
+
+namespace asio = boost::asio;
+using Protocol = asio::generic::stream_protocol;
+using sockparity::Bytes;
+
+namespace {
+
+constexpr uint64_t kMaxFrame = 16u << 20;
+constexpr size_t kHighWater = 4u << 20;
+
+class Session;
+std::set<Session*> sessions;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Protocol::socket socket, const sockparity::Codec& codec)
+      : socket_(std::move(socket)),
+        codec_(codec),
+        decoder_(codec.NewDecoder()) {
+    sessions.insert(this);
+  }
+  ~Session() { sessions.erase(this); }
+
+  void Start() { Read(); }
+  void Close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void Read() {
+    if (reading_ || done_reading_ || queued_ >= kHighWater) return;
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](boost::system::error_code error, size_t n) {
+          self->reading_ = false;
+          self->OnRead(error, n);
+        });
+  }
+
+  void OnRead(boost::system::error_code error, size_t n) {
+    if (error == asio::error::eof) {
+      done_reading_ = true;
+      close_after_flush_ = true;
+      MaybeFinish();
+      return;
+    }
+    if (error) {
+      Close();  // reset or closed: drop this connection, serve the others
+      return;
+    }
+    if (!discarding_) {
+      std::vector<Bytes> frames;
+      absl::Status status =
+          decoder_->Feed(absl::MakeConstSpan(buffer_.data(), n), frames);
+      for (const Bytes& frame : frames) {
+        if (!Handle(frame)) return;
+      }
+      if (!status.ok()) return ProtocolError();
+    }
+    Read();
+  }
+
+  bool Handle(const Bytes& frame) {
+    switch (frame[0]) {
+      case 'E':
+        Reply(frame);
+        return true;
+      case 'B': {
+        if (frame.size() != 5) return ProtocolError(), false;
+        const uint32_t n = (uint32_t{frame[1]} << 24) |
+                           (uint32_t{frame[2]} << 16) |
+                           (uint32_t{frame[3]} << 8) | frame[4];
+        if (n > kMaxFrame - 1) return ProtocolError(), false;
+        Bytes reply(n + 1);
+        reply[0] = 'B';
+        for (uint32_t i = 0; i < n; ++i)
+          reply[i + 1] = static_cast<uint8_t>(i % 251);
+        Reply(reply);
+        return true;
+      }
+      case 'N': {
+        if (frame.size() != 1) return ProtocolError(), false;
+        const std::string count = absl::StrCat("N", sessions.size());
+        Reply(Bytes(count.begin(), count.end()));
+        return true;
+      }
+      case 'S':
+        shut_after_flush_ = true;
+        discarding_ = true;
+        MaybeFinish();
+        Read();
+        return false;
+      case 'C':
+        done_reading_ = true;
+        close_after_flush_ = true;
+        MaybeFinish();
+        return false;
+      case 'A': {
+        boost::system::error_code ignored;
+        socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+        Close();
+        done_reading_ = true;
+        return false;
+      }
+      default:
+        ProtocolError();
+        return false;
+    }
+  }
+
+  void ProtocolError() {
+    done_reading_ = true;
+    close_after_flush_ = true;
+    MaybeFinish();
+  }
+
+  void Reply(const Bytes& payload) {
+    Bytes frame;
+    (void)codec_.Encode(payload, frame);
+    queued_ += frame.size();
+    out_.push_back(std::move(frame));
+    Write();
+  }
+
+  void Write() {
+    if (writing_ || out_.empty()) return;
+    writing_ = true;
+    asio::async_write(
+        socket_, asio::buffer(out_.front()),
+        [self = shared_from_this()](boost::system::error_code error, size_t) {
+          self->writing_ = false;
+          if (error) return self->Close();
+          self->queued_ -= self->out_.front().size();
+          self->out_.pop_front();
+          self->Write();
+          self->MaybeFinish();
+          self->Read();
+        });
+  }
+
+  // Once every queued reply is out: shut down (S) or close (C, end of
+  // stream, bad input).
+  void MaybeFinish() {
+    if (writing_ || !out_.empty()) return;
+    boost::system::error_code ignored;
+    if (shut_after_flush_ && !shut_done_) {
+      socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+      shut_done_ = true;
+    }
+    if (close_after_flush_) Close();
+  }
+
+  Protocol::socket socket_;
+  const sockparity::Codec& codec_;
+  std::unique_ptr<sockparity::FrameDecoder> decoder_;
+  std::array<uint8_t, 64 * 1024> buffer_;
+  std::deque<Bytes> out_;
+  size_t queued_ = 0;
+  bool reading_ = false, writing_ = false, done_reading_ = false,
+       discarding_ = false;
+  bool shut_after_flush_ = false, shut_done_ = false,
+       close_after_flush_ = false;
+};
+
+void Accept(asio::basic_socket_acceptor<Protocol>& acceptor,
+            const sockparity::Codec& codec) {
+  acceptor.async_accept([&acceptor, &codec](boost::system::error_code error,
+                                            Protocol::socket socket) {
+    if (error == asio::error::operation_aborted) return;
+    if (!error) std::make_shared<Session>(std::move(socket), codec)->Start();
+    Accept(acceptor, codec);
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s ADDRESS\n", argv[0]);
+    return 2;
+  }
+  auto codec = sockparity::MakeLengthPrefixedCodec(
+      {.max_frame = kMaxFrame, .allow_empty = false});
+  if (!codec.ok()) return 1;
+  asio::io_context io;
+  asio::signal_set signals(io, SIGTERM);
+  ::signal(SIGPIPE, SIG_IGN);
+  const std::string address = argv[1];
+  std::optional<asio::basic_socket_acceptor<Protocol>> acceptor;
+  std::string path;
+  if (absl::StatusOr<int> fd = sockparity::ParseInheritedFd(address); fd.ok()) {
+    Protocol::socket socket(io, Protocol(AF_UNIX, 0), *fd);
+    std::make_shared<Session>(std::move(socket), **codec)->Start();
+  } else {
+    absl::StatusOr<sockparity::Endpoint> endpoint =
+        sockparity::Endpoint::Parse(address);
+    if (!endpoint.ok()) {
+      std::fprintf(stderr, "%s\n",
+                   std::string(endpoint.status().message()).c_str());
+      return 2;
+    }
+    path = std::string(endpoint->path());
+    const Protocol protocol(endpoint->domain(),
+                            endpoint->domain() == AF_UNIX ? 0 : IPPROTO_TCP);
+    const Protocol::endpoint where(endpoint->addr(), endpoint->length(),
+                                   protocol.protocol());
+    acceptor.emplace(io);
+    acceptor->open(protocol);
+    if (endpoint->domain() != AF_UNIX)
+      acceptor->set_option(asio::socket_base::reuse_address(true));
+    boost::system::error_code error;
+    acceptor->bind(where, error);
+    if (error == asio::error::address_in_use && !path.empty()) {
+      // A socket file nobody listens on is stale: replace it.
+      Protocol::socket probe(io, protocol);
+      boost::system::error_code refused;
+      probe.connect(where, refused);
+      if (refused == asio::error::connection_refused) {
+        ::unlink(path.c_str());
+        error.clear();
+        acceptor->bind(where, error);
+      }
+    }
+    if (error) {
+      std::fprintf(stderr, "cannot bind %s: %s\n", address.c_str(),
+                   error.message().c_str());
+      return 1;
+    }
+    acceptor->listen(128);
+    Accept(*acceptor, **codec);
+  }
+  signals.async_wait([&](boost::system::error_code, int) {
+    if (acceptor) acceptor->close();
+    for (Session* session : std::set<Session*>(sessions)) session->Close();
+    io.stop();
+  });
+  std::printf("ready\n");
+  std::fflush(stdout);
+  // fd:N: the run ends with its connection (the signal wait would keep
+  // io busy forever). The timer and its handler live as long as io runs.
+  asio::steady_timer watch(io);
+  std::function<void()> check = [&] {
+    if (sessions.empty()) return io.stop();
+    watch.expires_after(std::chrono::milliseconds(20));
+    watch.async_wait([&](boost::system::error_code error) {
+      if (!error) check();
+    });
+  };
+  if (!acceptor) check();
+  io.run();
+  if (!path.empty()) ::unlink(path.c_str());
+  return 0;
+}
