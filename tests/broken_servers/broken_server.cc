@@ -1,0 +1,195 @@
+// Broken servers for the tests of `sockparity check`: a plain
+// thread-per-connection server on the peer contract, run with exactly one
+// bug switched on:
+//
+//   broken_server --bug NAME ADDRESS
+//
+//   partial-write     one send per reply, the rest of a short write dropped
+//   half-close-drop   S shuts down before the earlier replies are sent
+//   no-length-limit   any length is accepted and its bytes awaited
+//   truncated-reply   a frame cut short by end of stream is answered
+//   sigpipe           SIGPIPE is left to kill the process
+//   fd-leak           finished connections are never closed
+//   one-at-a-time     connections are served one after another
+//   stale-file        a stale socket file makes it fail to start
+//   tcp-only-option   TCP_NODELAY on every connection, fatal where refused
+//   none              no bug (the control)
+//
+// fd:N is not served (exit 64).
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sockparity/endpoint.h"
+
+namespace {
+
+std::string bug = "none";
+std::atomic<int> live{0};
+int stop_pipe[2];
+
+void OnTerm(int) { (void)!::write(stop_pipe[1], "x", 1); }
+
+bool ReadFull(int fd, uint8_t* data, size_t size, size_t* got) {
+  *got = 0;
+  while (*got < size) {
+    ssize_t n = ::recv(fd, data + *got, size - *got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    *got += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool SendReply(int fd, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> frame(4 + payload.size());
+  const uint32_t n = static_cast<uint32_t>(payload.size());
+  frame[0] = n >> 24;
+  frame[1] = n >> 16;
+  frame[2] = n >> 8;
+  frame[3] = n;
+  std::memcpy(frame.data() + 4, payload.data(), payload.size());
+  const int flags = bug == "sigpipe" ? 0 : MSG_NOSIGNAL;
+  if (bug == "partial-write") {
+    ssize_t n_sent =
+        ::send(fd, frame.data(), frame.size(), flags | MSG_DONTWAIT);
+    if (n_sent < 0 && errno == EAGAIN)
+      n_sent = ::send(fd, frame.data(), frame.size(), flags);
+    return n_sent >= 0;
+  }
+  size_t sent = 0;
+  while (sent < frame.size()) {
+    ssize_t n_sent =
+        ::send(fd, frame.data() + sent, frame.size() - sent, flags);
+    if (n_sent < 0 && errno == EINTR) continue;
+    if (n_sent <= 0) return false;
+    sent += static_cast<size_t>(n_sent);
+  }
+  return true;
+}
+
+void Serve(int fd) {
+  live++;
+  if (bug == "tcp-only-option") {
+    int one = 1;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
+      std::fprintf(stderr, "TCP_NODELAY: %s\n", std::strerror(errno));
+      std::_Exit(1);
+    }
+  }
+  std::vector<std::vector<uint8_t>> held;  // replies S may drop
+  while (true) {
+    uint8_t header[4];
+    size_t got = 0;
+    if (!ReadFull(fd, header, 4, &got)) break;
+    const uint32_t length = (uint32_t{header[0]} << 24) |
+                            (uint32_t{header[1]} << 16) |
+                            (uint32_t{header[2]} << 8) | header[3];
+    if (length == 0 || (length > (16u << 20) && bug != "no-length-limit"))
+      break;
+    std::vector<uint8_t> payload(std::min<uint32_t>(length, 64u << 20));
+    if (!ReadFull(fd, payload.data(), payload.size(), &got)) {
+      if (bug == "truncated-reply" && got > 0) {
+        payload.resize(got);
+        SendReply(fd, payload);
+      }
+      break;
+    }
+    const uint8_t op = payload[0];
+    if (op == 'E') {
+      if (bug == "half-close-drop") {
+        held.push_back(payload);
+        continue;
+      }
+      if (!SendReply(fd, payload)) break;
+    } else if (op == 'B' && payload.size() == 5) {
+      const uint32_t n = (uint32_t{payload[1]} << 24) |
+                         (uint32_t{payload[2]} << 16) |
+                         (uint32_t{payload[3]} << 8) | payload[4];
+      std::vector<uint8_t> reply(n + 1);
+      reply[0] = 'B';
+      for (uint32_t i = 0; i < n; ++i)
+        reply[i + 1] = static_cast<uint8_t>(i % 251);
+      if (!SendReply(fd, reply)) break;
+    } else if (op == 'N') {
+      std::string count = "N" + std::to_string(live.load());
+      if (!SendReply(fd, std::vector<uint8_t>(count.begin(), count.end())))
+        break;
+    } else if (op == 'S') {
+      ::shutdown(fd, SHUT_WR);
+      held.clear();  // (half-close-drop: the held replies are lost here)
+      uint8_t sink[4096];
+      while (::recv(fd, sink, sizeof(sink), 0) > 0) {
+      }
+      break;
+    } else if (op == 'C') {
+      break;
+    } else if (op == 'A') {
+      linger abort{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+      break;
+    } else {
+      break;
+    }
+    for (const auto& reply : held) SendReply(fd, reply);
+    held.clear();
+  }
+  for (const auto& reply : held) SendReply(fd, reply);
+  live--;
+  if (bug != "fd-leak") ::close(fd);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4 || std::string(argv[1]) != "--bug") {
+    std::fprintf(stderr, "usage: %s --bug NAME ADDRESS\n", argv[0]);
+    return 2;
+  }
+  bug = argv[2];
+  absl::StatusOr<sockparity::Endpoint> endpoint =
+      sockparity::Endpoint::Parse(argv[3]);
+  if (!endpoint.ok()) return 64;
+  if (bug != "sigpipe") ::signal(SIGPIPE, SIG_IGN);
+  if (::pipe(stop_pipe) != 0) return 1;
+  ::signal(SIGTERM, OnTerm);
+  int listener = ::socket(endpoint->domain(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (endpoint->domain() != AF_UNIX)
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const std::string path(endpoint->path());
+  if (::bind(listener, endpoint->addr(), endpoint->length()) != 0) {
+    if (errno != EADDRINUSE || path.empty() || bug == "stale-file") return 1;
+    ::unlink(path.c_str());
+    if (::bind(listener, endpoint->addr(), endpoint->length()) != 0) return 1;
+  }
+  if (::listen(listener, 128) != 0) return 1;
+  std::printf("ready\n");
+  std::fflush(stdout);
+  while (true) {
+    pollfd fds[2] = {{listener, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents) break;
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    if (bug == "one-at-a-time") {
+      Serve(fd);
+    } else {
+      std::thread(Serve, fd).detach();
+    }
+  }
+  if (!path.empty()) ::unlink(path.c_str());
+  std::_Exit(0);
+}
