@@ -406,6 +406,26 @@ int OpenDescriptorsOf(pid_t pid) {
   return count;
 }
 
+// After the client vanished mid-reply: waits until the server has let go
+// of that connection (its descriptor count is back to `before`) or has
+// died, then fails the case if it died. Either ends the wait; only the
+// deadline bounds it, so the verdict does not depend on timing.
+void ExpectServerSurvives(Context& c, int before) {
+  SutProcess* server = c.link().server();
+  if (server == nullptr) return;
+  const absl::Time deadline = absl::Now() + c.timeout();
+  absl::Duration pause = absl::Milliseconds(1);
+  while (!server->Poll() && OpenDescriptorsOf(server->pid()) > before &&
+         absl::Now() < deadline) {
+    absl::SleepFor(pause);  // pacing re-checks, bounded by the deadline
+    pause = std::min(pause * 2, absl::Milliseconds(20));
+  }
+  if (std::optional<SutExit> exit = server->Poll()) {
+    c.Fail("the server to survive a client that vanished mid-reply",
+           absl::StrCat("it ended: ", exit->Describe()));
+  }
+}
+
 std::vector<Case> Catalog() {
   std::vector<Case> cases;
   auto add = [&](std::string id, std::string name, std::string description,
@@ -581,18 +601,23 @@ std::vector<Case> Catalog() {
       "6.3", "close/client-closes-mid-reply",
       "the client closes during a 16 MiB reply; the server goes on",
       [](Context& c) {
+        const int before =
+            c.link().server() ? OpenDescriptorsOf(c.link().server()->pid()) : 0;
         {
           std::optional<Socket> s = c.Connect();
           if (!s || !c.Send(*s, Frame(BulkRequest(kMaxFrame - 1)))) return;
           (void)RecvExactly(*s, 1000, c.timeout());
         }
-        c.StillServes();
+        ExpectServerSurvives(c, before);
+        if (!c.failed()) c.StillServes();
       },
       true);
   add(
       "6.4", "close/client-resets-mid-reply",
       "the client resets during a 16 MiB reply; the server goes on",
       [](Context& c) {
+        const int before =
+            c.link().server() ? OpenDescriptorsOf(c.link().server()->pid()) : 0;
         {
           std::optional<Socket> s = c.Connect();
           if (!s || !c.Send(*s, Frame(BulkRequest(kMaxFrame - 1)))) return;
@@ -600,7 +625,8 @@ std::vector<Case> Catalog() {
           linger abort{1, 0};
           ::setsockopt(s->fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
         }
-        c.StillServes();
+        ExpectServerSurvives(c, before);
+        if (!c.failed()) c.StillServes();
       },
       true);
   add(
