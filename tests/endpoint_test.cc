@@ -39,10 +39,15 @@ TEST(EndpointParseTest, BadAddressesSayWhat) {
            {"tcp:10.1.2.3:80", "only loopback"},
            {"tcp:[::2]:80", "only loopback"},
            {"unix:/" + std::string(200, 'p'), "at most 107"},
+           {std::string("unix:/a\0b", 9), "no NUL byte"},
        }) {
     absl::StatusOr<Endpoint> endpoint = Endpoint::Parse(bad.text);
     ASSERT_FALSE(endpoint.ok()) << bad.text;
     EXPECT_THAT(endpoint.status().message(), HasSubstr(bad.why)) << bad.text;
+    // Every error names the address it is about.
+    EXPECT_THAT(std::string(endpoint.status().message()),
+                ::testing::StartsWith("address '"))
+        << bad.text;
   }
 }
 

@@ -101,19 +101,25 @@ absl::StatusOr<uint16_t> ParsePort(absl::string_view text,
 absl::StatusOr<Endpoint> Endpoint::Parse(absl::string_view text) {
   const std::string shown = absl::CHexEscape(text);
   if (absl::ConsumePrefix(&text, "unix:")) {
+    absl::StatusOr<Endpoint> endpoint;
     if (absl::ConsumePrefix(&text, "@")) {
       if (text.empty()) {
         return absl::InvalidArgumentError(
             "address 'unix:@': the abstract name is empty");
       }
-      return UnixAbstract(text);
-    }
-    if (text.empty() || text[0] != '/') {
+      endpoint = UnixAbstract(text);
+    } else if (text.empty() || text[0] != '/') {
       return absl::InvalidArgumentError(absl::StrCat(
           "address '", shown,
           "': a unix path must be absolute (unix:/dir/name.sock)"));
+    } else {
+      endpoint = UnixPath(text);
     }
-    return UnixPath(text);
+    if (!endpoint.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("address '", shown, "': ", endpoint.status().message()));
+    }
+    return endpoint;
   }
   if (absl::ConsumePrefix(&text, "tcp:")) {
     if (absl::ConsumePrefix(&text, "[::1]:")) {
