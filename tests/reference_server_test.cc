@@ -10,6 +10,7 @@
 #include "sockparity/endpoint.h"
 #include "sockparity/io.h"
 #include "sockparity/listener.h"
+#include "sockparity/peer_contract.h"
 #include "sockparity/sut_process.h"
 #include "test_util.h"
 
@@ -36,16 +37,7 @@ std::string FormName(Form form) {
   return "?";
 }
 
-Bytes Frame(absl::string_view payload) {
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  Bytes out(4 + payload.size());
-  out[0] = n >> 24;
-  out[1] = n >> 16;
-  out[2] = n >> 8;
-  out[3] = n;
-  std::copy(payload.begin(), payload.end(), out.begin() + 4);
-  return out;
-}
+Bytes Frame(absl::string_view payload) { return ContractFrame(payload); }
 
 Bytes Concat(std::initializer_list<Bytes> parts) {
   Bytes out;

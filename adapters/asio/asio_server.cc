@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "sockparity/codecs.h"
 #include "sockparity/endpoint.h"
+#include "sockparity/peer_contract.h"
 
 namespace asio = boost::asio;
 using Protocol = asio::generic::stream_protocol;
@@ -95,16 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
         Reply(frame);
         return true;
       case 'B': {
-        if (frame.size() != 5) return ProtocolError(), false;
-        const uint32_t n = (uint32_t{frame[1]} << 24) |
-                           (uint32_t{frame[2]} << 16) |
-                           (uint32_t{frame[3]} << 8) | frame[4];
-        if (n > kMaxFrame - 1) return ProtocolError(), false;
-        Bytes reply(n + 1);
-        reply[0] = 'B';
-        for (uint32_t i = 0; i < n; ++i)
-          reply[i + 1] = static_cast<uint8_t>(i % 251);
-        Reply(reply);
+        std::optional<uint32_t> n = sockparity::ParseBulkRequest(frame);
+        if (!n) return ProtocolError(), false;
+        Reply(sockparity::BulkReply(*n));
         return true;
       }
       case 'N': {

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "sockparity/codecs.h"
 #include "sockparity/endpoint.h"
+#include "sockparity/peer_contract.h"
 
 using sockparity::Bytes;
 
@@ -131,16 +132,9 @@ bool Handle(Client* c, const Bytes& frame) {
       Reply(c, frame);
       return true;
     case 'B': {
-      if (frame.size() != 5) return ProtocolError(c), false;
-      const uint32_t n = (uint32_t{frame[1]} << 24) |
-                         (uint32_t{frame[2]} << 16) |
-                         (uint32_t{frame[3]} << 8) | frame[4];
-      if (n > kMaxFrame - 1) return ProtocolError(c), false;
-      Bytes reply(n + 1);
-      reply[0] = 'B';
-      for (uint32_t i = 0; i < n; ++i)
-        reply[i + 1] = static_cast<uint8_t>(i % 251);
-      Reply(c, reply);
+      std::optional<uint32_t> n = sockparity::ParseBulkRequest(frame);
+      if (!n) return ProtocolError(c), false;
+      Reply(c, sockparity::BulkReply(*n));
       return true;
     }
     case 'N': {

@@ -23,6 +23,7 @@
 #include "sockparity/codecs.h"
 #include "sockparity/endpoint.h"
 #include "sockparity/fd.h"
+#include "sockparity/peer_contract.h"
 
 namespace {
 
@@ -161,16 +162,9 @@ class Server {
         Reply(c, frame);
         return true;
       case 'B': {
-        if (frame.size() != 5) return ProtocolError(c);
-        const uint32_t n = (uint32_t{frame[1]} << 24) |
-                           (uint32_t{frame[2]} << 16) |
-                           (uint32_t{frame[3]} << 8) | frame[4];
-        if (n > kMaxFrame - 1) return ProtocolError(c);
-        Bytes reply(n + 1);
-        reply[0] = 'B';
-        for (uint32_t i = 0; i < n; ++i)
-          reply[i + 1] = static_cast<uint8_t>(i % 251);
-        Reply(c, reply);
+        std::optional<uint32_t> n = sockparity::ParseBulkRequest(frame);
+        if (!n) return ProtocolError(c);
+        Reply(c, sockparity::BulkReply(*n));
         return true;
       }
       case 'N': {

@@ -20,6 +20,7 @@
 #include "sockparity/glob.h"
 #include "sockparity/io.h"
 #include "sockparity/listener.h"
+#include "sockparity/peer_contract.h"
 #include "sockparity/sut_process.h"
 #include "sockparity/temp_dir.h"
 
@@ -139,24 +140,10 @@ class PeerLink {
 };
 
 Bytes Frame(absl::Span<const uint8_t> payload) {
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  Bytes out(4 + payload.size());
-  out[0] = n >> 24;
-  out[1] = n >> 16;
-  out[2] = n >> 8;
-  out[3] = n;
-  std::copy(payload.begin(), payload.end(), out.begin() + 4);
-  return out;
+  return ContractFrame(payload);
 }
-
-Bytes Frame(absl::string_view payload) {
-  return Frame(absl::MakeConstSpan(
-      reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
-}
-
-Bytes Header(uint32_t n) {
-  return {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
-}
+Bytes Frame(absl::string_view payload) { return ContractFrame(payload); }
+Bytes Header(uint32_t n) { return LengthHeader(n); }
 
 void Append(Bytes& out, const Bytes& more) {
   const size_t old = out.size();
@@ -328,13 +315,6 @@ Bytes BulkRequest(uint32_t n) {
   Bytes request = {'B'};
   Append(request, Header(n));
   return request;
-}
-
-Bytes BulkReply(uint32_t n) {
-  Bytes reply(n + 1);
-  reply[0] = 'B';
-  for (uint32_t i = 0; i < n; ++i) reply[i + 1] = static_cast<uint8_t>(i % 251);
-  return reply;
 }
 
 Bytes EchoPayload(size_t size, uint8_t seed) {
