@@ -16,23 +16,35 @@ namespace sockparity {
 namespace {
 
 // Non-blocking calls first, poll only when the kernel says "not now": on the
-// fast path an I/O call costs one system call, as a raw one does.
+// fast path an I/O call costs one system call, as a raw one does. Messages
+// are only built on failure, so waiting costs no allocation either.
 class Waiter {
  public:
   Waiter(const IoTarget& target, absl::Duration timeout)
       : target_(target), timeout_(timeout) {}
 
-  // Waits for `events`; OK means try the call again.
+  // Waits for `events`; OK means try the call again. `progress()` says how
+  // far the call got, for the timeout message.
+  template <typename Progress>
   absl::Status Wait(short events, absl::string_view call,
-                    absl::string_view progress) {
+                    const Progress& progress) {
     if (!deadline_) deadline_ = absl::Now() + timeout_;
-    absl::StatusOr<short> revents = internal::PollUntil(
-        target_.fd(), events, *deadline_, target_.Describe());
-    if (!revents.ok()) return revents.status();
+    absl::StatusOr<short> revents =
+        internal::PollUntil(target_.fd(), events, *deadline_, call);
+    if (!revents.ok()) {
+      absl::Status named(
+          revents.status().code(),
+          absl::StrCat(revents.status().message(), " on ", target_.Describe()));
+      revents.status().ForEachPayload(
+          [&](absl::string_view url, const absl::Cord& payload) {
+            named.SetPayload(url, payload);
+          });
+      return named;
+    }
     if (*revents == 0) {
       return absl::DeadlineExceededError(absl::StrFormat(
           "%s on %s: timed out after %s with %s", call, target_.Describe(),
-          absl::FormatDuration(timeout_), progress));
+          absl::FormatDuration(timeout_), progress()));
     }
     if (*revents & POLLNVAL) {
       return absl::InvalidArgumentError(
@@ -50,6 +62,44 @@ class Waiter {
 
 bool WouldBlock(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 
+enum class RecvMode { kExactly, kSome };
+
+// The receive loop behind RecvExactly* and RecvSome*.
+absl::StatusOr<size_t> RecvInto(const IoTarget& target, absl::Span<uint8_t> out,
+                                RecvMode mode, absl::Duration timeout) {
+  Waiter waiter(target, timeout);
+  const size_t n = out.size();
+  size_t got = 0;
+  auto progress = [&] {
+    return mode == RecvMode::kSome
+               ? std::string("no bytes received")
+               : absl::StrCat(got, " of ", n, " bytes received");
+  };
+  while (got < n) {
+    ssize_t r = ::recv(target.fd(), out.data() + got, n - got, MSG_DONTWAIT);
+    if (r > 0) {
+      got += static_cast<size_t>(r);
+      if (mode == RecvMode::kSome) return got;
+      continue;
+    }
+    if (r == 0) {
+      if (mode == RecvMode::kSome) return size_t{0};
+      return absl::OutOfRangeError(absl::StrFormat(
+          "recv on %s: end of stream after %s", target.Describe(), progress()));
+    }
+    int error = errno;
+    if (error == EINTR) continue;
+    if (WouldBlock(error)) {
+      absl::Status waited = waiter.Wait(POLLIN, "recv", progress);
+      if (!waited.ok()) return waited;
+      continue;
+    }
+    return ErrnoStatus(error, absl::StrCat("recv (", progress(), ")"),
+                       target.Describe());
+  }
+  return got;
+}
+
 }  // namespace
 
 std::string IoTarget::Describe() const {
@@ -61,6 +111,9 @@ absl::Status SendAll(IoTarget target, absl::Span<const uint8_t> data,
                      absl::Duration timeout) {
   Waiter waiter(target, timeout);
   size_t sent = 0;
+  auto progress = [&] {
+    return absl::StrCat(sent, " of ", data.size(), " bytes sent");
+  };
   while (sent < data.size()) {
     ssize_t n = ::send(target.fd(), data.data() + sent, data.size() - sent,
                        MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -70,68 +123,50 @@ absl::Status SendAll(IoTarget target, absl::Span<const uint8_t> data,
     }
     int error = errno;
     if (n < 0 && error == EINTR) continue;
-    std::string progress =
-        absl::StrCat(sent, " of ", data.size(), " bytes sent");
     if (n < 0 && WouldBlock(error)) {
       absl::Status waited = waiter.Wait(POLLOUT, "send", progress);
       if (!waited.ok()) return waited;
       continue;
     }
     return ErrnoStatus(n < 0 ? error : EIO,
-                       absl::StrCat("send (", progress, ")"),
+                       absl::StrCat("send (", progress(), ")"),
                        target.Describe());
   }
   return absl::OkStatus();
 }
 
+absl::StatusOr<size_t> RecvExactlyInto(IoTarget target, absl::Span<uint8_t> out,
+                                       absl::Duration timeout) {
+  return RecvInto(target, out, RecvMode::kExactly, timeout);
+}
+
 absl::StatusOr<Bytes> RecvExactly(IoTarget target, size_t n,
                                   absl::Duration timeout) {
-  Waiter waiter(target, timeout);
   Bytes buffer(n);
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::recv(target.fd(), buffer.data() + got, n - got, MSG_DONTWAIT);
-    if (r > 0) {
-      got += static_cast<size_t>(r);
-      continue;
-    }
-    std::string progress = absl::StrCat(got, " of ", n, " bytes received");
-    if (r == 0) {
-      return absl::OutOfRangeError(absl::StrFormat(
-          "recv on %s: end of stream after %s", target.Describe(), progress));
-    }
-    int error = errno;
-    if (error == EINTR) continue;
-    if (WouldBlock(error)) {
-      absl::Status waited = waiter.Wait(POLLIN, "recv", progress);
-      if (!waited.ok()) return waited;
-      continue;
-    }
-    return ErrnoStatus(error, absl::StrCat("recv (", progress, ")"),
-                       target.Describe());
-  }
+  absl::StatusOr<size_t> got =
+      RecvInto(target, absl::MakeSpan(buffer), RecvMode::kExactly, timeout);
+  if (!got.ok()) return got.status();
   return buffer;
+}
+
+absl::StatusOr<size_t> RecvSomeInto(IoTarget target, absl::Span<uint8_t> out,
+                                    absl::Duration timeout) {
+  if (out.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "recv on %s: an empty buffer cannot tell data from end of stream",
+        target.Describe()));
+  }
+  return RecvInto(target, out, RecvMode::kSome, timeout);
 }
 
 absl::StatusOr<Bytes> RecvSome(IoTarget target, size_t max,
                                absl::Duration timeout) {
-  Waiter waiter(target, timeout);
   Bytes buffer(max);
-  while (true) {
-    ssize_t r = ::recv(target.fd(), buffer.data(), max, MSG_DONTWAIT);
-    if (r >= 0) {
-      buffer.resize(static_cast<size_t>(r));
-      return buffer;
-    }
-    int error = errno;
-    if (error == EINTR) continue;
-    if (WouldBlock(error)) {
-      absl::Status waited = waiter.Wait(POLLIN, "recv", "no bytes received");
-      if (!waited.ok()) return waited;
-      continue;
-    }
-    return ErrnoStatus(error, "recv", target.Describe());
-  }
+  absl::StatusOr<size_t> got =
+      RecvSomeInto(target, absl::MakeSpan(buffer), timeout);
+  if (!got.ok()) return got.status();
+  buffer.resize(*got);
+  return buffer;
 }
 
 absl::StatusOr<Bytes> RecvUntilEof(IoTarget target, absl::Duration timeout,
@@ -159,7 +194,8 @@ absl::StatusOr<Bytes> RecvUntilEof(IoTarget target, absl::Duration timeout,
     std::string progress =
         absl::StrCat(buffer.size(), " bytes received, no end of stream");
     if (WouldBlock(error)) {
-      absl::Status waited = waiter.Wait(POLLIN, "recv", progress);
+      absl::Status waited =
+          waiter.Wait(POLLIN, "recv", [&] { return progress; });
       if (!waited.ok()) return waited;
       continue;
     }

@@ -32,6 +32,7 @@
 #include "sockparity/fd.h"
 #include "sockparity/temp_dir.h"
 #include "sockparity/trace.h"
+#include "tcp_lookup.h"
 
 namespace sockparity {
 namespace {
@@ -50,8 +51,8 @@ struct Slot {
   uint64_t received = 0;
   uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 of received bytes
   bool sent_fin = false;                   // shutdown wr, close or abort done
-  // A closed TCP socket is looked up by its addresses in /proc/net/tcp*.
-  std::string tcp_local, tcp_remote;
+  // A closed TCP socket is looked up by its addresses.
+  std::optional<internal::TcpTuple> tcp_tuple;
   bool closed = false;
   std::deque<std::string> pending;  // listeners: connected slots not accepted
 };
@@ -87,39 +88,6 @@ std::string TcpStateName(int state) {
 }
 
 // "ADDR:PORT" as /proc/net/tcp prints it, for a socket's address.
-std::string ProcAddress(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(ss);
-    return absl::StrFormat("%08X:%04X", in.sin_addr.s_addr, ntohs(in.sin_port));
-  }
-  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(ss);
-  uint32_t words[4];
-  std::memcpy(words, &in6.sin6_addr, sizeof(words));
-  return absl::StrFormat("%08X%08X%08X%08X:%04X", words[0], words[1], words[2],
-                         words[3], ntohs(in6.sin6_port));
-}
-
-// The state of the TCP connection local->remote in /proc/net/tcp{,6}, or
-// nullopt when the kernel no longer has it.
-std::optional<int> ProcTcpState(const std::string& local,
-                                const std::string& remote) {
-  for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      std::vector<absl::string_view> fields =
-          absl::StrSplit(line, ' ', absl::SkipEmpty());
-      if (fields.size() < 4) continue;
-      if (fields[1] == local && fields[2] == remote) {
-        int state = 0;
-        if (absl::SimpleHexAtoi(fields[3], &state)) return state;
-      }
-    }
-  }
-  return std::nullopt;
-}
-
 class Runner {
  public:
   Runner(TransportKind kind, const RunOptions& options, TempDir dir)
@@ -130,7 +98,20 @@ class Runner {
   }
 
   StepOutcome Run(const Step& step);
-  void Quiesce();
+  // How settled the sockets must be: kDelivered (everything sent, FINs and
+  // resets included, is at the other end) after every step; kAcknowledged
+  // (the other end's ACKs are back, so the sender's state, buffer space and
+  // closing states are final) before a step that can see those. Loopback
+  // TCP delays the ACK of a FIN by 40 ms, so waiting for it after every step
+  // made TCP scripts a hundred times slower than UNIX ones.
+  enum class Settle { kDelivered, kAcknowledged };
+  void Quiesce(Settle level);
+  static bool SeesAcknowledgements(const Step& step, bool nonblocking);
+  bool DeliveredToPeer(const Slot& sender);
+  bool NonBlocking(const std::string& name) {
+    Slot* slot = Find(name);
+    return slot != nullptr && slot->nonblocking;
+  }
   std::map<std::string, std::string> Received() const;
 
  private:
@@ -263,8 +244,7 @@ void Runner::RecordTcpTuple(Slot& slot) {
                     &local_length) == 0 &&
       ::getpeername(slot.fd.get(), reinterpret_cast<sockaddr*>(&remote),
                     &remote_length) == 0) {
-    slot.tcp_local = ProcAddress(local);
-    slot.tcp_remote = ProcAddress(remote);
+    slot.tcp_tuple = internal::TcpTuple{local, remote};
   }
 }
 
@@ -358,10 +338,9 @@ StepOutcome Runner::Run(const Step& step) {
     // A closed TCP socket lives on in the kernel (FIN_WAIT2, TIME_WAIT...).
     Slot* closed = Find(step.slot);
     if (closed != nullptr && closed->closed && !closed->na) {
-      if (closed->tcp_local.empty()) return {"closed", "no TCP connection"};
-      std::optional<int> state =
-          ProcTcpState(closed->tcp_local, closed->tcp_remote);
-      return {state ? TcpStateName(*state) : "gone", "from /proc/net"};
+      if (!closed->tcp_tuple) return {"closed", "no TCP connection"};
+      std::optional<int> state = internal::LookUpTcpState(*closed->tcp_tuple);
+      return {state ? TcpStateName(*state) : "gone", "looked up by address"};
     }
   }
   Slot* slot = nullptr;
@@ -965,11 +944,46 @@ StepOutcome Runner::Creating(const Step& step) {
   }
 }
 
-// Waits until what the last step set off has reached the other side: on
-// TCP, every open socket's send queue empty (all sent, FIN included, was
-// acknowledged), no handshake or close half-done, and every socket whose
-// peer sent a FIN or reset has seen it. UNIX sockets act synchronously.
-void Runner::Quiesce() {
+// Whether a step's outcome can depend on ACKs having come back, rather than
+// only on what reached its socket: TCP states, poll's OUT, buffer space and
+// sizes (autotuned on ACK), and everything about addresses and listeners.
+bool Runner::SeesAcknowledgements(const Step& step, bool nonblocking) {
+  switch (step.verb) {
+    case Verb::kPair:
+    case Verb::kRecv:
+    case Verb::kRecvExactly:
+    case Verb::kRecvUntilEof:
+    case Verb::kRecvWaitall:
+    case Verb::kPeek:
+    case Verb::kDrain:
+    case Verb::kRecvFd:
+    case Verb::kShutdown:
+    case Verb::kClose:
+    case Verb::kAbort:
+    case Verb::kNonblock:
+    case Verb::kSoError:
+    case Verb::kPeercred:
+    case Verb::kNodelay:
+    case Verb::kSockname:
+    case Verb::kPeername:
+      return false;
+    case Verb::kSend:
+    case Verb::kSendFd:
+      // A blocking send waits for space (up to the step timeout) either way;
+      // a non-blocking one sees EAGAIN if the space is not back yet.
+      return nonblocking;
+    default:
+      return true;
+  }
+}
+
+// Waits until what the last step set off has reached the other side (and,
+// for kAcknowledged, until the other side's answers are back): on TCP, no
+// handshake half-done; every byte and FIN a socket sent is in its peer's
+// receive queue, or acknowledged, or held back by a closed window; every
+// socket whose peer sent a FIN or reset has seen it. UNIX sockets act
+// synchronously.
+void Runner::Quiesce(Settle level) {
   if (!Tcp()) return;
   const absl::Time deadline = absl::Now() + options_.quiescence_timeout;
   absl::Duration pause = absl::Microseconds(50);
@@ -977,10 +991,11 @@ void Runner::Quiesce() {
     bool settled = true;
     for (auto& [name, slot] : slots_) {
       if (slot.na) continue;
+      const bool delivered =
+          level == Settle::kDelivered && DeliveredToPeer(slot);
       if (slot.closed) {
-        if (slot.tcp_local.empty()) continue;
-        std::optional<int> state =
-            ProcTcpState(slot.tcp_local, slot.tcp_remote);
+        if (!slot.tcp_tuple || delivered) continue;
+        std::optional<int> state = internal::LookUpTcpState(*slot.tcp_tuple);
         if (state && (*state == TCP_FIN_WAIT1 || *state == TCP_LAST_ACK ||
                       *state == TCP_CLOSING)) {
           settled = false;
@@ -997,17 +1012,15 @@ void Runner::Quiesce() {
       // A reset connection (CLOSE) sends nothing more, though SIOCOUTQ
       // still counts what was never acknowledged.
       if (state == TCP_CLOSE) continue;
+      if (state == TCP_SYN_RECV) settled = false;
       // Queued bytes with nothing unacknowledged are waiting for the peer
       // to read (a closed window): nothing moves until a later step.
       int outq = 0;
-      if (::ioctl(slot.fd.get(), SIOCOUTQ, &outq) == 0 && outq > 0 &&
-          info.tcpi_unacked > 0) {
-        settled = false;
-      }
-      if (state == TCP_SYN_RECV || state == TCP_FIN_WAIT1 ||
-          state == TCP_LAST_ACK || state == TCP_CLOSING) {
-        settled = false;
-      }
+      const bool in_flight = ::ioctl(slot.fd.get(), SIOCOUTQ, &outq) == 0 &&
+                             outq > 0 && info.tcpi_unacked > 0;
+      const bool closing = state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK ||
+                           state == TCP_CLOSING;
+      if ((in_flight || closing) && !delivered) settled = false;
       Slot* peer = slot.peer.empty() ? nullptr : Find(slot.peer);
       if (peer != nullptr && peer->sent_fin &&
           (state == TCP_ESTABLISHED || state == TCP_FIN_WAIT2)) {
@@ -1018,6 +1031,30 @@ void Runner::Quiesce() {
     absl::SleepFor(pause);  // pacing the re-check, bounded by the deadline
     pause = std::min(pause * 2, absl::Milliseconds(10));
   }
+}
+
+// Whether everything `sender` sent, and its FIN, is at its open peer: the
+// peer has read or holds in its queue every byte, and is past ESTABLISHED
+// if a FIN or reset was sent. (The peer's ACK may still be on its way.)
+bool Runner::DeliveredToPeer(const Slot& sender) {
+  Slot* peer = sender.peer.empty() ? nullptr : Find(sender.peer);
+  if (peer == nullptr || peer->na || peer->closed || peer->listener ||
+      !peer->fd.valid()) {
+    return false;
+  }
+  int queued = 0;
+  if (::ioctl(peer->fd.get(), SIOCINQ, &queued) != 0) return false;
+  if (peer->received + static_cast<uint64_t>(queued) < sender.sent) {
+    return false;
+  }
+  if (!sender.sent_fin) return true;
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(peer->fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) !=
+      0) {
+    return false;
+  }
+  return info.tcpi_state != TCP_ESTABLISHED && info.tcpi_state != TCP_FIN_WAIT2;
 }
 
 std::map<std::string, std::string> Runner::Received() const {
@@ -1045,8 +1082,11 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
   {
     Runner runner(kind, options, std::move(*dir));
     for (const Step& step : script.steps) {
+      if (Runner::SeesAcknowledgements(step, runner.NonBlocking(step.slot))) {
+        runner.Quiesce(Runner::Settle::kAcknowledged);
+      }
       trace.steps.push_back(runner.Run(step));
-      runner.Quiesce();
+      runner.Quiesce(Runner::Settle::kDelivered);
     }
     trace.received = runner.Received();
   }

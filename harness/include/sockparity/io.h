@@ -49,10 +49,21 @@ absl::Status SendAll(IoTarget target, absl::Span<const uint8_t> data,
 absl::StatusOr<Bytes> RecvExactly(IoTarget target, size_t n,
                                   absl::Duration timeout = kDefaultIoTimeout);
 
+// The same into a buffer the caller owns (no allocation per call, for bulk
+// transfers): fills all of `out`, or fails as RecvExactly does.
+absl::StatusOr<size_t> RecvExactlyInto(
+    IoTarget target, absl::Span<uint8_t> out,
+    absl::Duration timeout = kDefaultIoTimeout);
+
 // Waits for at least one byte and returns what one recv gives, up to `max`;
 // an empty result means end of stream.
 absl::StatusOr<Bytes> RecvSome(IoTarget target, size_t max,
                                absl::Duration timeout = kDefaultIoTimeout);
+
+// The same into a buffer the caller owns: returns how many bytes one recv
+// put at the start of `out` (0 means end of stream).
+absl::StatusOr<size_t> RecvSomeInto(IoTarget target, absl::Span<uint8_t> out,
+                                    absl::Duration timeout = kDefaultIoTimeout);
 
 // Receives until end of stream; more than `limit` bytes is RESOURCE_EXHAUSTED.
 absl::StatusOr<Bytes> RecvUntilEof(IoTarget target,

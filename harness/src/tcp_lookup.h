@@ -1,0 +1,33 @@
+// Internal: the state of a TCP connection the script has closed, which the
+// kernel keeps (FIN_WAIT2, TIME_WAIT...) with no descriptor to ask.
+#ifndef SOCKPARITY_SRC_TCP_LOOKUP_H_
+#define SOCKPARITY_SRC_TCP_LOOKUP_H_
+
+#include <sys/socket.h>
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+
+namespace sockparity::internal {
+
+// A connection's two ends as its socket saw them (getsockname/getpeername).
+struct TcpTuple {
+  sockaddr_storage local{};
+  sockaddr_storage remote{};
+};
+
+// The kernel's TCP state (TCP_ESTABLISHED...) of the connection, or nullopt
+// when the kernel no longer has it. One sock_diag netlink lookup by exact
+// address (cheap however many sockets the machine has); where sock_diag is
+// not available, a scan of /proc/net/tcp and /proc/net/tcp6.
+std::optional<int> LookUpTcpState(const TcpTuple& tuple);
+
+// The two ways on their own, so tests can compare them. SockDiagTcpState
+// fails with UNAVAILABLE where sock_diag cannot be asked.
+absl::StatusOr<std::optional<int>> SockDiagTcpState(const TcpTuple& tuple);
+std::optional<int> ScanProcTcpState(const TcpTuple& tuple);
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_SRC_TCP_LOOKUP_H_

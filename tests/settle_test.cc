@@ -1,0 +1,101 @@
+// What the script runner waits for between steps on TCP: the states a step
+// sees are final (the peer's ACKs are back) however late loopback sends
+// them, and closed connections are found by address the same way by
+// sock_diag and by /proc/net/tcp*.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "sockparity/script.h"
+#include "sockparity/socket.h"
+#include "sockparity/trace.h"
+#include "tcp_lookup.h"
+#include "test_util.h"
+
+namespace sockparity::testing {
+namespace {
+
+class SettleTest : public ::testing::TestWithParam<TransportKind> {
+ protected:
+  void SetUp() override {
+    if (absl::Status available = TransportAvailability(GetParam());
+        !available.ok()) {
+      GTEST_SKIP() << available;
+    }
+  }
+
+  // The compared outcome of every step.
+  std::vector<std::string> Outcomes(absl::string_view text) {
+    absl::StatusOr<Script> script = ParseScript(text);
+    EXPECT_TRUE(script.ok()) << script.status();
+    if (!script.ok()) return {};
+    absl::StatusOr<Trace> trace = RunScript(*script, GetParam());
+    EXPECT_TRUE(trace.ok()) << trace.status();
+    if (!trace.ok()) return {};
+    std::vector<std::string> outcomes;
+    for (const StepOutcome& step : trace->steps) {
+      outcomes.push_back(step.outcome);
+    }
+    return outcomes;
+  }
+};
+
+// Loopback delays the ACK of a FIN by about 40 ms; a step that looks at
+// the state must see FIN_WAIT2, not the moment before the ACK.
+TEST_P(SettleTest, HalfClosedStatesAreFinal) {
+  EXPECT_THAT(Outcomes("a pair b\na shutdown wr\na tcp-state\nb tcp-state\n"),
+              ::testing::ElementsAre("ok", "ok", "FIN_WAIT2", "CLOSE_WAIT"));
+}
+
+TEST_P(SettleTest, ClosedStatesAreFinal) {
+  EXPECT_THAT(Outcomes("a pair b\na send 10\nb recv 10\na close\nb close\n"
+                       "a tcp-state\nb tcp-state\n"),
+              ::testing::ElementsAre("ok", "ok", "data", "ok", "ok",
+                                     "TIME_WAIT", "gone"));
+}
+
+// Data and FIN are at the peer once a step is done, whatever the ACKs do.
+TEST_P(SettleTest, DataAndEndOfStreamArriveBeforeTheNextStep) {
+  EXPECT_THAT(
+      Outcomes("a pair b\na send 3000\na shutdown wr\nb peek 1\nb poll\n"),
+      ::testing::ElementsAre("ok", "ok", "ok", "data", "IN|OUT|RDHUP"));
+}
+
+internal::TcpTuple TupleOf(const Socket& socket) {
+  internal::TcpTuple tuple;
+  socklen_t length = sizeof(tuple.local);
+  ::getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&tuple.local),
+                &length);
+  length = sizeof(tuple.remote);
+  ::getpeername(socket.fd(), reinterpret_cast<sockaddr*>(&tuple.remote),
+                &length);
+  return tuple;
+}
+
+TEST_P(SettleTest, SockDiagAndProcScanAgree) {
+  SP_ASSERT_OK_AND_ASSIGN(SocketPair pair, MakeConnectedPair(GetParam()));
+  const internal::TcpTuple tuple = TupleOf(pair.a);
+  absl::StatusOr<std::optional<int>> diag = internal::SockDiagTcpState(tuple);
+  ASSERT_TRUE(diag.ok()) << diag.status();
+  EXPECT_EQ(*diag, std::optional<int>(TCP_ESTABLISHED));
+  EXPECT_EQ(internal::ScanProcTcpState(tuple),
+            std::optional<int>(TCP_ESTABLISHED));
+
+  internal::TcpTuple swapped = tuple;
+  std::swap(swapped.local, swapped.remote);
+  reinterpret_cast<sockaddr_in&>(swapped.remote).sin_port = 0;  // no such
+  diag = internal::SockDiagTcpState(swapped);
+  ASSERT_TRUE(diag.ok()) << diag.status();
+  EXPECT_EQ(*diag, std::nullopt);
+  EXPECT_EQ(internal::ScanProcTcpState(swapped), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(TcpKinds, SettleTest,
+                         ::testing::Values(TransportKind::kTcp4,
+                                           TransportKind::kTcp6),
+                         [](const auto& info) {
+                           return std::string(TransportTestName(info.param));
+                         });
+
+}  // namespace
+}  // namespace sockparity::testing
