@@ -1,6 +1,8 @@
 // sockparity_bench: Google Benchmark's command line, plus
 // --sockparity_report_dir=DIR, which writes ratios.json and ratios.dat
 // there. The ratio table is printed after the runs either way.
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +23,9 @@ namespace {
 // Keeps each benchmark's median (or its only run) for the ratio report.
 class CollectingReporter : public benchmark::ConsoleReporter {
  public:
+  CollectingReporter()
+      : ConsoleReporter(::isatty(STDOUT_FILENO) ? OO_Defaults : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {

@@ -1,5 +1,6 @@
 // Raw system calls against sockparity's I/O path, on every kind: a 1-byte
 // round trip between two threads, and one-way streaming in 64 KiB writes.
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -19,6 +20,31 @@ namespace {
 
 constexpr size_t kStreamChunk = size_t{64} << 10;
 
+// Both threads of a benchmark run on one CPU, and the calling thread's old
+// affinity comes back afterwards. Across two CPUs a run's figure depended
+// on how the scheduler placed the threads (the same code varied 4x between
+// runs); on one CPU the figure is the system calls and the switches.
+class PinnedToOneCpu {
+ public:
+  PinnedToOneCpu() {
+    have_old_ = ::sched_getaffinity(0, sizeof(old_), &old_) == 0;
+    int cpu = ::sched_getcpu();
+    CPU_ZERO(&one_);
+    CPU_SET(cpu < 0 ? 0 : cpu, &one_);
+    Apply();
+  }
+  ~PinnedToOneCpu() {
+    if (have_old_) ::sched_setaffinity(0, sizeof(old_), &old_);
+  }
+  // Pins the calling thread (the helper thread calls this first).
+  void Apply() const { ::sched_setaffinity(0, sizeof(one_), &one_); }
+
+ private:
+  cpu_set_t old_;
+  cpu_set_t one_;
+  bool have_old_ = false;
+};
+
 // Makes the pair or marks the benchmark skipped with the reason.
 bool MakePair(benchmark::State& state, TransportKind kind, SocketPair& pair) {
   absl::StatusOr<SocketPair> made = MakeConnectedPair(kind);
@@ -33,8 +59,10 @@ bool MakePair(benchmark::State& state, TransportKind kind, SocketPair& pair) {
 void RoundTrip(benchmark::State& state, TransportKind kind, IoPath path) {
   SocketPair pair;
   if (!MakePair(state, kind, pair)) return;
+  PinnedToOneCpu pinned;
   // The echo side answers every byte until end of stream.
   std::thread echo([&] {
+    pinned.Apply();
     uint8_t byte = 0;
     while (RecvExactlyVia(path, pair.b, absl::MakeSpan(&byte, 1)) &&
            SendAllVia(path, pair.b, absl::MakeConstSpan(&byte, 1))) {
@@ -56,8 +84,10 @@ void RoundTrip(benchmark::State& state, TransportKind kind, IoPath path) {
 void Stream(benchmark::State& state, TransportKind kind, IoPath path) {
   SocketPair pair;
   if (!MakePair(state, kind, pair)) return;
+  PinnedToOneCpu pinned;
   std::atomic<uint64_t> drained{0};
   std::thread reader([&] {
+    pinned.Apply();
     std::vector<uint8_t> buffer(kStreamChunk);
     while (true) {
       ptrdiff_t n = RecvSomeVia(path, pair.b, absl::MakeSpan(buffer));

@@ -75,11 +75,19 @@ absl::StatusOr<size_t> RecvInto(const IoTarget& target, absl::Span<uint8_t> out,
                ? std::string("no bytes received")
                : absl::StrCat(got, " of ", n, " bytes received");
   };
+  // A short read emptied the queue: the next recv would only say EAGAIN.
+  bool drained = false;
   while (got < n) {
+    if (drained) {
+      drained = false;
+      absl::Status waited = waiter.Wait(POLLIN, "recv", progress);
+      if (!waited.ok()) return waited;
+    }
     ssize_t r = ::recv(target.fd(), out.data() + got, n - got, MSG_DONTWAIT);
     if (r > 0) {
       got += static_cast<size_t>(r);
       if (mode == RecvMode::kSome) return got;
+      drained = got < n;
       continue;
     }
     if (r == 0) {
@@ -114,11 +122,19 @@ absl::Status SendAll(IoTarget target, absl::Span<const uint8_t> data,
   auto progress = [&] {
     return absl::StrCat(sent, " of ", data.size(), " bytes sent");
   };
+  // A short send filled the buffer: the next send would only say EAGAIN.
+  bool full = false;
   while (sent < data.size()) {
+    if (full) {
+      full = false;
+      absl::Status waited = waiter.Wait(POLLOUT, "send", progress);
+      if (!waited.ok()) return waited;
+    }
     ssize_t n = ::send(target.fd(), data.data() + sent, data.size() - sent,
                        MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       sent += static_cast<size_t>(n);
+      full = sent < data.size();
       continue;
     }
     int error = errno;
