@@ -43,8 +43,8 @@ std::optional<double> OverSocketpair(const Results& results,
   return mine->seconds_per_iteration / base->seconds_per_iteration;
 }
 
-std::string Cell(std::optional<double> value, const char* format = "%.3f") {
-  return value ? absl::StrFormat(format, *value) : std::string("-");
+std::string Cell(std::optional<double> value, int decimals = 3) {
+  return value ? absl::StrFormat("%.*f", decimals, *value) : std::string("-");
 }
 
 std::string Verdict(std::optional<double> ratio) {
@@ -56,9 +56,10 @@ std::string JsonNumber(std::optional<double> value) {
   return value ? absl::StrFormat("%.4f", *value) : std::string("null");
 }
 
-double Rate(const Results& results, const std::string& name) {
+std::optional<double> Rate(const Results& results, const std::string& name) {
   std::optional<Result> result = Find(results, name);
-  return result ? result->items_per_second : 0;
+  if (!result || result->items_per_second <= 0) return std::nullopt;
+  return result->items_per_second;
 }
 
 }  // namespace
@@ -103,12 +104,12 @@ std::string RatioTable(const Results& results) {
       "scripts", "pairs");
   for (TransportKind kind : kAllTransportKinds) {
     const std::string name(TransportName(kind));
-    absl::StrAppendFormat(&out, "%-14s %12.0f %12.0f\n", name,
-                          Rate(results, "Script/" + name),
-                          Rate(results, "PairSetup/" + name));
+    absl::StrAppendFormat(&out, "%-14s %12s %12s\n", name,
+                          Cell(Rate(results, "Script/" + name), 0),
+                          Cell(Rate(results, "PairSetup/" + name), 0));
   }
-  absl::StrAppendFormat(&out, "%-14s %12.1f\n", "differential",
-                        Rate(results, "Differential/all"));
+  absl::StrAppendFormat(&out, "%-14s %12s\n", "differential",
+                        Cell(Rate(results, "Differential/all"), 1));
   return out;
 }
 
@@ -120,18 +121,19 @@ std::string RatioJson(const Results& results) {
     kinds.push_back(absl::StrFormat(
         "    \"%s\": {\"roundtrip_harness_over_raw\": %s, "
         "\"stream_harness_over_raw\": %s, \"latency_over_socketpair\": %s, "
-        "\"throughput_over_socketpair\": %s, \"scripts_per_second\": %.1f, "
-        "\"pairs_per_second\": %.1f}",
+        "\"throughput_over_socketpair\": %s, \"scripts_per_second\": %s, "
+        "\"pairs_per_second\": %s}",
         name, JsonNumber(HarnessOverRaw(results, "RoundTrip", name)),
         JsonNumber(HarnessOverRaw(results, "Stream", name)),
         JsonNumber(OverSocketpair(results, "RoundTrip", name)),
         JsonNumber(stream ? std::optional<double>(1 / *stream) : std::nullopt),
-        Rate(results, "Script/" + name), Rate(results, "PairSetup/" + name)));
+        JsonNumber(Rate(results, "Script/" + name)),
+        JsonNumber(Rate(results, "PairSetup/" + name))));
   }
   return absl::StrFormat(
-      "{\n  \"harness_goal\": %.2f,\n  \"differential_per_second\": %.2f,\n"
+      "{\n  \"harness_goal\": %.2f,\n  \"differential_per_second\": %s,\n"
       "  \"kinds\": {\n%s\n  }\n}\n",
-      kHarnessGoal, Rate(results, "Differential/all"),
+      kHarnessGoal, JsonNumber(Rate(results, "Differential/all")),
       absl::StrJoin(kinds, ",\n"));
 }
 
