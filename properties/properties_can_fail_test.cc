@@ -1,5 +1,6 @@
 // The properties reject what they exist to reject: a codec broken on
 // purpose and a registry with a wrong entry.
+#include <malloc.h>
 #include <rapidcheck.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -77,6 +78,60 @@ class ForgetfulCodec final : public Codec {
  private:
   std::unique_ptr<Codec> inner_;
 };
+
+// Reserves room for the length its header claims (up to 256 MiB) before
+// the bytes arrive: what a 4-byte claim of 0xFFFFFFFF turns into a 4 GiB
+// allocation in real code.
+class GreedyDecoder final : public FrameDecoder {
+ public:
+  explicit GreedyDecoder(const Codec& codec) : inner_(codec.NewDecoder()) {}
+  absl::Status Feed(absl::Span<const uint8_t> input,
+                    std::vector<Bytes>& frames) override {
+    for (uint8_t byte : input) {
+      if (header_.size() < 4) header_.push_back(byte);
+    }
+    if (header_.size() == 4 && reserved_.capacity() == 0) {
+      const uint32_t claim = uint32_t{header_[0]} << 24 |
+                             uint32_t{header_[1]} << 16 |
+                             uint32_t{header_[2]} << 8 | header_[3];
+      reserved_.reserve(std::min<uint32_t>(claim, 256u << 20) + 1);
+    }
+    return inner_->Feed(input, frames);
+  }
+  absl::Status Finish() override { return inner_->Finish(); }
+  uint64_t offset() const override { return inner_->offset(); }
+
+ private:
+  std::unique_ptr<FrameDecoder> inner_;
+  Bytes header_;
+  Bytes reserved_;
+};
+
+class GreedyCodec final : public Codec {
+ public:
+  GreedyCodec() : inner_(MakeCodec("u32be")) {}
+  std::string Name() const override { return "greedy u32be"; }
+  uint64_t max_frame() const override { return inner_->max_frame(); }
+  absl::Status Encode(absl::Span<const uint8_t> payload,
+                      Bytes& out) const override {
+    return inner_->Encode(payload, out);
+  }
+  std::unique_ptr<FrameDecoder> NewDecoder() const override {
+    return std::make_unique<GreedyDecoder>(*inner_);
+  }
+
+ private:
+  std::unique_ptr<Codec> inner_;
+};
+
+TEST(PropertiesCanFail, GreedyDecoderFailsTheBadInputProperty) {
+  if (mallinfo2().uordblks == 0) {
+    GTEST_SKIP() << "this allocator does not report heap use (sanitizer)";
+  }
+  GreedyCodec broken;
+  EXPECT_FALSE(rc::check("greedy decoder bad input",
+                         [&] { BadInputRefusedCheaply(broken); }));
+}
 
 TEST(PropertiesCanFail, BrokenCodecFailsTheWireProperty) {
   OffByOneCodec broken;

@@ -28,6 +28,11 @@ RC_GTEST_PROP(Framing, DecoderSplitInvariance, ()) {
   DecoderSplitInvariance(*MakeCodec(name));
 }
 
+RC_GTEST_PROP(Framing, BadInputRefusedCheaply, ()) {
+  const auto name = *rc::gen::elementOf(CodecNames());
+  BadInputRefusedCheaply(*MakeCodec(name));
+}
+
 RC_GTEST_PROP(Lifecycle, DifferentialAcrossKinds, ()) {
   DifferentialLifecycle(DifferenceRegistry::Default());
 }

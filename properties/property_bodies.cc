@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sockparity/codecs.h"
+#include "sockparity/framing_properties.h"
 #include "sockparity/io.h"
 #include "sockparity/script_gen.h"
 #include "sockparity/socket.h"
@@ -37,146 +38,40 @@ std::unique_ptr<Codec> MakeCodec(const std::string& name) {
 
 namespace {
 
-// Uniform bytes: arbitrary<uint8_t> grows with the test size, so early
-// cases would hold only small bytes (no varint continuation bit, no large
-// length byte).
-rc::Gen<uint8_t> AnyByte() {
-  return rc::gen::cast<uint8_t>(rc::gen::inRange<int>(0, 256));
-}
-
-// Payloads the codec can carry (short for u8, no delimiter for delimited),
-// from empty through a few bytes to thousands, so off-by-ones at any size
-// and headers of every width show up.
-rc::Gen<Bytes> PayloadFor(const Codec& codec) {
-  const size_t max =
-      static_cast<size_t>(std::min<uint64_t>(codec.max_frame(), 3000));
-  const bool delimited = codec.Name().rfind("delimited", 0) == 0;
-  return rc::gen::mapcat(
-      rc::gen::oneOf(
-          rc::gen::inRange<size_t>(0, std::min<size_t>(9, max + 1)),
-          rc::gen::inRange<size_t>(0, std::min<size_t>(300, max + 1)),
-          rc::gen::inRange<size_t>(0, max + 1)),
-      [delimited](size_t size) {
-        return rc::gen::map(rc::gen::container<Bytes>(size, AnyByte()),
-                            [delimited](Bytes bytes) {
-                              if (delimited) {
-                                for (uint8_t& b : bytes)
-                                  b = b == '\n' ? ' ' : b;
-                              }
-                              return bytes;
-                            });
-      });
-}
-
-rc::Gen<std::vector<Bytes>> MessagesFor(const Codec& codec) {
-  return rc::gen::container<std::vector<Bytes>>(PayloadFor(codec));
-}
-
-// Piece sizes for splitting a stream: single bytes, a few bytes (a header
-// split across writes), and large chunks.
-rc::Gen<std::vector<size_t>> PieceSizes() {
-  return rc::gen::container<std::vector<size_t>>(
-      rc::gen::oneOf(rc::gen::just<size_t>(1), rc::gen::inRange<size_t>(1, 8),
-                     rc::gen::inRange<size_t>(1, 2048)));
-}
-
-// Cuts `size` bytes into pieces of the generated sizes, the last piece
-// taking what is left.
-std::vector<size_t> Pieces(size_t size, const std::vector<size_t>& sizes) {
-  std::vector<size_t> pieces;
-  size_t done = 0;
-  for (size_t s : sizes) {
-    if (done >= size) break;
-    size_t take = std::min(s, size - done);
-    pieces.push_back(take);
-    done += take;
+// The generated payloads a codec can carry: no delimiter inside a
+// delimited frame.
+testing::FramingOptions OptionsFor(const Codec& codec) {
+  testing::FramingOptions options;
+  if (codec.Name().rfind("delimited", 0) == 0) {
+    options.make_carriable = [](Bytes& bytes) {
+      for (uint8_t& b : bytes) b = b == '\n' ? ' ' : b;
+    };
   }
-  if (done < size) pieces.push_back(size - done);
-  return pieces;
+  // Headers claiming max_frame() + 1 (65,537) for the codecs whose header
+  // can say so.
+  if (codec.Name().rfind("u32be", 0) == 0)
+    options.oversize_header = {0, 1, 0, 1};
+  if (codec.Name().rfind("u64be", 0) == 0) {
+    options.oversize_header = {0, 0, 0, 0, 0, 1, 0, 1};
+  }
+  if (codec.Name().rfind("varint", 0) == 0) {
+    options.oversize_header = {0x81, 0x80, 0x04};
+  }
+  return options;
 }
 
 }  // namespace
 
+void BadInputRefusedCheaply(const Codec& codec) {
+  testing::CheckRefusesBadInputCheaply(codec, OptionsFor(codec));
+}
+
 void FramingOverTheWire(const Codec& codec, TransportKind kind) {
-  const std::vector<Bytes> messages = *MessagesFor(codec);
-  absl::StatusOr<Bytes> stream = EncodeAll(codec, messages);
-  RC_ASSERT(stream.ok());
-  const std::vector<size_t> pieces = Pieces(stream->size(), *PieceSizes());
-  // Pacing spaces a few writes out so the reader sees a partial header
-  // or frame on its own; it paces the stimulus, it waits for no outcome.
-  const bool paced = *rc::gen::arbitrary<bool>();
-  absl::StatusOr<SocketPair> pair = MakeConnectedPair(kind);
-  RC_ASSERT(pair.ok());
-  std::vector<Bytes> frames;
-  absl::Status decoded;
-  std::thread reader([&] {
-    std::unique_ptr<FrameDecoder> decoder = codec.NewDecoder();
-    while (decoded.ok()) {
-      absl::StatusOr<Bytes> got = RecvSome(pair->b, 4096, absl::Seconds(10));
-      if (!got.ok()) {
-        decoded = got.status();
-        return;
-      }
-      if (got->empty()) {
-        decoded = decoder->Finish();
-        return;
-      }
-      decoded = decoder->Feed(*got, frames);
-    }
-  });
-  absl::Status sent;
-  size_t offset = 0;
-  for (size_t i = 0; i < pieces.size() && sent.ok(); ++i) {
-    sent = SendAll(pair->a,
-                   absl::MakeConstSpan(*stream).subspan(offset, pieces[i]));
-    offset += pieces[i];
-    if (paced && i < 8)
-      std::this_thread::sleep_for(std::chrono::microseconds(300));
-  }
-  if (sent.ok()) sent = Shutdown(pair->a, SHUT_WR);
-  reader.join();
-  RC_ASSERT(sent.ok());
-  RC_ASSERT(decoded.ok());
-  RC_ASSERT(frames == messages);
+  testing::CheckRoundTripOverTransport(codec, kind, OptionsFor(codec));
 }
 
 void DecoderSplitInvariance(const Codec& codec) {
-  // Valid streams, damaged ones and plain noise all count.
-  Bytes input;
-  if (*rc::gen::inRange(0, 3) == 0) {
-    input = *rc::gen::container<Bytes>(AnyByte());
-  } else {
-    absl::StatusOr<Bytes> stream = EncodeAll(codec, *MessagesFor(codec));
-    RC_ASSERT(stream.ok());
-    input = std::move(*stream);
-    const auto damage =
-        *rc::gen::container<std::vector<std::pair<size_t, uint8_t>>>(
-            rc::gen::pair(rc::gen::inRange<size_t>(0, 1 << 16), AnyByte()));
-    for (const auto& [at, value] : damage) {
-      if (!input.empty()) input[at % input.size()] = value;
-    }
-    if (!input.empty() && *rc::gen::arbitrary<bool>()) {
-      input.resize(*rc::gen::inRange<size_t>(0, input.size()));
-    }
-  }
-  auto decode = [&](const std::vector<size_t>& pieces) {
-    std::unique_ptr<FrameDecoder> decoder = codec.NewDecoder();
-    std::vector<Bytes> frames;
-    absl::Status status;
-    size_t offset = 0;
-    for (size_t piece : pieces) {
-      status = decoder->Feed(absl::MakeConstSpan(input).subspan(offset, piece),
-                             frames);
-      offset += piece;
-      if (!status.ok()) break;
-    }
-    if (status.ok()) status = decoder->Finish();
-    return std::make_pair(frames, status);
-  };
-  const auto whole = decode({input.size()});
-  const auto split = decode(Pieces(input.size(), *PieceSizes()));
-  RC_ASSERT(whole.first == split.first);
-  RC_ASSERT(whole.second == split.second);
+  testing::CheckSplitInvariance(codec, OptionsFor(codec));
 }
 
 void DifferentialLifecycle(const DifferenceRegistry& registry) {

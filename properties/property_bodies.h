@@ -27,6 +27,10 @@ void FramingOverTheWire(const Codec& codec, TransportKind kind);
 // the same error at the same offset.
 void DecoderSplitInvariance(const Codec& codec);
 
+// 2b. Any bytes, and a header claiming more than the codec's limit, are
+// refused without the decoder holding memory for bytes not yet fed.
+void BadInputRefusedCheaply(const Codec& codec);
+
 // 3. A random legal script gives traces on every available kind that are
 // equal or differ only as `registry` allows; a failure prints the script.
 void DifferentialLifecycle(const DifferenceRegistry& registry);

@@ -11,30 +11,15 @@
 #include "gtest/gtest.h"
 #include "sockparity/bytes.h"
 #include "sockparity/errors.h"
+#include "sockparity/gtest_transports.h"
 #include "sockparity/socket.h"
 #include "sockparity/transport.h"
 
 namespace sockparity::testing {
 
-// Base for tests written once and run on every TransportKind; kinds this
-// machine lacks (tcp6 without IPv6) are skipped with the reason.
-class AllKindsTest : public ::testing::TestWithParam<TransportKind> {
- protected:
-  void SetUp() override {
-    if (absl::Status available = TransportAvailability(GetParam());
-        !available.ok()) {
-      GTEST_SKIP() << available.message();
-    }
-  }
-  TransportKind kind() const { return GetParam(); }
-};
-
-struct KindTestName {
-  std::string operator()(
-      const ::testing::TestParamInfo<TransportKind>& info) const {
-    return std::string(TransportTestName(info.param));
-  }
-};
+// The public fixture under the names these tests have always used.
+using AllKindsTest = TransportTest;
+using KindTestName = TransportTestNamer;
 
 // A recognisable pattern so a misplaced or reordered byte is caught.
 inline Bytes Pattern(size_t size, uint8_t seed) {

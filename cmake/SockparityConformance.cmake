@@ -1,0 +1,70 @@
+# sockparity_add_conformance_tests(NAME name COMMAND server [args...]
+#                                  [TRANSPORTS kind...] [CASES glob...]
+#                                  [TIMEOUT seconds])
+#
+# Registers the peer-conformance catalog (`sockparity check`) against a
+# server as ctest tests: one per case group (echo, segmentation, ...) and
+# transport, named <name>.<group>.<transport>. The catalog is read from
+# `sockparity check --list` when ctest starts, so cases added to sockparity
+# appear without editing this call. Each test prints the verdicts and their
+# reasons, and writes a JUnit file to
+# <build dir>/sockparity/<name>/<group>.<transport>.xml.
+#
+# COMMAND may use generator expressions ($<TARGET_FILE:my_server>).
+# TRANSPORTS defaults to every kind; CASES (globs over case ids or names,
+# e.g. "1.*" or "bad-input/*") to the whole catalog.
+include_guard(GLOBAL)
+
+set(_sockparity_conformance_dir "${CMAKE_CURRENT_LIST_DIR}")
+
+function(sockparity_add_conformance_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT"
+                        "COMMAND;TRANSPORTS;CASES")
+  if(NOT arg_NAME)
+    message(FATAL_ERROR "sockparity_add_conformance_tests: NAME is required")
+  endif()
+  if(NOT arg_COMMAND)
+    message(FATAL_ERROR
+      "sockparity_add_conformance_tests(${arg_NAME}): COMMAND is required")
+  endif()
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "sockparity_add_conformance_tests(${arg_NAME}): "
+      "unknown arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT TARGET sockparity::sockparity)
+    message(FATAL_ERROR "sockparity_add_conformance_tests: the "
+      "sockparity::sockparity command target is missing "
+      "(find_package(sockparity) or add_subdirectory it first)")
+  endif()
+  set(known socketpair unix unix-abstract tcp4 tcp6)
+  if(NOT arg_TRANSPORTS)
+    set(arg_TRANSPORTS ${known})
+  endif()
+  foreach(kind IN LISTS arg_TRANSPORTS)
+    if(NOT kind IN_LIST known)
+      message(FATAL_ERROR "sockparity_add_conformance_tests(${arg_NAME}): "
+        "unknown transport '${kind}' (known: ${known})")
+    endif()
+  endforeach()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 300)
+  endif()
+
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/sockparity/${arg_NAME}")
+  set(include_file "${out}/tests.cmake")
+  # The ctest-time script, with generator expressions resolved.
+  list(JOIN arg_COMMAND "\;" command)
+  list(JOIN arg_TRANSPORTS "\;" transports)
+  list(JOIN arg_CASES "\;" cases)
+  file(GENERATE OUTPUT "${include_file}" CONTENT
+"set(sockparity_name [==[${arg_NAME}]==])
+set(sockparity_tool [==[$<TARGET_FILE:sockparity::sockparity>]==])
+set(sockparity_server [==[${command}]==])
+set(sockparity_transports [==[${transports}]==])
+set(sockparity_cases [==[${cases}]==])
+set(sockparity_timeout ${arg_TIMEOUT})
+set(sockparity_out [==[${out}]==])
+include([==[${_sockparity_conformance_dir}/SockparityDiscoverCases.cmake]==])
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
+endfunction()

@@ -1,0 +1,66 @@
+# Included by ctest (TEST_INCLUDE_FILES) for each
+# sockparity_add_conformance_tests() call: asks the sockparity command for
+# its catalog and adds one test per case group and transport.
+execute_process(
+  COMMAND "${sockparity_tool}" check --list
+  RESULT_VARIABLE list_status
+  OUTPUT_VARIABLE catalog
+  ERROR_VARIABLE list_error)
+if(NOT list_status EQUAL 0)
+  # A test that fails with the reason, rather than no tests at all.
+  add_test("${sockparity_name}.catalog" sh -c
+           "echo 'sockparity check --list failed (exit ${list_status}): ${list_error}'; exit 1")
+  return()
+endif()
+
+# Lines are "ID<TAB>GROUP/NAME<TAB>description".
+string(REPLACE "\n" ";" lines "${catalog}")
+
+# The user's CASES globs as regular expressions, matched against the id
+# ("7.2") and the name ("bad-input/over-16-MiB").
+set(wanted_regexes)
+foreach(glob IN LISTS sockparity_cases)
+  string(REGEX REPLACE "([][.+^$(){}|\\])" "\\\\\\1" regex "${glob}")
+  string(REPLACE "*" ".*" regex "${regex}")
+  string(REPLACE "?" "." regex "${regex}")
+  list(APPEND wanted_regexes "^${regex}$")
+endforeach()
+
+set(groups)
+foreach(line IN LISTS lines)
+  if(NOT line MATCHES "^([0-9]+\\.[0-9]+)\t(([^/\t]+)/[^\t]+)\t")
+    continue()
+  endif()
+  set(id "${CMAKE_MATCH_1}")
+  set(name "${CMAKE_MATCH_2}")
+  set(group "${CMAKE_MATCH_3}")
+  set(take TRUE)
+  if(wanted_regexes)
+    set(take FALSE)
+    foreach(regex IN LISTS wanted_regexes)
+      if(id MATCHES "${regex}" OR name MATCHES "${regex}")
+        set(take TRUE)
+      endif()
+    endforeach()
+  endif()
+  if(take)
+    if(NOT group IN_LIST groups)
+      list(APPEND groups "${group}")
+    endif()
+    list(APPEND cases_${group} "${id}")
+  endif()
+endforeach()
+
+foreach(group IN LISTS groups)
+  list(JOIN cases_${group} "," case_list)
+  foreach(kind IN LISTS sockparity_transports)
+    set(test "${sockparity_name}.${group}.${kind}")
+    add_test("${test}" "${sockparity_tool}" check --cases "${case_list}"
+             --transport "${kind}"
+             --junit "${sockparity_out}/${group}.${kind}.xml"
+             -- ${sockparity_server})
+    set_tests_properties("${test}" PROPERTIES
+      TIMEOUT "${sockparity_timeout}"
+      LABELS "sockparity;conformance")
+  endforeach()
+endforeach()
