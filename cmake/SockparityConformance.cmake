@@ -36,7 +36,7 @@ function(sockparity_add_conformance_tests)
       "sockparity::sockparity command target is missing "
       "(find_package(sockparity) or add_subdirectory it first)")
   endif()
-  set(known socketpair unix unix-abstract tcp4 tcp6)
+  set(known unix unix-abstract tcp4 tcp6 fd)
   if(NOT arg_TRANSPORTS)
     set(arg_TRANSPORTS ${known})
   endif()
@@ -53,9 +53,10 @@ function(sockparity_add_conformance_tests)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/sockparity/${arg_NAME}")
   set(include_file "${out}/tests.cmake")
   # The ctest-time script, with generator expressions resolved.
-  list(JOIN arg_COMMAND "\;" command)
-  list(JOIN arg_TRANSPORTS "\;" transports)
-  list(JOIN arg_CASES "\;" cases)
+  # Bracket arguments keep each list's ";" separators as they are.
+  set(command "${arg_COMMAND}")
+  set(transports "${arg_TRANSPORTS}")
+  set(cases "${arg_CASES}")
   file(GENERATE OUTPUT "${include_file}" CONTENT
 "set(sockparity_name [==[${arg_NAME}]==])
 set(sockparity_tool [==[$<TARGET_FILE:sockparity::sockparity>]==])

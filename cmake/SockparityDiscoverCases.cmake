@@ -1,3 +1,5 @@
+cmake_policy(PUSH)
+cmake_policy(VERSION 3.25)
 # Included by ctest (TEST_INCLUDE_FILES) for each
 # sockparity_add_conformance_tests() call: asks the sockparity command for
 # its catalog and adds one test per case group and transport.
@@ -10,6 +12,7 @@ if(NOT list_status EQUAL 0)
   # A test that fails with the reason, rather than no tests at all.
   add_test("${sockparity_name}.catalog" sh -c
            "echo 'sockparity check --list failed (exit ${list_status}): ${list_error}'; exit 1")
+  cmake_policy(POP)
   return()
 endif()
 
@@ -64,3 +67,4 @@ foreach(group IN LISTS groups)
       LABELS "sockparity;conformance")
   endforeach()
 endforeach()
+cmake_policy(POP)

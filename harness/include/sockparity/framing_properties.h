@@ -82,7 +82,10 @@ concept FramingCodec = requires(const C& codec,
 };
 
 struct FramingOptions {
-  // Generated payloads are at most this long (and at most max_frame()).
+  // Generated payloads are at least min_payload and at most max_payload
+  // (and max_frame()) bytes long: set min_payload to 1 for a format that
+  // cannot carry an empty frame.
+  size_t min_payload = 0;
   size_t max_payload = 3000;
   // Makes a generated payload one the codec can carry (e.g. removes the
   // delimiter of a delimited codec). Empty: every payload is carried.
@@ -110,11 +113,15 @@ rc::Gen<std::vector<Bytes>> Messages(const C& codec,
                                      const FramingOptions& options) {
   const size_t max = static_cast<size_t>(std::min<uint64_t>(
       static_cast<uint64_t>(codec.max_frame()), options.max_payload));
+  const size_t min = std::min(options.min_payload, max);
+  // From a few bytes through hundreds to the most allowed, so off-by-ones
+  // at any size and headers of every width show up.
+  auto up_to = [min](size_t end) {
+    return rc::gen::inRange<size_t>(min, std::max(end, min + 1));
+  };
   auto payload = rc::gen::mapcat(
-      rc::gen::oneOf(
-          rc::gen::inRange<size_t>(0, std::min<size_t>(9, max + 1)),
-          rc::gen::inRange<size_t>(0, std::min<size_t>(300, max + 1)),
-          rc::gen::inRange<size_t>(0, max + 1)),
+      rc::gen::oneOf(up_to(std::min<size_t>(9, max + 1)),
+                     up_to(std::min<size_t>(300, max + 1)), up_to(max + 1)),
       [options](size_t size) {
         return rc::gen::map(rc::gen::container<Bytes>(size, AnyByte()),
                             [options](Bytes bytes) {
