@@ -8,7 +8,7 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left
+set key outside bottom center horizontal
 set yrange [0:*]
 set xtics nomirror
 
