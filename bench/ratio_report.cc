@@ -100,12 +100,15 @@ std::string RatioTable(const Results& results) {
         Cell(stream ? std::optional<double>(1 / *stream) : std::nullopt));
   }
   absl::StrAppendFormat(
-      &out, "\nthe suite's own rates (per second)\n%-14s %12s %12s\n", "kind",
-      "scripts", "pairs");
+      &out,
+      "\nthe suite's own rates (per second; baseline: ACKs awaited after "
+      "every step)\n%-14s %12s %12s %12s\n",
+      "kind", "scripts", "baseline", "pairs");
   for (TransportKind kind : kAllTransportKinds) {
     const std::string name(TransportName(kind));
-    absl::StrAppendFormat(&out, "%-14s %12s %12s\n", name,
+    absl::StrAppendFormat(&out, "%-14s %12s %12s %12s\n", name,
                           Cell(Rate(results, "Script/" + name), 0),
+                          Cell(Rate(results, "ScriptAckEveryStep/" + name), 0),
                           Cell(Rate(results, "PairSetup/" + name), 0));
   }
   absl::StrAppendFormat(&out, "%-14s %12s\n", "differential",

@@ -38,13 +38,14 @@ const Script& TypicalScript() {
   return *script;
 }
 
-void ScriptOnKind(benchmark::State& state, TransportKind kind) {
+void ScriptOnKind(benchmark::State& state, TransportKind kind,
+                  RunOptions options) {
   if (absl::Status available = TransportAvailability(kind); !available.ok()) {
     state.SkipWithError(std::string(available.message()).c_str());
     return;
   }
   for (auto _ : state) {
-    absl::StatusOr<Trace> trace = RunScript(TypicalScript(), kind);
+    absl::StatusOr<Trace> trace = RunScript(TypicalScript(), kind, options);
     if (!trace.ok() || trace->steps.size() != TypicalScript().steps.size()) {
       state.SkipWithError("the script did not run");
       break;
@@ -98,7 +99,17 @@ void RegisterScriptBenchmarks() {
   for (TransportKind kind : kAllTransportKinds) {
     benchmark::RegisterBenchmark(
         absl::StrCat("Script/", TransportName(kind)).c_str(), ScriptOnKind,
-        kind)
+        kind, RunOptions{})
+        ->UseRealTime();
+  }
+  // The baseline: waiting for ACKs after every step, as the runner did
+  // before it waited only where a step can see them.
+  RunOptions every_step;
+  every_step.acknowledge_every_step = true;
+  for (TransportKind kind : {TransportKind::kTcp4, TransportKind::kTcp6}) {
+    benchmark::RegisterBenchmark(
+        absl::StrCat("ScriptAckEveryStep/", TransportName(kind)).c_str(),
+        ScriptOnKind, kind, every_step)
         ->UseRealTime();
   }
   benchmark::RegisterBenchmark("Differential/all", Differential)->UseRealTime();

@@ -61,6 +61,27 @@ TEST_P(SettleTest, DataAndEndOfStreamArriveBeforeTheNextStep) {
       ::testing::ElementsAre("ok", "ok", "ok", "data", "IN|OUT|RDHUP"));
 }
 
+// Waiting for ACKs only where a step can see them gives the traces that
+// waiting after every step gives.
+TEST_P(SettleTest, SameTracesAsAcknowledgingEveryStep) {
+  absl::StatusOr<Script> script = ParseScript(
+      "a pair b\na send 3000\nb recv 100\na shutdown wr\nb poll\n"
+      "b recv-until-eof\nb send 10\nb close\na tcp-state\na recv 100\n"
+      "a poll\na close\na tcp-state\nb tcp-state\n");
+  ASSERT_TRUE(script.ok()) << script.status();
+  RunOptions every_step;
+  every_step.acknowledge_every_step = true;
+  SP_ASSERT_OK_AND_ASSIGN(Trace lazy, RunScript(*script, GetParam()));
+  SP_ASSERT_OK_AND_ASSIGN(Trace eager,
+                          RunScript(*script, GetParam(), every_step));
+  ASSERT_EQ(lazy.steps.size(), eager.steps.size());
+  for (size_t i = 0; i < lazy.steps.size(); ++i) {
+    EXPECT_EQ(lazy.steps[i].outcome, eager.steps[i].outcome)
+        << "step " << i + 1 << ": " << FormatScript(*script);
+  }
+  EXPECT_EQ(lazy.received, eager.received);
+}
+
 internal::TcpTuple TupleOf(const Socket& socket) {
   internal::TcpTuple tuple;
   socklen_t length = sizeof(tuple.local);

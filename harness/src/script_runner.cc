@@ -1086,7 +1086,9 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
         runner.Quiesce(Runner::Settle::kAcknowledged);
       }
       trace.steps.push_back(runner.Run(step));
-      runner.Quiesce(Runner::Settle::kDelivered);
+      runner.Quiesce(options.acknowledge_every_step
+                         ? Runner::Settle::kAcknowledged
+                         : Runner::Settle::kDelivered);
     }
     trace.received = runner.Received();
   }
