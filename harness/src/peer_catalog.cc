@@ -82,6 +82,24 @@ void ExpectServerSurvives(Context& c, int before) {
   }
 }
 
+// The client asks for a 16 MiB reply, reads a little of it and closes (or
+// resets): the server must let go of the connection and go on serving.
+void ClientLeavesMidReply(Context& c, bool reset) {
+  const int before =
+      c.link().server() ? OpenDescriptorsOf(c.link().server()->pid()) : 0;
+  {
+    std::optional<Socket> s = c.Connect();
+    if (!s || !c.Send(*s, Frame(BulkRequest(kMaxFrame - 1)))) return;
+    (void)RecvExactly(*s, 1000, c.timeout());
+    if (reset) {
+      linger abort{1, 0};
+      ::setsockopt(s->fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+    }
+  }
+  ExpectServerSurvives(c, before);
+  if (!c.failed()) c.StillServes();
+}
+
 std::vector<Case> Catalog() {
   std::vector<Case> cases;
   auto add = [&](std::string id, std::string name, std::string description,
@@ -256,35 +274,11 @@ std::vector<Case> Catalog() {
   add(
       "6.3", "close/client-closes-mid-reply",
       "the client closes during a 16 MiB reply; the server goes on",
-      [](Context& c) {
-        const int before =
-            c.link().server() ? OpenDescriptorsOf(c.link().server()->pid()) : 0;
-        {
-          std::optional<Socket> s = c.Connect();
-          if (!s || !c.Send(*s, Frame(BulkRequest(kMaxFrame - 1)))) return;
-          (void)RecvExactly(*s, 1000, c.timeout());
-        }
-        ExpectServerSurvives(c, before);
-        if (!c.failed()) c.StillServes();
-      },
-      true);
+      [](Context& c) { ClientLeavesMidReply(c, /*reset=*/false); }, true);
   add(
       "6.4", "close/client-resets-mid-reply",
       "the client resets during a 16 MiB reply; the server goes on",
-      [](Context& c) {
-        const int before =
-            c.link().server() ? OpenDescriptorsOf(c.link().server()->pid()) : 0;
-        {
-          std::optional<Socket> s = c.Connect();
-          if (!s || !c.Send(*s, Frame(BulkRequest(kMaxFrame - 1)))) return;
-          (void)RecvExactly(*s, 1000, c.timeout());
-          linger abort{1, 0};
-          ::setsockopt(s->fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
-        }
-        ExpectServerSurvives(c, before);
-        if (!c.failed()) c.StillServes();
-      },
-      true);
+      [](Context& c) { ClientLeavesMidReply(c, /*reset=*/true); }, true);
   add(
       "7.1", "bad-input/zero-length",
       "L = 0 closes the connection without a reply",
