@@ -15,8 +15,6 @@
 # e.g. "1.*" or "bad-input/*") to the whole catalog.
 include_guard(GLOBAL)
 
-set(_sockparity_conformance_dir "${CMAKE_CURRENT_LIST_DIR}")
-
 function(sockparity_add_conformance_tests)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT"
                         "COMMAND;TRANSPORTS;CASES")
@@ -65,7 +63,15 @@ set(sockparity_transports [==[${transports}]==])
 set(sockparity_cases [==[${cases}]==])
 set(sockparity_timeout ${arg_TIMEOUT})
 set(sockparity_out [==[${out}]==])
-include([==[${_sockparity_conformance_dir}/SockparityDiscoverCases.cmake]==])
+include([==[${CMAKE_CURRENT_FUNCTION_LIST_DIR}/SockparityDiscoverCases.cmake]==])
 ")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
+
+  # From a source tree (add_subdirectory, FetchContent), build the command
+  # with the project, even when sockparity was added EXCLUDE_FROM_ALL.
+  get_target_property(tool sockparity::sockparity ALIASED_TARGET)
+  if(tool AND NOT TARGET sockparity_tool_for_${arg_NAME})
+    add_custom_target(sockparity_tool_for_${arg_NAME} ALL)
+    add_dependencies(sockparity_tool_for_${arg_NAME} ${tool})
+  endif()
 endfunction()
