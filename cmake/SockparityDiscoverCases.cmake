@@ -49,6 +49,8 @@ foreach(line IN LISTS lines)
   if(take)
     if(NOT group IN_LIST groups)
       list(APPEND groups "${group}")
+      # Every registration includes this file in the same scope: start clean.
+      set(cases_${group} "")
     endif()
     list(APPEND cases_${group} "${id}")
   endif()
