@@ -33,8 +33,8 @@ class CollectingReporter : public benchmark::ConsoleReporter {
       const bool median =
           run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       if (run.run_type == Run::RT_Aggregate && !median) continue;
-      const std::string name = run.run_name.str();
-      const std::string key(absl::StripSuffix(name, "/real_time"));
+      // The registered name, without "/iterations:N" or "/real_time".
+      const std::string key = run.run_name.function_name;
       if (!median && medians_.count(key)) continue;
       Result result;
       result.seconds_per_iteration =

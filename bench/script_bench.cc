@@ -103,7 +103,7 @@ void PairSetup(benchmark::State& state, TransportKind kind) {
 // ephemeral port. Left to choose, Google Benchmark made enough pairs in one
 // ci/bench run to use up the ports (bind to port 0: EADDRINUSE), so the
 // benchmarks that make TCP pairs run a fixed number of iterations, about
-// 25,000 pairs over a run in all.
+// 13,000 pairs over a run in all.
 void Bounded(benchmark::internal::Benchmark* benchmark, TransportKind kind,
              benchmark::IterationCount iterations) {
   benchmark->UseRealTime();
@@ -117,7 +117,7 @@ void RegisterScriptBenchmarks() {
     auto* benchmark = benchmark::RegisterBenchmark(
         absl::StrCat("Script/", TransportName(kind)).c_str(), ScriptOnKind,
         kind, RunOptions{});
-    Bounded(benchmark, kind, 1000);
+    Bounded(benchmark, kind, 500);
   }
   // The baseline: waiting for ACKs after every step, as the runner did
   // before it waited only where a step can see them.
@@ -135,7 +135,7 @@ void RegisterScriptBenchmarks() {
     auto* benchmark = benchmark::RegisterBenchmark(
         absl::StrCat("PairSetup/", TransportName(kind)).c_str(), PairSetup,
         kind);
-    Bounded(benchmark, kind, 1000);
+    Bounded(benchmark, kind, 500);
   }
 }
 
