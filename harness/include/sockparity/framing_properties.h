@@ -36,6 +36,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -169,6 +170,25 @@ inline std::vector<size_t> Pieces(size_t size,
   return pieces;
 }
 
+// Feeds `input` to `decoder` in `pieces`, stopping at the first error;
+// `after_each(offset)` runs after every piece (offset: bytes fed so far).
+template <typename Decoder, typename AfterEach>
+absl::Status FeedInPieces(Decoder& decoder, const Bytes& input,
+                          const std::vector<size_t>& pieces,
+                          std::vector<Bytes>& frames,
+                          const AfterEach& after_each) {
+  absl::Status status;
+  size_t offset = 0;
+  for (size_t piece : pieces) {
+    status =
+        decoder.Feed(absl::MakeConstSpan(input).subspan(offset, piece), frames);
+    offset += piece;
+    after_each(offset);
+    if (!status.ok()) break;
+  }
+  return status;
+}
+
 // Heap bytes in use (glibc); 0 where the allocator does not say (under
 // AddressSanitizer), which turns the memory checks off rather than wrong.
 inline size_t HeapInUse() {
@@ -255,14 +275,8 @@ void CheckSplitInvariance(const C& codec, const FramingOptions& options = {}) {
     auto made = codec.NewDecoder();
     auto& decoder = Deref(made);
     std::vector<Bytes> frames;
-    absl::Status status;
-    size_t offset = 0;
-    for (size_t piece : pieces) {
-      status = decoder.Feed(absl::MakeConstSpan(input).subspan(offset, piece),
-                            frames);
-      offset += piece;
-      if (!status.ok()) break;
-    }
+    absl::Status status =
+        FeedInPieces(decoder, input, pieces, frames, [](size_t) {});
     if (status.ok()) status = decoder.Finish();
     return std::make_pair(frames, status);
   };
@@ -289,24 +303,20 @@ void CheckRefusesBadInputCheaply(const C& codec,
   auto made = codec.NewDecoder();
   auto& decoder = Deref(made);
   std::vector<Bytes> frames;
-  absl::Status status;
-  size_t offset = 0;
-  for (size_t piece : pieces) {
-    status =
-        decoder.Feed(absl::MakeConstSpan(input).subspan(offset, piece), frames);
-    offset += piece;
-    if (before != 0) {
-      const size_t now = HeapInUse();
-      const size_t held = now > before ? now - before : 0;
-      if (held > 3 * offset + options.memory_slack) {
-        RC_FAIL(absl::StrCat("after ", offset, " bytes the decoder holds ",
-                             held,
-                             " more heap bytes: it reserved memory "
-                             "for bytes that have not arrived"));
-      }
-    }
-    if (!status.ok()) break;
-  }
+  std::string reserved;  // set when the decoder held too much
+  const absl::Status status =
+      FeedInPieces(decoder, input, pieces, frames, [&](size_t offset) {
+        if (before == 0 || !reserved.empty()) return;
+        const size_t now = HeapInUse();
+        const size_t held = now > before ? now - before : 0;
+        if (held > 3 * offset + options.memory_slack) {
+          reserved =
+              absl::StrCat("after ", offset, " bytes the decoder holds ", held,
+                           " more heap bytes: it reserved memory for "
+                           "bytes that have not arrived");
+        }
+      });
+  if (!reserved.empty()) RC_FAIL(reserved);
   if (oversize) {
     if (status.ok()) {
       RC_FAIL(absl::StrCat("the oversize header (", input.size(),
