@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,11 +41,13 @@ inline constexpr uint32_t kMaxFrame = 16u << 20;
 // connection is a fresh server over a socketpair.
 class PeerLink {
  public:
-  PeerLink(const CheckOptions& options, TransportKind kind)
-      : options_(options), kind_(kind) {}
+  PeerLink(const CheckOptions& options, TransportKind kind,
+           uint64_t perturb_seed)
+      : options_(options), kind_(kind), perturb_seed_(perturb_seed) {}
 
   // Starts the server for an addressed transport. UNIMPLEMENTED: exit 64.
   absl::Status Start() {
+    if (absl::Status ready = PreparePerturbation(); !ready.ok()) return ready;
     if (kind_ == TransportKind::kSocketpair) {
       // One server over one socketpair, to learn whether it serves fd:N.
       absl::StatusOr<Socket> probe = Connect();
@@ -55,7 +58,8 @@ class PeerLink {
     if (!address.ok()) return address.status();
     address_ = *address;
     absl::StatusOr<SutProcess> sut =
-        SutProcess::Start(options_.command, address_);
+        SutProcess::Start(options_.command, address_, absl::Seconds(10),
+                          nullptr, -1, Environment());
     if (!sut.ok()) return sut.status();
     server_.emplace(std::move(*sut));
     absl::StatusOr<Endpoint> endpoint = Endpoint::Parse(address_);
@@ -64,8 +68,8 @@ class PeerLink {
     return absl::OkStatus();
   }
 
+  TransportKind kind() const { return kind_; }
   bool single_connection() const { return kind_ == TransportKind::kSocketpair; }
-  const std::string& address() const { return address_; }
   SutProcess* server() { return server_ ? &*server_ : nullptr; }
   const std::optional<Endpoint>& endpoint() const { return endpoint_; }
 
@@ -76,8 +80,9 @@ class PeerLink {
     absl::StatusOr<SocketPair> pair =
         MakeConnectedPair(TransportKind::kSocketpair);
     if (!pair.ok()) return pair.status();
-    absl::StatusOr<SutProcess> sut = SutProcess::Start(
-        options_.command, "fd:3", options_.timeout, &pair->b.owned_fd(), 3);
+    absl::StatusOr<SutProcess> sut =
+        SutProcess::Start(options_.command, "fd:3", options_.timeout,
+                          &pair->b.owned_fd(), 3, Environment());
     if (!sut.ok()) return sut.status();
     fd_servers_.push_back(std::make_unique<SutProcess>(std::move(*sut)));
     return std::move(pair->a);
@@ -92,7 +97,57 @@ class PeerLink {
     return server_->Stop(absl::Seconds(2));
   }
 
+  // What a server started for this transport gets in its environment: the
+  // perturbation library and its settings, when the run asks for them.
+  std::vector<std::string> Environment() const {
+    if (options_.perturb.empty()) return {};
+    std::string preload = options_.perturb_library;
+    if (const char* existing = ::getenv("LD_PRELOAD");
+        existing != nullptr && *existing != '\0') {
+      absl::StrAppend(&preload, ":", existing);
+    }
+    return {absl::StrCat("LD_PRELOAD=", preload),
+            absl::StrCat("SOCKPARITY_PERTURB=",
+                         absl::StrJoin(options_.perturb, ",")),
+            absl::StrCat("SOCKPARITY_PERTURB_SEED=", perturb_seed_),
+            absl::StrCat("SOCKPARITY_PERTURB_ANNOUNCE=", AnnouncePath())};
+  }
+
+  // OK when the perturbation reached the server: some process started for
+  // this transport made a socket call through the library. A static binary,
+  // or a runtime that makes system calls itself, never does.
+  absl::Status PerturbationInEffect() const {
+    if (options_.perturb.empty()) return absl::OkStatus();
+    std::ifstream in(AnnouncePath());
+    std::string line;
+    bool loaded = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("active ", 0) == 0) return absl::OkStatus();
+      loaded |= line.rfind("loaded ", 0) == 0;
+    }
+    return absl::FailedPreconditionError(
+        loaded ? "the library was loaded, but no socket call went through "
+                 "it (the server makes its system calls without libc)"
+               : "the server never loaded the library (a static binary, or "
+                 "a runtime that ignores LD_PRELOAD)");
+  }
+
  private:
+  absl::Status PreparePerturbation() {
+    if (options_.perturb.empty() || perturb_dir_) return absl::OkStatus();
+    if (options_.perturb_library.empty()) {
+      return absl::InvalidArgumentError(
+          "perturbation modes were given without the library");
+    }
+    absl::StatusOr<TempDir> dir = TempDir::Create();
+    if (!dir.ok()) return dir.status();
+    perturb_dir_.emplace(std::move(*dir));
+    return absl::OkStatus();
+  }
+  std::string AnnouncePath() const {
+    return perturb_dir_ ? perturb_dir_->path() + "/announce.log" : "";
+  }
+
   absl::StatusOr<std::string> FreshAddress() {
     switch (kind_) {
       case TransportKind::kUnixPath: {
@@ -117,7 +172,9 @@ class PeerLink {
 
   const CheckOptions& options_;
   TransportKind kind_;
+  uint64_t perturb_seed_;
   std::optional<TempDir> dir_;
+  std::optional<TempDir> perturb_dir_;
   std::string address_;
   std::optional<Endpoint> endpoint_;
   std::optional<SutProcess> server_;
@@ -172,6 +229,59 @@ class Context {
     Log(absl::StrCat("> ", bytes.size(), " bytes"));
     if (!sent.ok()) Fail("to send the request", sent.ToString());
     return sent.ok();
+  }
+
+  // Sends `bytes` where the server may end the connection once it has read
+  // the first `must_arrive` of them (after a frame that ends it, or inside
+  // bad input it may reject as soon as it can tell): the rest may meet
+  // EPIPE or ECONNRESET, which is then no failure. How much of the rest
+  // the server read first depends on how it reads, not on whether it is
+  // right.
+  bool SendUntilClosed(const Socket& socket, const Bytes& bytes,
+                       size_t must_arrive) {
+    must_arrive = std::min(must_arrive, bytes.size());
+    if (must_arrive > 0 &&
+        !Send(socket, Bytes(bytes.begin(), bytes.begin() + must_arrive))) {
+      return false;
+    }
+    if (must_arrive == bytes.size()) return true;
+    absl::Status sent =
+        SendAll(socket, Bytes(bytes.begin() + must_arrive, bytes.end()),
+                options_.timeout);
+    Log(absl::StrCat("> ", bytes.size() - must_arrive, " bytes"));
+    if (sent.ok()) return true;
+    const std::optional<int> error = ErrnoOf(sent);
+    if (error == EPIPE || error == ECONNRESET) {
+      Log(absl::StrCat("  (", ErrnoName(*error),
+                       ": the server had ended the connection, as it may)"));
+      return true;
+    }
+    Fail("to send the request", sent.ToString());
+    return false;
+  }
+
+  // The end of the connection the registry entry `entry_id` documents for
+  // this transport's family (e.g. a TCP abort is a reset): anything else
+  // fails, naming the entry.
+  bool ExpectEndAsRegistered(const Socket& socket, absl::string_view entry_id) {
+    std::optional<std::string> end = End(socket);
+    if (!end) return false;
+    Record("recv", *end);
+    const Difference* entry = DifferenceRegistry::Default().Find(entry_id);
+    const TransportKind kind = link_.kind();
+    if (entry == nullptr || entry->RowFor(kind) == nullptr) {
+      Fail(absl::StrCat("registry entry ", entry_id, " to describe ",
+                        TransportName(kind)),
+           "no such row (a bug in sockparity)");
+      return false;
+    }
+    if (!entry->Expects(kind, "recv", *end)) {
+      Fail(absl::StrCat(entry->RowFor(kind)->description, " (registry entry ",
+                        entry_id, ")"),
+           *end == "eof" ? "end of stream" : *end);
+      return false;
+    }
+    return true;
   }
 
   // Reads one frame; on failure records what came instead. Replies whose

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "peer_cases.h"
 #include "sockparity/differences.h"
@@ -138,11 +139,131 @@ std::vector<CaseInfo> CheckCatalog() {
   return infos;
 }
 
+bool ContractRequires(TransportKind kind) {
+  return kind == TransportKind::kUnixPath || kind == TransportKind::kTcp4;
+}
+
+namespace {
+
+// The first line of a start failure, which names no address: equal on
+// every form when the server fails the same way everywhere.
+std::string StartFailureKind(const absl::Status& status) {
+  if (absl::IsUnimplemented(status)) return "exit status 64";
+  const absl::string_view message = status.message();
+  return std::string(message.substr(0, message.find_first_of(";\n")));
+}
+
+// FAILED_PRECONDITION when the server cannot be started at all: every form
+// tried failed the same way, or it serves none of the required forms.
+absl::Status CannotStart(
+    const CheckOptions& options,
+    const std::vector<std::pair<TransportKind, absl::Status>>& starts) {
+  if (starts.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  bool required_tried = false;
+  for (const auto& [kind, status] : starts) {
+    if (status.ok()) return absl::OkStatus();
+    if (StartFailureKind(status) != StartFailureKind(starts[0].second))
+      return absl::OkStatus();
+    names.push_back(ContractTransportName(kind));
+    required_tried |= ContractRequires(kind);
+  }
+  const std::string& program = options.command[0];
+  const absl::Status& first = starts[0].second;
+  if (absl::IsUnimplemented(first)) {
+    if (!required_tried) return absl::OkStatus();  // nothing ran: reported
+    return absl::FailedPreconditionError(absl::StrCat(
+        program, " serves no address form: it exited with status 64 ",
+        "(not supported) on every one tried (", absl::StrJoin(names, ", "),
+        "), but unix: and tcp:127.0.0.1: are required by the contract"));
+  }
+  if (absl::StartsWith(first.message(), "cannot run ")) {
+    return absl::FailedPreconditionError(first.message());
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(program, " cannot be started: on every address form tried (",
+                   absl::StrJoin(names, ", "), "): ", first.message()));
+}
+
+// The listener's lifecycle cases (9.x), after the server on `kind` stopped.
+CaseResult LifecycleCase(const CaseInfo& info, const CheckOptions& options,
+                         PeerLink& link, absl::Duration ready_after,
+                         const std::optional<Endpoint>& endpoint,
+                         const std::optional<SutExit>& exit) {
+  const TransportKind kind = link.kind();
+  CaseResult result;
+  if (info.id == "9.1") {
+    result.reason =
+        absl::StrCat("ready after ", absl::FormatDuration(ready_after));
+    if (kind == TransportKind::kSocketpair)
+      result.reason = "each fd:N server was ready in time";
+  } else if (info.id == "9.2") {
+    if (!exit) {
+      result.reason = "fd:N servers end with their connection";
+    } else if (!exit->exited || exit->code != 0 || exit->killed) {
+      result.verdict = Verdict::kFailed;
+      result.reason =
+          absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
+                       exit->Describe());
+    } else {
+      result.reason =
+          absl::StrCat("exit 0 after ", absl::FormatDuration(exit->took));
+    }
+  } else if (info.id == "9.3" || info.id == "9.4") {
+    if (kind != TransportKind::kUnixPath || !endpoint) {
+      result.verdict = Verdict::kInformational;
+      result.reason = "no socket file on this transport";
+    } else if (info.id == "9.3") {
+      if (std::filesystem::exists(std::string(endpoint->path()))) {
+        result.verdict = Verdict::kFailed;
+        result.reason =
+            absl::StrCat("expected the socket file ", endpoint->path(),
+                         " to be removed on exit; it is still there");
+      }
+    } else {
+      // A socket file nobody listens on, then a start over it.
+      absl::StatusOr<TempDir> dir = TempDir::Create();
+      const std::string path = dir.ok() ? dir->path() + "/stale.sock" : "";
+      absl::StatusOr<Endpoint> stale = Endpoint::Parse("unix:" + path);
+      Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!stale.ok() ||
+          ::bind(fd.get(), stale->addr(), stale->length()) != 0) {
+        result.verdict = Verdict::kFailed;
+        result.reason =
+            "expected to make a stale socket file for the case; saw "
+            "bind fail (a problem of this machine, not of the server)";
+      } else {
+        fd.Close().IgnoreError();
+        absl::StatusOr<SutProcess> again =
+            SutProcess::Start(options.command, "unix:" + path,
+                              absl::Seconds(10), nullptr, -1,
+                              link.Environment());
+        if (!again.ok()) {
+          result.verdict = Verdict::kFailed;
+          result.reason =
+              absl::StrCat("expected a start over a stale socket file; saw ",
+                           again.status().message());
+        } else {
+          again->Stop();
+        }
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())
     return absl::InvalidArgumentError("no server command given");
+  if (!options.perturb.empty() && options.perturb_library.empty()) {
+    return absl::InvalidArgumentError(
+        "perturbation modes need the perturbation library's path");
+  }
   CheckReport report;
   report.seed = options.seed != 0 ? options.seed : std::random_device{}() | 1;
+  report.perturb = options.perturb;
   const std::vector<Case> catalog = Catalog();
   std::vector<const Case*> cases;
   for (const Case& c : catalog) {
@@ -167,36 +288,75 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     for (const CaseInfo& info : report.cases) {
       if (info.id == id) name = info.name;
     }
+    if (result.verdict == Verdict::kFailed && result.reason.empty()) {
+      result.reason =
+          "expected a reason for this verdict; saw none (a bug in sockparity)";
+    }
     progress(absl::StrFormat("%-5s %-38s %-13s %-13s %s", id,
                              name.substr(0, 38), ContractTransportName(kind),
                              VerdictName(result.verdict),
                              result.reason.substr(0, 120)));
     report.cells.push_back({id, kind, std::move(result)});
   };
+
+  // Every server starts before any case, so one that cannot start at all
+  // is one message, not a failure per case.
+  struct Started {
+    std::unique_ptr<PeerLink> link;
+    absl::Status status;
+    absl::Duration ready_after;
+  };
+  std::vector<Started> links;
+  std::vector<std::pair<TransportKind, absl::Status>> starts;
   for (TransportKind kind : options.transports) {
+    Started started;
+    started.link = std::make_unique<PeerLink>(options, kind, report.seed);
     if (kind == TransportKind::kTcp6 && !TransportAvailability(kind).ok()) {
+      started.status = absl::UnavailableError("IPv6 is off on this machine");
+    } else {
+      const absl::Time start = absl::Now();
+      started.status = started.link->Start();
+      started.ready_after = absl::Now() - start;
+      starts.emplace_back(kind, started.status);
+    }
+    links.push_back(std::move(started));
+  }
+  if (absl::Status fatal = CannotStart(options, starts); !fatal.ok()) {
+    return fatal;
+  }
+
+  for (Started& started : links) {
+    PeerLink& link = *started.link;
+    const TransportKind kind = link.kind();
+    if (absl::IsUnavailable(started.status)) {
       for (const CaseInfo& info : report.cases) {
         add(info.id, kind,
-            {Verdict::kUnsupported, "IPv6 is off on this machine", "", {}, {}});
+            {Verdict::kUnsupported, std::string(started.status.message()), "",
+             {}, {}});
       }
       continue;
     }
     report.transports.push_back(kind);
-    PeerLink link(options, kind);
-    const absl::Time start = absl::Now();
-    absl::Status started = link.Start();
-    const absl::Duration ready_after = absl::Now() - start;
-    if (!started.ok()) {
-      const Verdict verdict = absl::IsUnimplemented(started)
-                                  ? Verdict::kUnsupported
-                                  : Verdict::kFailed;
+    if (!started.status.ok()) {
+      Verdict verdict = Verdict::kFailed;
+      std::string reason = std::string(started.status.message());
+      if (absl::IsUnimplemented(started.status)) {
+        if (ContractRequires(kind)) {
+          reason = absl::StrCat("expected the server to serve ",
+                                ContractTransportName(kind),
+                                " (required by the contract); saw ", reason);
+        } else {
+          verdict = Verdict::kUnsupported;
+        }
+      } else {
+        reason = absl::StrCat("expected the server to start; saw ", reason);
+      }
       if (verdict == Verdict::kFailed) {
         absl::StrAppend(&report.startup_errors, ContractTransportName(kind),
-                        ": ", started.message(), "\n");
+                        ": ", started.status.message(), "\n");
       }
       for (const CaseInfo& info : report.cases) {
-        add(info.id, kind,
-            {verdict, std::string(started.message()), "", {}, {}});
+        add(info.id, kind, {verdict, reason, "", {}, {}});
       }
       continue;
     }
@@ -217,71 +377,23 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
           server != nullptr && server->Poll()) {
         result.verdict = Verdict::kFailed;
         result.reason = absl::StrCat(
-            "the server ended during the case: ", server->Poll()->Describe(),
-            "\n", server->Output());
+            "expected the server to keep running; it ended during the case: ",
+            server->Poll()->Describe(), "\n", server->Output());
         add(c->info.id, kind, std::move(result));
         break;
       }
       add(c->info.id, kind, std::move(result));
     }
-    // The listener's lifecycle.
     const std::optional<Endpoint> endpoint = link.endpoint();
     std::optional<SutExit> exit = link.Stop();
     for (const CaseInfo& info : lifecycle) {
-      CaseResult result;
-      if (info.id == "9.1") {
-        result.reason =
-            absl::StrCat("ready after ", absl::FormatDuration(ready_after));
-        if (kind == TransportKind::kSocketpair)
-          result.reason = "each fd:N server was ready in time";
-      } else if (info.id == "9.2") {
-        if (!exit) {
-          result.reason = "fd:N servers end with their connection";
-        } else if (!exit->exited || exit->code != 0 || exit->killed) {
-          result.verdict = Verdict::kFailed;
-          result.reason =
-              absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
-                           exit->Describe());
-        } else {
-          result.reason =
-              absl::StrCat("exit 0 after ", absl::FormatDuration(exit->took));
-        }
-      } else if (info.id == "9.3" || info.id == "9.4") {
-        if (kind != TransportKind::kUnixPath || !endpoint) {
-          result.verdict = Verdict::kInformational;
-          result.reason = "no socket file on this transport";
-        } else if (info.id == "9.3") {
-          if (std::filesystem::exists(std::string(endpoint->path()))) {
-            result.verdict = Verdict::kFailed;
-            result.reason = absl::StrCat("the socket file ", endpoint->path(),
-                                         " is still there");
-          }
-        } else {
-          // A socket file nobody listens on, then a start over it.
-          absl::StatusOr<TempDir> dir = TempDir::Create();
-          const std::string path = dir.ok() ? dir->path() + "/stale.sock" : "";
-          absl::StatusOr<Endpoint> stale = Endpoint::Parse("unix:" + path);
-          Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-          if (!stale.ok() ||
-              ::bind(fd.get(), stale->addr(), stale->length()) != 0) {
-            result.verdict = Verdict::kFailed;
-            result.reason = "could not make a stale socket file";
-          } else {
-            fd.Close().IgnoreError();
-            absl::StatusOr<SutProcess> again =
-                SutProcess::Start(options.command, "unix:" + path);
-            if (!again.ok()) {
-              result.verdict = Verdict::kFailed;
-              result.reason = absl::StrCat(
-                  "expected a start over a stale socket file; saw ",
-                  again.status().message());
-            } else {
-              again->Stop();
-            }
-          }
-        }
-      }
-      add(info.id, kind, std::move(result));
+      add(info.id, kind,
+          LifecycleCase(info, options, link, started.ready_after, endpoint,
+                        exit));
+    }
+    if (absl::Status in_effect = link.PerturbationInEffect(); !in_effect.ok()) {
+      report.perturb_not_in_effect.emplace_back(
+          kind, std::string(in_effect.message()));
     }
   }
   // Cross-transport verdicts.
@@ -298,6 +410,13 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     report.cross.emplace_back(c->info.id, CrossVerdict(*c, runs));
   }
   return report;
+}
+
+bool CheckReport::NothingRan() const {
+  for (const Cell& cell : cells) {
+    if (cell.result.verdict != Verdict::kUnsupported) return false;
+  }
+  return true;
 }
 
 int CheckReport::Count(Verdict verdict) const {

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "sockparity/peer_check.h"
 
 namespace sockparity {
@@ -93,6 +94,22 @@ const CaseInfo* InfoFor(const std::vector<CaseInfo>& cases,
   return nullptr;
 }
 
+std::string PerturbationHtml(
+    const std::vector<std::string>& perturb,
+    const std::vector<std::pair<TransportKind, std::string>>& missing,
+    uint64_t seed) {
+  if (perturb.empty()) return "";
+  std::string out = absl::StrCat(
+      "<p>perturbation: ", Xml(absl::StrJoin(perturb, ",")),
+      " (libsockparity_perturb.so, seed ", seed, ")</p>\n");
+  for (const auto& [kind, why] : missing) {
+    absl::StrAppend(&out, "<p class=\"FAILED\"><b>perturbation not in effect on ",
+                    Xml(ContractTransportName(kind)), "</b>: ", Xml(why),
+                    "; its verdicts are for plain I/O</p>\n");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string CheckReport::Matrix() const {
@@ -126,13 +143,29 @@ std::string CheckReport::Matrix() const {
         "\n");
   }
   std::string failures;
-  for (const Cell& cell : cells) {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const Cell& cell = cells[i];
     if (cell.result.verdict != Verdict::kFailed) continue;
     const CaseInfo* info = InfoFor(cases, cell.case_id);
     absl::StrAppend(&failures, "\nFAILED ", cell.case_id, " ",
-                    info ? info->name : "", " on ",
-                    ContractTransportName(cell.transport), ": ",
-                    cell.result.reason, "\n");
+                    info ? info->name : "");
+    // A transport whose server did not start fails every case the same
+    // way: one line names them all.
+    size_t same = i + 1;
+    std::vector<std::string> others;
+    while (same < cells.size() && cells[same].transport == cell.transport &&
+           cells[same].result.verdict == Verdict::kFailed &&
+           cells[same].result.reason == cell.result.reason &&
+           cells[same].result.wire_log.empty() && cell.result.wire_log.empty()) {
+      others.push_back(cells[same].case_id);
+      ++same;
+    }
+    if (!others.empty()) {
+      absl::StrAppend(&failures, " (and ", absl::StrJoin(others, ", "), ")");
+      i = same - 1;
+    }
+    absl::StrAppend(&failures, " on ", ContractTransportName(cell.transport),
+                    ": ", cell.result.reason, "\n");
     if (!cell.result.wire_log.empty())
       absl::StrAppend(&failures, "wire log:\n", cell.result.wire_log);
   }
@@ -143,6 +176,15 @@ std::string CheckReport::Matrix() const {
     }
   }
   absl::StrAppend(&out, failures);
+  if (!perturb.empty()) {
+    absl::StrAppend(&out, "\nperturbation: ", absl::StrJoin(perturb, ","),
+                    " (libsockparity_perturb.so, seed ", seed, ")\n");
+    for (const auto& [kind, why] : perturb_not_in_effect) {
+      absl::StrAppend(&out, "PERTURBATION NOT IN EFFECT on ",
+                      ContractTransportName(kind), ": ", why,
+                      "; its verdicts are for plain I/O\n");
+    }
+  }
   absl::StrAppendFormat(&out,
                         "\ntotals: %d OK, %d NON-STRICT, %d INFORMATIONAL, %d "
                         "UNSUPPORTED, %d FAILED (seed %d)\n",
@@ -154,8 +196,17 @@ std::string CheckReport::Matrix() const {
 }
 
 std::string CheckReport::Json() const {
-  std::string out =
-      absl::StrFormat("{\n  \"seed\": %d,\n  \"results\": [\n", seed);
+  std::string out = absl::StrFormat("{\n  \"seed\": %d,\n", seed);
+  std::vector<std::string> modes, missing;
+  for (const std::string& mode : perturb) modes.push_back(JsonString(mode));
+  for (const auto& [kind, why] : perturb_not_in_effect) {
+    missing.push_back(absl::StrCat("{\"transport\": ",
+                                   JsonString(ContractTransportName(kind)),
+                                   ", \"why\": ", JsonString(why), "}"));
+  }
+  absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
+                  "],\n  \"perturbation_not_in_effect\": [",
+                  absl::StrJoin(missing, ", "), "],\n  \"results\": [\n");
   bool first = true;
   auto item = [&](const std::string& id, const std::string& transport,
                   const CaseResult& result) {
@@ -286,7 +337,8 @@ std::string CheckReport::Html() const {
                       Count(Verdict::kInformational),
                       Count(Verdict::kUnsupported), Count(Verdict::kFailed),
                       seed),
-      "<table>\n", header, "\n", rows, "</table>\n<h2>Details</h2>\n", details,
+      PerturbationHtml(perturb, perturb_not_in_effect, seed), "<table>\n",
+      header, "\n", rows, "</table>\n<h2>Details</h2>\n", details,
       "</body></html>\n");
 }
 

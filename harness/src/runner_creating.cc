@@ -37,6 +37,25 @@
 #include "tcp_lookup.h"
 
 namespace sockparity::internal {
+namespace {
+
+constexpr int kAcceptTimedOut = -2;
+
+// Waits for a connection and accepts it. EINTR and ECONNABORTED (the
+// connection went away before accept, which accept(2) says to retry) are
+// not outcomes of the listener: wait on, within the same deadline. Returns
+// the descriptor, kAcceptTimedOut, or -1 with errno set.
+int AcceptWithin(int listener, absl::Time deadline) {
+  while (true) {
+    absl::StatusOr<short> revents =
+        internal::PollUntil(listener, POLLIN, deadline, "accept");
+    if (!revents.ok() || *revents == 0) return kAcceptTimedOut;
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0 || (errno != EINTR && errno != ECONNABORTED)) return fd;
+  }
+}
+
+}  // namespace
 
 StepOutcome Runner::Creating(const Step& step) {
   // tcp-state on a closed TCP socket, and stat, look at the slot itself.
@@ -107,12 +126,8 @@ StepOutcome Runner::Creating(const Step& step) {
             !c.ok()) {
           return {"harness-error", c.ToString()};
         }
-        int accepted = -1;
-        if (internal::PollUntil(listener->get(), POLLIN,
-                                absl::Now() + options_.step_timeout, "pair")
-                .value_or(0) != 0) {
-          accepted = ::accept4(listener->get(), nullptr, nullptr, SOCK_CLOEXEC);
-        }
+        int accepted =
+            AcceptWithin(listener->get(), absl::Now() + options_.step_timeout);
         if (accepted < 0) return {"harness-error", "pair: accept failed"};
         slot.fd = std::move(*client);
         peer.fd = Fd(accepted);
@@ -319,14 +334,9 @@ StepOutcome Runner::Creating(const Step& step) {
         return not_here("nothing to accept on");
       }
       if (target->closed) return {"closed", ""};
-      absl::StatusOr<short> revents =
-          internal::PollUntil(target->fd.get(), POLLIN,
-                              absl::Now() + options_.step_timeout, "accept");
-      if (!revents.ok() || *revents == 0) return {"timeout", ""};
-      int fd;
-      do {
-        fd = ::accept4(target->fd.get(), nullptr, nullptr, SOCK_CLOEXEC);
-      } while (fd < 0 && errno == EINTR);
+      int fd =
+          AcceptWithin(target->fd.get(), absl::Now() + options_.step_timeout);
+      if (fd == kAcceptTimedOut) return {"timeout", ""};
       if (fd < 0) return Errno(errno);
       slot.fd = Fd(fd);
       RecordTcpTuple(slot);

@@ -38,6 +38,56 @@
 #include "tcp_lookup.h"
 
 namespace sockparity::internal {
+namespace {
+
+// What SIOCINQ says is queued (0 when it cannot say, as on a listener).
+int QueuedBytes(int fd) {
+  int queued = 0;
+  if (::ioctl(fd, SIOCINQ, &queued) != 0) return 0;
+  return queued;
+}
+
+// Whether the socket holds an error (POLLERR, which unlike SO_ERROR does not
+// clear it) and no data to return before it.
+bool ErrorPendingAndNothingQueued(int fd) {
+  pollfd entry{fd, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&entry, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  return r > 0 && (entry.revents & POLLERR) && QueuedBytes(fd) == 0;
+}
+
+// recv(MSG_DONTWAIT), made with recvmsg to see what a plain recv does not
+// say: whether the bytes carried descriptors, after which a UNIX stream
+// socket ends a read by itself. The descriptors (which a plain recv would
+// have discarded) are closed.
+ssize_t RecvOnce(int fd, uint8_t* data, size_t size, bool* descriptors) {
+  iovec iov{data, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  *descriptors = (msg.msg_flags & MSG_CTRUNC) != 0;
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    *descriptors = true;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int passed;
+      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      ::close(passed);
+    }
+  }
+  return n;
+}
+
+}  // namespace
 
 StepOutcome Runner::Data(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
@@ -134,30 +184,78 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
   }
   Bytes buffer(kChunk);
   switch (step.verb) {
-    case Verb::kRecv:
     case Verb::kPeek: {
       size_t want = std::min<uint64_t>(step.number, kChunk);
-      int flags = MSG_DONTWAIT | (peek ? MSG_PEEK : 0);
       ssize_t n;
       do {
-        n = ::recv(fd, buffer.data(), want, flags);
+        n = ::recv(fd, buffer.data(), want, MSG_DONTWAIT | MSG_PEEK);
       } while (n < 0 && errno == EINTR);
       if (n < 0) return Errno(errno);
       if (n == 0) return {want == 0 ? "ok" : "eof", ""};
-      if (!peek) Receive(slot, buffer.data(), n);
       return {"data", absl::StrCat(n, " bytes")};
     }
+    case Verb::kRecv: {
+      // One recv takes what is queued, up to N. A recv may return less
+      // than is queued (a signal, or an LD_PRELOAD that cuts it short on
+      // purpose), so take the rest while the queue holds more: the same
+      // bytes one uncut recv would have returned.
+      const size_t want = std::min<uint64_t>(step.number, kChunk);
+      size_t got = 0;
+      while (true) {
+        bool descriptors = false;
+        ssize_t n = RecvOnce(fd, buffer.data() + got, want - got, &descriptors);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          if (got == 0) return Errno(errno);
+          break;
+        }
+        if (n == 0) {
+          if (got == 0) return {want == 0 ? "ok" : "eof", ""};
+          break;  // the end of stream is the next step's to see
+        }
+        got += n;
+        if (descriptors || got == want || QueuedBytes(fd) == 0) break;
+      }
+      Receive(slot, buffer.data(), got);
+      return {"data", absl::StrCat(got, " bytes")};
+    }
     case Verb::kRecvWaitall: {
+      // MSG_WAITALL returns fewer bytes on a signal, a timeout, the end of
+      // stream or an error. A signal is not the socket's doing: go on
+      // receiving the rest within the step's time; only the others end the
+      // step short.
       Bytes all(step.number);
-      timeval tv = absl::ToTimeval(options_.step_timeout);
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      ssize_t n = ::recv(fd, all.data(), all.size(), MSG_WAITALL);
-      int error = errno;
+      const absl::Time deadline = absl::Now() + options_.step_timeout;
+      uint64_t got = 0;
+      ssize_t n = 0;
+      int error = 0;
+      while (got < all.size()) {
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          n = -1;
+          error = EAGAIN;
+          break;
+        }
+        // A zero SO_RCVTIMEO means no timeout: at least a microsecond.
+        timeval tv = absl::ToTimeval(std::max(left, absl::Microseconds(1)));
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        const size_t asked = all.size() - got;
+        n = ::recv(fd, all.data() + got, asked, MSG_WAITALL);
+        error = errno;
+        if (n < 0 && error == EINTR) continue;
+        if (n <= 0) break;
+        got += n;
+        // Cut short though nothing ended the stream: an interrupted call.
+        // Not when an error is pending and nothing is queued: receiving on
+        // would take the error that the next step is to see.
+        if (static_cast<size_t>(n) < asked && ErrorPendingAndNothingQueued(fd))
+          break;
+      }
       timeval zero{};
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
-      if (n > 0) Receive(slot, all.data(), n);
-      if (n == step.number) return {"ok", ""};
-      if (n > 0) return {"short", absl::StrCat(n, " of ", step.number)};
+      if (got > 0) Receive(slot, all.data(), got);
+      if (got == static_cast<uint64_t>(step.number)) return {"ok", ""};
+      if (got > 0) return {"short", absl::StrCat(got, " of ", step.number)};
       if (n == 0) return {"eof", ""};
       if (error == EAGAIN && !slot.nonblocking) return {"timeout", ""};
       return Errno(error);

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -45,6 +47,10 @@ std::string Tail(const std::string& text, size_t bytes = 2000) {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
+std::string OutputOrNone(const std::string& output) {
+  return output.empty() ? "(none)" : Tail(output);
+}
+
 }  // namespace
 
 std::string SutExit::Describe() const {
@@ -57,7 +63,8 @@ std::string SutExit::Describe() const {
 
 absl::StatusOr<SutProcess> SutProcess::Start(
     const std::vector<std::string>& command, const std::string& address,
-    absl::Duration ready_timeout, const Fd* inherited, int fd_number) {
+    absl::Duration ready_timeout, const Fd* inherited, int fd_number,
+    const std::vector<std::string>& environment) {
   if (command.empty())
     return absl::InvalidArgumentError("no SUT command given");
   absl::StatusOr<TempDir> dir = TempDir::Create();
@@ -71,7 +78,29 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // The child's environment is built here: setenv is not async-signal-safe.
+  std::vector<std::string> env_entries;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const absl::string_view text(*entry);
+    const bool replaced = std::any_of(
+        environment.begin(), environment.end(), [&](const std::string& mine) {
+          const size_t eq = mine.find('=');
+          return text.substr(0, text.find('=')) == mine.substr(0, eq);
+        });
+    if (!replaced) env_entries.emplace_back(text);
+  }
+  env_entries.insert(env_entries.end(), environment.begin(), environment.end());
+  std::vector<char*> envp;
+  for (std::string& entry : env_entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const int inherited_fd = inherited != nullptr ? inherited->get() : -1;
+  // The child reports a failed exec here, so "cannot run" is told apart
+  // from a server that exits with 127 by itself.
+  int exec_error_pipe[2];
+  if (::pipe2(exec_error_pipe, O_CLOEXEC) != 0)
+    return ErrnoStatus(errno, "pipe2", command[0]);
+  Fd exec_error_read(exec_error_pipe[0]);
+  Fd exec_error_write(exec_error_pipe[1]);
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "fork", command[0]);
   if (pid == 0) {
@@ -87,10 +116,26 @@ absl::StatusOr<SutProcess> SutProcess::Start(
       }
     }
     ::signal(SIGPIPE, SIG_DFL);
-    ::execvp(argv[0], argv.data());
+    ::execvpe(argv[0], argv.data(), envp.data());
+    const int error = errno;
+    (void)!::write(exec_error_write.get(), &error, sizeof(error));
     ::_exit(127);
   }
   out.Close().IgnoreError();
+  exec_error_write.Close().IgnoreError();
+  int exec_error = 0;
+  ssize_t got;
+  do {
+    got = ::read(exec_error_read.get(), &exec_error, sizeof(exec_error));
+  } while (got < 0 && errno == EINTR);
+  if (got == sizeof(exec_error)) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", command[0], ": ", ErrnoName(exec_error),
+                     " (", ::strerror(exec_error), ")"));
+  }
   SutProcess sut(pid, std::move(*dir));
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);
@@ -101,14 +146,9 @@ absl::StatusOr<SutProcess> SutProcess::Start(
         return absl::UnimplementedError(absl::StrCat(
             command[0], " does not serve ", address, " (exit status 64)"));
       }
-      if (exit->exited && exit->code == 127) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot run ", command[0],
-                         " (exit status 127): ", Tail(sut.Output())));
-      }
       return absl::FailedPreconditionError(absl::StrCat(
           command[0], " ended before it was ready (", exit->Describe(),
-          "); its output:\n", Tail(sut.Output())));
+          "); its output:\n", OutputOrNone(sut.Output())));
     }
     if (absl::Now() >= deadline) {
       const std::string output = sut.Output();
@@ -116,7 +156,7 @@ absl::StatusOr<SutProcess> SutProcess::Start(
       return absl::DeadlineExceededError(
           absl::StrCat(command[0], " did not print 'ready' within ",
                        absl::FormatDuration(ready_timeout), "; its output:\n",
-                       Tail(output)));
+                       OutputOrNone(output)));
     }
     absl::SleepFor(pause);  // pacing re-checks of its output, bounded above
     pause = std::min(pause * 2, absl::Milliseconds(20));

@@ -1,5 +1,9 @@
 // The sockparity command.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -9,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "sockparity/differences.h"
@@ -20,7 +25,15 @@
 namespace sockparity {
 namespace {
 
-constexpr int kUsageError = 2;
+// Exit statuses of the command.
+constexpr int kUsageError = 2;  // also: the server command cannot be started
+constexpr int kCheckFailed = 1;
+constexpr int kNoCaseMatched = 3;
+constexpr int kNothingRan = 4;
+constexpr int kPerturbationNotInEffect = 5;
+
+constexpr absl::string_view kPerturbModes[] = {"short-io", "eintr",
+                                                "accept-aborted"};
 
 void PrintUsage(std::ostream& out) {
   out << "usage: sockparity COMMAND [ARGS]\n\n"
@@ -45,8 +58,7 @@ void PrintUsage(std::ostream& out) {
          "the last\n"
          "      argument, see docs/SUT_CONTRACT.md), play every case as the "
          "client,\n"
-         "      print a matrix of verdicts. Exit 0 when nothing FAILED, 1 "
-         "otherwise.\n"
+         "      print a matrix of verdicts.\n"
          "      --cases GLOB[,GLOB]   only these case ids or names (e.g. "
          "'7.*')\n"
          "      --exclude GLOB[,GLOB] not these\n"
@@ -55,8 +67,19 @@ void PrintUsage(std::ostream& out) {
          "      --timeout DURATION    per wait inside a case (default 10s)\n"
          "      --seed N              for the random cases (default: fresh, "
          "printed)\n"
+         "      --perturb MODES       run the server under "
+         "libsockparity_perturb.so\n"
+         "                            (LD_PRELOAD): short-io, eintr, "
+         "accept-aborted or all,\n"
+         "                            comma-separated; seeded by --seed\n"
          "      --json FILE, --junit FILE, --html FILE   reports\n"
          "      --list                print the catalog and exit\n"
+         "      Exit status: 0 nothing FAILED; 1 a case FAILED; 2 bad usage, "
+         "or the\n"
+         "      server cannot be started at all; 3 the filters match no case; "
+         "4 no case\n"
+         "      could run on any transport; 5 perturbation asked for but not "
+         "in effect.\n"
          "  help\n"
          "      this text, and the script syntax\n";
 }
@@ -198,6 +221,31 @@ int Replay(const std::vector<std::string>& args) {
   return diverged ? 1 : 0;
 }
 
+// libsockparity_perturb.so: $SOCKPARITY_PERTURB_LIBRARY, else next to this
+// command (the build tree), else in the installed library directory.
+absl::StatusOr<std::string> FindPerturbLibrary() {
+  constexpr char kName[] = "libsockparity_perturb.so";
+  if (const char* path = std::getenv("SOCKPARITY_PERTURB_LIBRARY")) {
+    if (::access(path, R_OK) == 0) return std::string(path);
+    return absl::NotFoundError(absl::StrCat(
+        "SOCKPARITY_PERTURB_LIBRARY names '", path, "', which cannot be read"));
+  }
+  std::error_code error;
+  const std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", error);
+  std::vector<std::filesystem::path> tried = {
+      self.parent_path() / kName,
+      self.parent_path() / SOCKPARITY_LIBDIR_FROM_BINDIR / kName};
+  for (const std::filesystem::path& path : tried) {
+    if (::access(path.c_str(), R_OK) == 0) return path.lexically_normal();
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "--perturb needs ", kName, ", which is neither at ",
+      tried[0].lexically_normal().string(), " nor at ",
+      tried[1].lexically_normal().string(),
+      " (set SOCKPARITY_PERTURB_LIBRARY to its path)"));
+}
+
 bool WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -234,13 +282,37 @@ int Check(const std::vector<std::string>& args) {
       list = true;
     } else if (arg == "--cases" || arg == "--exclude" || arg == "--transport" ||
                arg == "--timeout" || arg == "--seed" || arg == "--json" ||
-               arg == "--junit" || arg == "--html") {
+               arg == "--junit" || arg == "--html" || arg == "--perturb") {
       if (!(v = value(arg))) return kUsageError;
       if (arg == "--cases") options.include = globs(*v);
       if (arg == "--exclude") options.exclude = globs(*v);
       if (arg == "--json") json = *v;
       if (arg == "--junit") junit = *v;
       if (arg == "--html") html = *v;
+      if (arg == "--perturb") {
+        options.perturb.clear();
+        for (absl::string_view mode :
+             absl::StrSplit(*v, ',', absl::SkipEmpty())) {
+          if (mode == "all") {
+            options.perturb.clear();
+            for (absl::string_view all : kPerturbModes)
+              options.perturb.emplace_back(all);
+            continue;
+          }
+          if (std::find(std::begin(kPerturbModes), std::end(kPerturbModes),
+                        mode) == std::end(kPerturbModes)) {
+            std::cerr << "sockparity check: unknown perturbation mode '"
+                      << mode
+                      << "'; expected short-io, eintr, accept-aborted or all\n";
+            return kUsageError;
+          }
+          options.perturb.emplace_back(mode);
+        }
+        if (options.perturb.empty()) {
+          std::cerr << "sockparity check: --perturb names no mode\n";
+          return kUsageError;
+        }
+      }
       if (arg == "--timeout" && (!absl::ParseDuration(*v, &options.timeout) ||
                                  options.timeout <= absl::ZeroDuration())) {
         std::cerr << "sockparity check: --timeout '" << *v
@@ -291,11 +363,20 @@ int Check(const std::vector<std::string>& args) {
     PrintUsage(std::cerr);
     return kUsageError;
   }
+  if (!options.perturb.empty()) {
+    absl::StatusOr<std::string> library = FindPerturbLibrary();
+    if (!library.ok()) {
+      std::cerr << "sockparity check: " << library.status().message() << "\n";
+      return kUsageError;
+    }
+    options.perturb_library = *library;
+  }
   options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   absl::StatusOr<CheckReport> report = RunCheck(options);
   if (!report.ok()) {
     std::cerr << "sockparity check: " << report.status().message() << "\n";
-    return 3;
+    return absl::IsFailedPrecondition(report.status()) ? kUsageError
+                                                         : kNoCaseMatched;
   }
   std::cout << "\n" << report->Matrix();
   bool written = true;
@@ -307,7 +388,21 @@ int Check(const std::vector<std::string>& args) {
               << report->startup_errors;
   }
   if (!written) return kUsageError;
-  return report->Count(Verdict::kFailed) == 0 ? 0 : 1;
+  if (report->Count(Verdict::kFailed) > 0) return kCheckFailed;
+  if (report->NothingRan()) {
+    std::string why;
+    for (const CheckReport::Cell& cell : report->cells) {
+      const std::string line = absl::StrCat(
+          "  ", ContractTransportName(cell.transport), ": ", cell.result.reason);
+      if (why.find(line + "\n") == std::string::npos)
+        absl::StrAppend(&why, line, "\n");
+    }
+    std::cerr << "sockparity check: no case could run on any transport:\n"
+              << why;
+    return kNothingRan;
+  }
+  if (!report->perturb_not_in_effect.empty()) return kPerturbationNotInEffect;
+  return 0;
 }
 
 int Differences(const std::vector<std::string>& args) {

@@ -13,6 +13,10 @@
 //   one-at-a-time     connections are served one after another
 //   stale-file        a stale socket file makes it fail to start
 //   tcp-only-option   TCP_NODELAY on every connection, fatal where refused
+//   eintr-fatal       a read or write interrupted by a signal (EINTR) ends
+//                     the connection (caught under --perturb eintr)
+//   abort-as-close    A closes gracefully, without SO_LINGER {1, 0}: no
+//                     reset on TCP
 //   none              no bug (the control)
 //
 // fd:N is not served (exit 64).
@@ -46,7 +50,7 @@ bool ReadFull(int fd, uint8_t* data, size_t size, size_t* got) {
   *got = 0;
   while (*got < size) {
     ssize_t n = ::recv(fd, data + *got, size - *got, 0);
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR && bug != "eintr-fatal") continue;
     if (n <= 0) return false;
     *got += static_cast<size_t>(n);
   }
@@ -74,7 +78,7 @@ bool SendReply(int fd, const std::vector<uint8_t>& payload) {
   while (sent < frame.size()) {
     ssize_t n_sent =
         ::send(fd, frame.data() + sent, frame.size() - sent, flags);
-    if (n_sent < 0 && errno == EINTR) continue;
+    if (n_sent < 0 && errno == EINTR && bug != "eintr-fatal") continue;
     // sigpipe: a failed write is ignored and tried again. The first error
     // may be ECONNRESET, but the retry is EPIPE, and SIGPIPE ends it.
     if (n_sent <= 0 && bug == "sigpipe" && ++retries < 10) continue;
@@ -135,12 +139,15 @@ void Serve(int fd) {
       ::shutdown(fd, SHUT_WR);
       held.clear();  // (half-close-drop: the held replies are lost here)
       uint8_t sink[4096];
-      while (::recv(fd, sink, sizeof(sink), 0) > 0) {
+      ssize_t n;
+      while ((n = ::recv(fd, sink, sizeof(sink), 0)) > 0 ||
+             (n < 0 && errno == EINTR)) {
       }
       break;
     } else if (op == 'C') {
       break;
     } else if (op == 'A') {
+      if (bug == "abort-as-close") break;
       linger abort{1, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
       break;

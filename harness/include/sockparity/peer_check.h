@@ -39,6 +39,11 @@ struct CheckOptions {
   std::vector<std::string> exclude;
   absl::Duration timeout = absl::Seconds(10);        // per wait inside a case
   uint64_t seed = 0;                                 // 0: a fresh one, printed
+  // Runs the server under libsockparity_perturb.so (LD_PRELOAD) in these
+  // modes: "short-io", "eintr", "accept-aborted" (docs/PERTURBATION.md).
+  // Empty: plain. The library's path is required with modes.
+  std::vector<std::string> perturb;
+  std::string perturb_library;
   std::function<void(const std::string&)> progress;  // one line per case
 };
 
@@ -61,6 +66,13 @@ struct CheckReport {
   std::vector<std::pair<std::string, CaseResult>> cross;
   uint64_t seed = 0;
   std::string startup_errors;  // transports whose server would not start
+  std::vector<std::string> perturb;  // the modes asked for
+  // Transports where the perturbation did not reach the server, and why:
+  // their verdicts are for plain I/O.
+  std::vector<std::pair<TransportKind, std::string>> perturb_not_in_effect;
+
+  // True when no case could run: every cell is UNSUPPORTED.
+  bool NothingRan() const;
 
   int Count(Verdict verdict) const;
   std::string Matrix() const;  // the console table and totals
@@ -72,9 +84,17 @@ struct CheckReport {
 // The whole catalog, in order.
 std::vector<CaseInfo> CheckCatalog();
 
-// Runs the selected cases. Fails only on bad options (a filter that matches
-// no case); a server that cannot start gives FAILED verdicts with the reason.
+// Runs the selected cases. Fails with INVALID_ARGUMENT on bad options (a
+// filter that matches no case) and with FAILED_PRECONDITION, before any
+// case, when the server cannot be started at all (it cannot be run, or it
+// ends the same way on every address form, or serves none of the required
+// ones). A server that fails to start on some forms gives FAILED verdicts
+// there, with the reason.
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options);
+
+// The address forms the contract requires: unix: (a path) and
+// tcp:127.0.0.1:.
+bool ContractRequires(TransportKind kind);
 
 }  // namespace sockparity
 

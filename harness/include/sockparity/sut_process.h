@@ -35,12 +35,18 @@ class SutProcess {
  public:
   // Starts `command` with `address` appended. With `inherited`, that socket
   // becomes descriptor `fd_number` in the child (the contract's fd:N).
+  // `environment` ("NAME=value") is added to the child's, replacing
+  // variables of the same name.
   // Returns once the SUT printed "ready"; UNIMPLEMENTED if it exited with
-  // status 64; otherwise an error with the tail of its output.
+  // status 64; FAILED_PRECONDITION if it ended before, with a first line
+  // that does not name the address ("X ended before it was ready (exit
+  // status 1)"), then the tail of its output; DEADLINE_EXCEEDED if it
+  // stayed silent.
   static absl::StatusOr<SutProcess> Start(
       const std::vector<std::string>& command, const std::string& address,
       absl::Duration ready_timeout = absl::Seconds(10),
-      const Fd* inherited = nullptr, int fd_number = -1);
+      const Fd* inherited = nullptr, int fd_number = -1,
+      const std::vector<std::string>& environment = {});
 
   SutProcess(SutProcess&& other) noexcept;
   SutProcess& operator=(SutProcess&& other) = delete;
