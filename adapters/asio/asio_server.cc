@@ -250,6 +250,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     acceptor->listen(128);
+    // By default Asio swallows accept's ECONNABORTED and waits for the
+    // listener's next readiness event; its reactor is edge-triggered, so a
+    // connection queued behind the aborted one gets no new event and waits
+    // until some other client connects (found by `check --perturb
+    // accept-aborted`). With the option the handler sees the error and
+    // accepts again at once.
+    acceptor->set_option(asio::socket_base::enable_connection_aborted(true));
     Accept(*acceptor, **codec);
   }
   signals.async_wait([&](boost::system::error_code, int) {

@@ -55,7 +55,8 @@ int ListenOn(int fd, const sockaddr* addr, socklen_t len,
 // rather than blocking us, and still counts as live.
 bool SomeoneListens(const sockaddr_un& addr, socklen_t len) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int probe =
+        ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (probe < 0) return true;  // cannot tell: assume live, touch nothing
     int rc = ::connect(probe, reinterpret_cast<const sockaddr*>(&addr), len);
     int err = errno;
@@ -246,8 +247,7 @@ int OpenAddress(const std::string& address, Listener* out) {
   if (address.rfind("fd:", 0) == 0) {
     return OpenInherited(address, address.substr(3), out);
   }
-  std::fprintf(stderr, "epoll_server: unknown address '%s'\n",
-               address.c_str());
+  std::fprintf(stderr, "epoll_server: unknown address '%s'\n", address.c_str());
   return kExitBadAddress;
 }
 

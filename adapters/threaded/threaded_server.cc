@@ -506,7 +506,8 @@ std::optional<int> OpenListener(const Address& address, Listener& listener) {
       std::fprintf(stderr, "%s: %s\n", address.path.c_str(),
                    state == PathState::kNotSocket
                        ? "exists and is not a socket; not touching it"
-                       : "another server is listening there");
+                       : "in use (a server listens there, or it cannot be "
+                         "probed); not touching it");
       ::close(fd);
       return kExitFailure;
     }

@@ -227,7 +227,7 @@ class Context {
   bool Send(const Socket& socket, const Bytes& bytes) {
     absl::Status sent = SendAll(socket, bytes, options_.timeout);
     Log(absl::StrCat("> ", bytes.size(), " bytes"));
-    if (!sent.ok()) Fail("to send the request", sent.ToString());
+    if (!sent.ok()) Fail("to send the request", Describe(sent));
     return sent.ok();
   }
 
@@ -256,7 +256,7 @@ class Context {
                        ": the server had ended the connection, as it may)"));
       return true;
     }
-    Fail("to send the request", sent.ToString());
+    Fail("to send the request", Describe(sent));
     return false;
   }
 
@@ -391,6 +391,7 @@ class Context {
   static std::string Describe(const absl::Status& status) {
     if (absl::IsOutOfRange(status)) return "end of stream";
     if (absl::IsDeadlineExceeded(status)) return "nothing (timed out)";
+    if (ErrnoOf(status)) return std::string(status.message());
     return status.ToString();
   }
   void Digest(const Bytes& payload) {

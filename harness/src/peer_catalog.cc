@@ -35,7 +35,7 @@ void Echo(Context& c, const std::vector<size_t>& sizes) {
     BackgroundSend send(*s, Frame(payload), c.timeout());
     const bool ok = c.ExpectFrame(*s, payload);
     absl::Status sent = send.Join();
-    if (!sent.ok()) c.Fail("to send the request", sent.ToString());
+    if (!sent.ok()) c.Fail("to send the request", std::string(sent.message()));
     if (!ok || !sent.ok()) return;
   }
 }
@@ -244,7 +244,7 @@ std::vector<Case> Catalog() {
         BackgroundSend send(*s, stream, c.timeout());
         if (c.ExpectFrame(*s, BulkReply(8u << 20))) c.ExpectFrame(*s, big);
         absl::Status sent = send.Join();
-        if (!sent.ok()) c.Fail("to send the request", sent.ToString());
+        if (!sent.ok()) c.Fail("to send the request", std::string(sent.message()));
       });
   add("5.1", "half-close/client-shut-wr",
       "after the client's SHUT_WR: every reply, then end of stream",
