@@ -10,6 +10,7 @@
 // Our definitions of read, recv... must not meet the fortified inline ones.
 #undef _FORTIFY_SOURCE
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,15 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <dlfcn.h>
-
 #define EXPORT __attribute__((visibility("default")))
 
 // The fortified entry points have no public prototypes.
 ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
 ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen,
-                       int flags, __SOCKADDR_ARG addr, socklen_t* addrlen);
+ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
+                       __SOCKADDR_ARG addr, socklen_t* addrlen);
 int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout, size_t fdslen);
 int __ppoll_chk(struct pollfd* fds, nfds_t nfds, const struct timespec* tmo,
                 const sigset_t* mask, size_t fdslen);
@@ -72,20 +71,20 @@ static struct {
   int (*accept4)(int, __SOCKADDR_ARG, socklen_t*, int);
   int (*poll)(struct pollfd*, nfds_t, int);
   int (*poll_chk)(struct pollfd*, nfds_t, int, size_t);
-  int (*ppoll)(struct pollfd*, nfds_t, const struct timespec*,
-               const sigset_t*);
+  int (*ppoll)(struct pollfd*, nfds_t, const struct timespec*, const sigset_t*);
   int (*ppoll_chk)(struct pollfd*, nfds_t, const struct timespec*,
                    const sigset_t*, size_t);
   int (*select)(int, fd_set*, fd_set*, fd_set*, struct timeval*);
   int (*pselect)(int, fd_set*, fd_set*, fd_set*, const struct timespec*,
                  const sigset_t*);
+  int (*epoll_ctl)(int, int, int, struct epoll_event*);
   int (*epoll_wait)(int, struct epoll_event*, int, int);
   int (*epoll_pwait)(int, struct epoll_event*, int, int, const sigset_t*);
   int (*epoll_pwait2)(int, struct epoll_event*, int, const struct timespec*,
                       const sigset_t*);
 } real;
 
-static int modes;           // 0: do nothing at all
+static int modes;  // 0: do nothing at all
 static uint64_t seed = 1;
 static char announce_path[4096];  // empty: no announcements
 static char modes_text[64];       // canonical, for the "loaded" line
@@ -241,6 +240,7 @@ static void Init(void) {
   RESOLVE(ppoll_chk, "__ppoll_chk");
   RESOLVE(select, "select");
   RESOLVE(pselect, "pselect");
+  RESOLVE(epoll_ctl, "epoll_ctl");
   RESOLVE(epoll_wait, "epoll_wait");
   RESOLVE(epoll_pwait, "epoll_pwait");
   RESOLVE(epoll_pwait2, "epoll_pwait2");
@@ -309,19 +309,32 @@ static bool Blocking(int fd, int flags) {
   return fl >= 0 && !(fl & O_NONBLOCK);
 }
 
+static bool CutsAreSafe(void);
+
+// A length this library cut, so the caller's readiness can be re-armed when
+// the kernel transferred all of it (see Finish).
+struct Cut {
+  int fd;
+  size_t want;
+  bool active;
+};
+
 // Decides a data call on `fd`: false means "fail with EINTR now"; else
-// *length is what to ask the kernel for. errno is left as the caller had
-// it.
-static bool Perturb(int fd, int flags, size_t* length) {
+// *length is what to ask the kernel for, and *cut says whether it was cut.
+// errno is left as the caller had it.
+static bool Perturb(int fd, int flags, size_t* length, struct Cut* cut) {
   int saved = errno;
   bool go_on = true;
+  cut->active = false;
   if (modes != 0 && IsSocket(fd)) {
     if ((modes & kEintr) && *length > 0 && Blocking(fd, flags) && OneIn(4)) {
       go_on = false;
-    } else if (!(flags & MSG_PEEK)) {
+    } else if (!(flags & MSG_PEEK) && CutsAreSafe()) {
       // Not for MSG_PEEK: a peek consumes nothing, so a cut peek leaves no
       // remainder for the caller to come back for; it would only see less.
+      size_t before = *length;
       *length = MaybeCut(*length);
+      if (*length < before) *cut = (struct Cut){fd, *length, true};
     }
   }
   errno = go_on ? saved : EINTR;
@@ -362,13 +375,18 @@ static const struct iovec* TrimIov(const struct iovec* iov, int* count,
   return iov;
 }
 
-static bool PerturbIov(int fd, int flags, const struct iovec** iov,
-                       int* count, struct iovec* copy) {
+static bool PerturbIov(int fd, int flags, const struct iovec** iov, int* count,
+                       struct iovec* copy, struct Cut* cut) {
+  cut->active = false;
   if (*count <= 0) return true;
   size_t total = IovTotal(*iov, *count);
   size_t want = total;
-  if (!Perturb(fd, flags, &want)) return false;
-  if (want < total) *iov = TrimIov(*iov, count, want, copy);
+  if (!Perturb(fd, flags, &want, cut)) return false;
+  if (want < total) {
+    *iov = TrimIov(*iov, count, want, copy);
+    cut->want = IovTotal(*iov, *count);
+    cut->active = cut->want < total;
+  }
   return true;
 }
 
@@ -383,54 +401,157 @@ static bool TimespecNonZero(const struct timespec* t) {
   return t == NULL || t->tv_sec != 0 || t->tv_nsec != 0;
 }
 
+// ---- Edge-triggered readiness stays truthful. ----
+//
+// epoll(7): on a stream socket, a read or write that transfers less than
+// asked means the buffer is exhausted, and event loops rely on it (Asio and
+// tokio stop after a short read and wait for the next edge). A cut the
+// kernel would not have made breaks that promise: the data left behind gets
+// no new edge. So the program's epoll registrations are mirrored here, and
+// after a cut the kernel carried out in full, the descriptor's
+// edge-triggered registrations are re-armed with EPOLL_CTL_MOD, which
+// reports the readiness that is still there: one more event, the same the
+// program would get from new data arriving. EPOLLONESHOT registrations need
+// nothing: the program re-arms them itself, which reports it the same way.
+
+#define kMaxRegistrations 4096
+
+static struct {
+  int epfd;
+  int fd;
+  struct epoll_event event;
+} registrations[kMaxRegistrations];
+static int registration_count;
+// Past the table's size nothing is known for sure: no more cuts.
+static atomic_bool registrations_overflowed;
+static pthread_mutex_t registrations_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool CutsAreSafe(void) {
+  return !atomic_load_explicit(&registrations_overflowed, memory_order_relaxed);
+}
+
+static int FindRegistration(int epfd, int fd) {
+  for (int i = 0; i < registration_count; ++i) {
+    if (registrations[i].epfd == epfd && registrations[i].fd == fd) return i;
+  }
+  return -1;
+}
+
+static void ForgetRegistration(int i) {
+  registrations[i] = registrations[--registration_count];
+}
+
+// The program's epoll_ctl runs under the same lock as the re-arming, so a
+// re-arm never writes back events the program has since changed.
+EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
+  EnsureInit();
+  if (modes == 0) return real.epoll_ctl(epfd, op, fd, event);
+  pthread_mutex_lock(&registrations_lock);
+  int r = real.epoll_ctl(epfd, op, fd, event);
+  int saved = errno;
+  int i = FindRegistration(epfd, fd);
+  if (r == 0 && op == EPOLL_CTL_DEL) {
+    if (i >= 0) ForgetRegistration(i);
+  } else if (r == 0 && event != NULL) {
+    if (i < 0 && registration_count < kMaxRegistrations) {
+      i = registration_count++;
+    }
+    if (i >= 0) {
+      registrations[i].epfd = epfd;
+      registrations[i].fd = fd;
+      registrations[i].event = *event;
+    } else {
+      atomic_store(&registrations_overflowed, true);
+    }
+  } else if (r != 0 && op == EPOLL_CTL_ADD && saved == EEXIST && i < 0) {
+    // Registered before we saw it (an inherited epoll set): unknown events.
+    atomic_store(&registrations_overflowed, true);
+  }
+  pthread_mutex_unlock(&registrations_lock);
+  errno = saved;
+  return r;
+}
+
+static void Rearm(int fd) {
+  int saved = errno;
+  pthread_mutex_lock(&registrations_lock);
+  for (int i = 0; i < registration_count; ++i) {
+    if (registrations[i].fd != fd) continue;
+    const uint32_t events = registrations[i].event.events;
+    if (!(events & EPOLLET) || (events & EPOLLONESHOT)) continue;
+    struct epoll_event event = registrations[i].event;
+    if (real.epoll_ctl(registrations[i].epfd, EPOLL_CTL_MOD, fd, &event) != 0) {
+      // The descriptor (or the epoll set) was closed since: a stale entry.
+      ForgetRegistration(i--);
+    }
+  }
+  pthread_mutex_unlock(&registrations_lock);
+  errno = saved;
+}
+
+// The result of a data call: after a cut the kernel carried out in full,
+// the descriptor's readiness is reported again.
+static ssize_t Finish(const struct Cut* cut, ssize_t n) {
+  if (cut->active && n >= 0 && (size_t)n == cut->want) Rearm(cut->fd);
+  return n;
+}
+
 // ---- The wrappers. ----
 
 EXPORT ssize_t read(int fd, void* buf, size_t count) {
   EnsureInit();
-  if (!Perturb(fd, 0, &count)) return -1;
-  return real.read(fd, buf, count);
+  struct Cut cut;
+  if (!Perturb(fd, 0, &count, &cut)) return -1;
+  return Finish(&cut, real.read(fd, buf, count));
 }
 
 EXPORT ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen) {
   EnsureInit();
+  struct Cut cut = {0};
   // The check is against the caller's length: only a valid call is cut.
-  if (nbytes <= buflen && !Perturb(fd, 0, &nbytes)) return -1;
-  return real.read_chk(fd, buf, nbytes, buflen);
+  if (nbytes <= buflen && !Perturb(fd, 0, &nbytes, &cut)) return -1;
+  return Finish(&cut, real.read_chk(fd, buf, nbytes, buflen));
 }
 
 EXPORT ssize_t recv(int fd, void* buf, size_t len, int flags) {
   EnsureInit();
-  if (!Perturb(fd, flags, &len)) return -1;
-  return real.recv(fd, buf, len, flags);
+  struct Cut cut;
+  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut, real.recv(fd, buf, len, flags));
 }
 
 EXPORT ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen,
                           int flags) {
   EnsureInit();
-  if (len <= buflen && !Perturb(fd, flags, &len)) return -1;
-  return real.recv_chk(fd, buf, len, buflen, flags);
+  struct Cut cut = {0};
+  if (len <= buflen && !Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut, real.recv_chk(fd, buf, len, buflen, flags));
 }
 
 EXPORT ssize_t recvfrom(int fd, void* buf, size_t len, int flags,
                         __SOCKADDR_ARG addr, socklen_t* addrlen) {
   EnsureInit();
-  if (!Perturb(fd, flags, &len)) return -1;
-  return real.recvfrom(fd, buf, len, flags, addr, addrlen);
+  struct Cut cut;
+  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut, real.recvfrom(fd, buf, len, flags, addr, addrlen));
 }
 
 EXPORT ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen,
                               int flags, __SOCKADDR_ARG addr,
                               socklen_t* addrlen) {
   EnsureInit();
-  if (len <= buflen && !Perturb(fd, flags, &len)) return -1;
-  return real.recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen);
+  struct Cut cut = {0};
+  if (len <= buflen && !Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut,
+                real.recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen));
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
   EnsureInit();
   struct iovec copy[kIovCopy];
-  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy)) return -1;
-  return real.readv(fd, iov, iovcnt);
+  struct Cut cut;
+  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy, &cut)) return -1;
+  return Finish(&cut, real.readv(fd, iov, iovcnt));
 }
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
@@ -441,46 +562,51 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   const struct iovec* iov = msg->msg_iov;
   int count = (int)msg->msg_iovlen;
   struct iovec copy[kIovCopy];
-  if (!PerturbIov(fd, flags, &iov, &count, copy)) return -1;
+  struct Cut cut;
+  if (!PerturbIov(fd, flags, &iov, &count, copy, &cut)) return -1;
   if (iov == msg->msg_iov && count == (int)msg->msg_iovlen) {
     return real.recvmsg(fd, msg, flags);
   }
   // A copy with fewer bytes; the name and control buffers are the caller's,
   // and what the kernel reports about them goes back to the caller.
-  struct msghdr cut = *msg;
-  cut.msg_iov = (struct iovec*)iov;
-  cut.msg_iovlen = (size_t)count;
-  ssize_t n = real.recvmsg(fd, &cut, flags);
-  msg->msg_namelen = cut.msg_namelen;
-  msg->msg_controllen = cut.msg_controllen;
-  msg->msg_flags = cut.msg_flags;
-  return n;
+  struct msghdr shorter = *msg;
+  shorter.msg_iov = (struct iovec*)iov;
+  shorter.msg_iovlen = (size_t)count;
+  ssize_t n = real.recvmsg(fd, &shorter, flags);
+  msg->msg_namelen = shorter.msg_namelen;
+  msg->msg_controllen = shorter.msg_controllen;
+  msg->msg_flags = shorter.msg_flags;
+  return Finish(&cut, n);
 }
 
 EXPORT ssize_t write(int fd, const void* buf, size_t count) {
   EnsureInit();
-  if (!Perturb(fd, 0, &count)) return -1;
-  return real.write(fd, buf, count);
+  struct Cut cut;
+  if (!Perturb(fd, 0, &count, &cut)) return -1;
+  return Finish(&cut, real.write(fd, buf, count));
 }
 
 EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
   EnsureInit();
-  if (!Perturb(fd, flags, &len)) return -1;
-  return real.send(fd, buf, len, flags);
+  struct Cut cut;
+  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut, real.send(fd, buf, len, flags));
 }
 
 EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
                       __CONST_SOCKADDR_ARG addr, socklen_t addrlen) {
   EnsureInit();
-  if (!Perturb(fd, flags, &len)) return -1;
-  return real.sendto(fd, buf, len, flags, addr, addrlen);
+  struct Cut cut;
+  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  return Finish(&cut, real.sendto(fd, buf, len, flags, addr, addrlen));
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
   EnsureInit();
   struct iovec copy[kIovCopy];
-  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy)) return -1;
-  return real.writev(fd, iov, iovcnt);
+  struct Cut cut;
+  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy, &cut)) return -1;
+  return Finish(&cut, real.writev(fd, iov, iovcnt));
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
@@ -491,15 +617,16 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   const struct iovec* iov = msg->msg_iov;
   int count = (int)msg->msg_iovlen;
   struct iovec copy[kIovCopy];
-  if (!PerturbIov(fd, flags, &iov, &count, copy)) return -1;
+  struct Cut cut;
+  if (!PerturbIov(fd, flags, &iov, &count, copy, &cut)) return -1;
   if (iov == msg->msg_iov && count == (int)msg->msg_iovlen) {
     return real.sendmsg(fd, msg, flags);
   }
   // Ancillary data (SCM_RIGHTS...) stays: it goes with the first byte.
-  struct msghdr cut = *msg;
-  cut.msg_iov = (struct iovec*)iov;
-  cut.msg_iovlen = (size_t)count;
-  return real.sendmsg(fd, &cut, flags);
+  struct msghdr shorter = *msg;
+  shorter.msg_iov = (struct iovec*)iov;
+  shorter.msg_iovlen = (size_t)count;
+  return Finish(&cut, real.sendmsg(fd, &shorter, flags));
 }
 
 // accept(2) lists ECONNABORTED ("a connection has been aborted"): a caller
@@ -530,8 +657,7 @@ EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t* addrlen) {
   return real.accept(fd, addr, addrlen);
 }
 
-EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t* addrlen,
-                   int flags) {
+EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t* addrlen, int flags) {
   EnsureInit();
   if (AcceptFails(fd)) return -1;
   return real.accept4(fd, addr, addrlen, flags);

@@ -58,6 +58,18 @@ bool ErrorPendingAndNothingQueued(int fd) {
   return r > 0 && (entry.revents & POLLERR) && QueuedBytes(fd) == 0;
 }
 
+// After a send returned less than asked: whether it was not for want of
+// buffer space (still writable) and an error or hangup is now pending.
+bool ErrorAfterCut(int fd) {
+  pollfd entry{fd, POLLOUT, 0};
+  int r;
+  do {
+    r = ::poll(&entry, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  return r > 0 && (entry.revents & POLLOUT) &&
+         (entry.revents & (POLLERR | POLLHUP));
+}
+
 // recv(MSG_DONTWAIT), made with recvmsg to see what a plain recv does not
 // say: whether the bytes carried descriptors, after which a UNIX stream
 // socket ends a read by itself. The descriptors (which a plain recv would
@@ -105,6 +117,14 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
         if (n > 0) {
           slot.sent += n;
           done += n;
+          // Short with room to spare (a signal, or an interposer cutting
+          // it on purpose): the kernel took all it was asked for, before
+          // the error now pending. That error is the next call's to see,
+          // as it would be had the whole chunk been asked for and taken.
+          if (static_cast<size_t>(n) < size && ErrorAfterCut(fd)) {
+            return {"ok", absl::StrCat("sent ", done, " of ", step.number,
+                                       ", cut short before an error")};
+          }
           continue;
         }
         int error = errno;
