@@ -64,8 +64,12 @@ foreach(group IN LISTS groups)
              --transport "${kind}"
              --junit "${sockparity_out}/${group}.${kind}.xml"
              -- ${sockparity_server})
+    # Exit 4: no case of the group could run on this transport (fd:N
+    # carries one connection, IPv6 is off, an optional form the server
+    # does not serve): skipped, with the reason in the output.
     set_tests_properties("${test}" PROPERTIES
       TIMEOUT "${sockparity_timeout}"
+      SKIP_RETURN_CODE 4
       LABELS "sockparity;conformance")
   endforeach()
 endforeach()

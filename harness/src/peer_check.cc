@@ -102,10 +102,12 @@ CaseResult CrossVerdict(
                                       : nullptr;
         if (entry == nullptr) {
           cross.verdict = Verdict::kFailed;
-          cross.reason =
-              absl::StrCat("undocumented difference between transports: ",
-                           ContractTransportName(kind_x), " saw ", a, ", ",
-                           ContractTransportName(kind_y), " saw ", b);
+          cross.reason = absl::StrCat(
+              "expected the same record on every transport, or a "
+              "difference a registry entry allows; saw an undocumented "
+              "difference: ",
+              ContractTransportName(kind_x), " saw ", a, ", ",
+              ContractTransportName(kind_y), " saw ", b);
           return cross;
         }
         if (std::find(entries.begin(), entries.end(), entry->id) ==
