@@ -17,14 +17,14 @@ absl_libs=$(pkg-config --libs $absl_modules)
 
 work="${WORK:-$(mktemp -d)}/sockparity-objects"
 mkdir -p "$work"
-flags=(-std=c++20 -I"$root/harness/include" $absl_cflags $CXXFLAGS)
+flags=(-std=c++20 -I"$root/harness/include" -I"$root/harness" $absl_cflags $CXXFLAGS)
 
-# The harness, compiled once, two files at a time.
+# The harness's layers (not the GoogleTest helpers), compiled once, two
+# files at a time.
 objects=()
 pids=()
-for source in "$root"/harness/src/*.cc; do
-  name=$(basename "$source" .cc)
-  case "$name" in gtest_hygiene|gtest_main) continue ;; esac
+for source in "$root"/harness/{net,codec,script,check}/*.cc; do
+  name=$(basename "$(dirname "$source")")_$(basename "$source" .cc)
   "$CXX" "${flags[@]}" -c "$source" -o "$work/$name.o" &
   pids+=($!)
   objects+=("$work/$name.o")

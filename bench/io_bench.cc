@@ -12,8 +12,8 @@
 #include "benchmark/benchmark.h"
 #include "benchmarks.h"
 #include "io_paths.h"
-#include "sockparity/socket.h"
-#include "sockparity/transport.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::bench {
 namespace {

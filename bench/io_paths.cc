@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sockparity/io.h"
+#include "sockparity/net/io.h"
 
 namespace sockparity::bench {
 

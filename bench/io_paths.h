@@ -9,7 +9,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "sockparity/socket.h"
+#include "sockparity/net/socket.h"
 
 namespace sockparity::bench {
 

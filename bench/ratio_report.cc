@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "sockparity/transport.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::bench {
 namespace {

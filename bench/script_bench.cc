@@ -6,11 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks.h"
-#include "sockparity/differences.h"
-#include "sockparity/script.h"
-#include "sockparity/socket.h"
-#include "sockparity/trace.h"
-#include "sockparity/transport.h"
+#include "sockparity/script/differences.h"
+#include "sockparity/script/script.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/script/trace.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::bench {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "sockparity/endpoint.h"
+#include "sockparity/net/endpoint.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

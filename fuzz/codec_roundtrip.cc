@@ -2,7 +2,7 @@
 // come back the same. Input: a codec byte, then messages as (length byte,
 // bytes); split sizes are taken from the message bytes.
 #include "fuzz_util.h"
-#include "sockparity/codecs.h"
+#include "sockparity/codec/codecs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

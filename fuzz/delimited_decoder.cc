@@ -1,7 +1,7 @@
 // Delimited decoder. Input: the delimiter byte, one byte choosing the
 // maximum, four bytes of split sizes, then the stream.
 #include "fuzz_util.h"
-#include "sockparity/codecs.h"
+#include "sockparity/codec/codecs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

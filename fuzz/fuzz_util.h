@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "sockparity/codec.h"
+#include "sockparity/codec/codec.h"
 
 namespace sockparity::fuzz {
 

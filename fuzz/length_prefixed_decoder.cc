@@ -2,7 +2,7 @@
 // allow_empty), one byte choosing the maximum, four bytes of split sizes,
 // then the stream.
 #include "fuzz_util.h"
-#include "sockparity/codecs.h"
+#include "sockparity/codec/codecs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

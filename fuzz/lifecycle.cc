@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "fuzz_util.h"
-#include "sockparity/differences.h"
-#include "sockparity/script_gen.h"
-#include "sockparity/trace.h"
+#include "sockparity/script/differences.h"
+#include "sockparity/script/script_gen.h"
+#include "sockparity/script/trace.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "fuzz_util.h"
-#include "sockparity/script.h"
+#include "sockparity/script/script.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

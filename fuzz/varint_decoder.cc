@@ -1,7 +1,7 @@
 // Varint (LEB128) decoder. Input: one byte of configuration (allow_empty,
 // maximum), four bytes of split sizes, then the stream.
 #include "fuzz_util.h"
-#include "sockparity/codecs.h"
+#include "sockparity/codec/codecs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

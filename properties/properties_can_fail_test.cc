@@ -13,8 +13,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "property_bodies.h"
-#include "sockparity/codecs.h"
-#include "sockparity/temp_dir.h"
+#include "sockparity/codec/codecs.h"
+#include "sockparity/net/temp_dir.h"
 
 namespace sockparity::properties {
 namespace {

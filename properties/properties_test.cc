@@ -9,7 +9,7 @@
 // clang-format on
 
 #include "property_bodies.h"
-#include "sockparity/transport.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::properties {
 namespace {

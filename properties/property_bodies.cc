@@ -9,12 +9,12 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "sockparity/codecs.h"
-#include "sockparity/framing_properties.h"
-#include "sockparity/io.h"
-#include "sockparity/script_gen.h"
-#include "sockparity/socket.h"
-#include "sockparity/trace.h"
+#include "sockparity/codec/codecs.h"
+#include "sockparity/testing/framing_properties.h"
+#include "sockparity/net/io.h"
+#include "sockparity/script/script_gen.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/script/trace.h"
 
 namespace sockparity::properties {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "sockparity/codec.h"
-#include "sockparity/differences.h"
-#include "sockparity/transport.h"
+#include "sockparity/codec/codec.h"
+#include "sockparity/script/differences.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::properties {
 

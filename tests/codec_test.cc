@@ -5,7 +5,7 @@
 #include <functional>
 #include <new>
 
-#include "sockparity/codecs.h"
+#include "sockparity/codec/codecs.h"
 #include "test_util.h"
 
 // Records the largest single allocation, to prove a decoder never reserves

@@ -1,15 +1,15 @@
 // The registry of documented differences: each entry confirmed by its
 // witness script on every kind, every corpus script explained by the
 // registry and nothing else, and the comparison able to fail.
-#include "sockparity/differences.h"
+#include "sockparity/script/differences.h"
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include "sockparity/script.h"
-#include "sockparity/trace.h"
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
 #include "test_util.h"
 
 namespace sockparity {

@@ -1,5 +1,5 @@
 // The peer contract's address forms.
-#include "sockparity/endpoint.h"
+#include "sockparity/net/endpoint.h"
 
 #include "test_util.h"
 

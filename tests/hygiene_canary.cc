@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "sockparity/socket.h"
-#include "sockparity/temp_dir.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/net/temp_dir.h"
 
 namespace {
 

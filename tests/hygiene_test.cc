@@ -1,6 +1,6 @@
 // The hygiene check finds what a test leaves behind, and the GoogleTest
 // listener fails the test that left it.
-#include "sockparity/hygiene.h"
+#include "sockparity/net/hygiene.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <thread>
 
-#include "sockparity/listener.h"
-#include "sockparity/temp_dir.h"
+#include "sockparity/net/listener.h"
+#include "sockparity/net/temp_dir.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

@@ -1,12 +1,12 @@
 // Listeners and connectors for every kind that has an address.
-#include "sockparity/listener.h"
+#include "sockparity/net/listener.h"
 
 #include <poll.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
-#include "sockparity/io.h"
+#include "sockparity/net/io.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

@@ -7,11 +7,11 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "sockparity/endpoint.h"
-#include "sockparity/io.h"
-#include "sockparity/listener.h"
-#include "sockparity/peer_contract.h"
-#include "sockparity/sut_process.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/io.h"
+#include "sockparity/net/listener.h"
+#include "sockparity/check/peer_contract.h"
+#include "sockparity/check/sut_process.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

@@ -1,6 +1,6 @@
 // The script text form: every corpus script and every verb round trips, and
 // bad text is refused with its line and column.
-#include "sockparity/script.h"
+#include "sockparity/script/script.h"
 
 #include <filesystem>
 #include <fstream>

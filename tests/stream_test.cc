@@ -5,9 +5,9 @@
 
 #include <thread>
 
-#include "sockparity/hygiene.h"
-#include "sockparity/io.h"
-#include "sockparity/socket.h"
+#include "sockparity/net/hygiene.h"
+#include "sockparity/net/io.h"
+#include "sockparity/net/socket.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

@@ -9,11 +9,11 @@
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sockparity/bytes.h"
-#include "sockparity/errors.h"
-#include "sockparity/gtest_transports.h"
-#include "sockparity/socket.h"
-#include "sockparity/transport.h"
+#include "sockparity/net/bytes.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/testing/gtest_transports.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/net/transport.h"
 
 namespace sockparity::testing {
 

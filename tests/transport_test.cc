@@ -1,7 +1,7 @@
 // Transport kinds, their names and families; errno-named statuses.
-#include "sockparity/transport.h"
+#include "sockparity/net/transport.h"
 
-#include "sockparity/errors.h"
+#include "sockparity/net/errors.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

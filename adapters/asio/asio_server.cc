@@ -23,9 +23,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "sockparity/codecs.h"
-#include "sockparity/endpoint.h"
-#include "sockparity/peer_contract.h"
+#include "sockparity/codec/codecs.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/check/peer_contract.h"
 
 namespace asio = boost::asio;
 using Protocol = asio::generic::stream_protocol;

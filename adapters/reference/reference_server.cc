@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "sockparity/codecs.h"
-#include "sockparity/endpoint.h"
-#include "sockparity/fd.h"
-#include "sockparity/peer_contract.h"
+#include "sockparity/codec/codecs.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/fd.h"
+#include "sockparity/check/peer_contract.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 // clang-format on
 
 #include "frame_codec.h"
-#include "sockparity/framing_properties.h"
+#include "sockparity/testing/framing_properties.h"
 
 namespace {
 

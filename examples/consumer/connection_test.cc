@@ -6,8 +6,8 @@
 
 #include "frame_codec.h"
 #include "gtest/gtest.h"
-#include "sockparity/gtest_transports.h"
-#include "sockparity/io.h"
+#include "sockparity/testing/gtest_transports.h"
+#include "sockparity/net/io.h"
 
 namespace {
 

@@ -16,11 +16,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "sockparity/differences.h"
-#include "sockparity/peer_check.h"
-#include "sockparity/report.h"
-#include "sockparity/script.h"
-#include "sockparity/trace.h"
+#include "sockparity/script/differences.h"
+#include "sockparity/check/peer_check.h"
+#include "sockparity/script/trace_table.h"
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
 
 namespace sockparity {
 namespace {

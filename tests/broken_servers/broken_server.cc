@@ -36,7 +36,7 @@
 #include <thread>
 #include <vector>
 
-#include "sockparity/endpoint.h"
+#include "sockparity/net/endpoint.h"
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sockparity/endpoint.h"
+#include "sockparity/net/endpoint.h"
 
 namespace {
 volatile sig_atomic_t stop = 0;

@@ -1,0 +1,345 @@
+// The reports of `sockparity check`: console matrix, JSON, JUnit, HTML.
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "sockparity/check/peer_check.h"
+
+namespace sockparity {
+namespace {
+
+std::string Short(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kOk:
+      return "ok";
+    case Verdict::kNonStrict:
+      return "NON-STRICT";
+    case Verdict::kInformational:
+      return "info";
+    case Verdict::kUnsupported:
+      return "unsup";
+    case Verdict::kFailed:
+      return "FAILED";
+  }
+  return "?";
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Xml(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        // XML 1.0 has no control characters but tab and newlines.
+        if ((c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f) {
+          out += '?';
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+const CaseInfo* InfoFor(const std::vector<CaseInfo>& cases,
+                        const std::string& id) {
+  for (const CaseInfo& info : cases) {
+    if (info.id == id) return &info;
+  }
+  return nullptr;
+}
+
+std::string PerturbationHtml(
+    const std::vector<std::string>& perturb,
+    const std::vector<std::pair<TransportKind, std::string>>& missing,
+    uint64_t seed) {
+  if (perturb.empty()) return "";
+  std::string out = absl::StrCat(
+      "<p>perturbation: ", Xml(absl::StrJoin(perturb, ",")),
+      " (libsockparity_perturb.so, seed ", seed, ")</p>\n");
+  for (const auto& [kind, why] : missing) {
+    absl::StrAppend(&out, "<p class=\"FAILED\"><b>perturbation not in effect on ",
+                    Xml(ContractTransportName(kind)), "</b>: ", Xml(why),
+                    "; its verdicts are for plain I/O</p>\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CheckReport::Matrix() const {
+  std::map<std::pair<std::string, int>, const CaseResult*> at;
+  for (const Cell& cell : cells)
+    at[{cell.case_id, static_cast<int>(cell.transport)}] = &cell.result;
+  std::map<std::string, const CaseResult*> cross_at;
+  for (const auto& [id, result] : cross) cross_at[id] = &result;
+  std::vector<TransportKind> columns;
+  for (const Cell& cell : cells) {
+    if (std::find(columns.begin(), columns.end(), cell.transport) ==
+        columns.end()) {
+      columns.push_back(cell.transport);
+    }
+  }
+  std::string out = absl::StrFormat("%-5s %-38s", "case", "");
+  for (TransportKind kind : columns)
+    absl::StrAppendFormat(&out, " %-13s", ContractTransportName(kind));
+  absl::StrAppend(&out, " across\n");
+  for (const CaseInfo& info : cases) {
+    absl::StrAppendFormat(&out, "%-5s %-38s", info.id, info.name.substr(0, 38));
+    for (TransportKind kind : columns) {
+      auto it = at.find({info.id, static_cast<int>(kind)});
+      absl::StrAppendFormat(&out, " %-13s",
+                            it == at.end() ? "-" : Short(it->second->verdict));
+    }
+    auto cross_it = cross_at.find(info.id);
+    absl::StrAppend(
+        &out, " ",
+        cross_it == cross_at.end() ? "-" : Short(cross_it->second->verdict),
+        "\n");
+  }
+  std::string failures;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const Cell& cell = cells[i];
+    if (cell.result.verdict != Verdict::kFailed) continue;
+    const CaseInfo* info = InfoFor(cases, cell.case_id);
+    absl::StrAppend(&failures, "\nFAILED ", cell.case_id, " ",
+                    info ? info->name : "");
+    // A transport whose server did not start fails every case the same
+    // way: one line names them all.
+    size_t same = i + 1;
+    std::vector<std::string> others;
+    while (same < cells.size() && cells[same].transport == cell.transport &&
+           cells[same].result.verdict == Verdict::kFailed &&
+           cells[same].result.reason == cell.result.reason &&
+           cells[same].result.wire_log.empty() && cell.result.wire_log.empty()) {
+      others.push_back(cells[same].case_id);
+      ++same;
+    }
+    if (!others.empty()) {
+      absl::StrAppend(&failures, " (and ", absl::StrJoin(others, ", "), ")");
+      i = same - 1;
+    }
+    absl::StrAppend(&failures, " on ", ContractTransportName(cell.transport),
+                    ": ", cell.result.reason, "\n");
+    if (!cell.result.wire_log.empty())
+      absl::StrAppend(&failures, "wire log:\n", cell.result.wire_log);
+  }
+  for (const auto& [id, result] : cross) {
+    if (result.verdict == Verdict::kFailed) {
+      absl::StrAppend(&failures, "\nFAILED ", id,
+                      " across transports: ", result.reason, "\n");
+    }
+  }
+  absl::StrAppend(&out, failures);
+  if (!perturb.empty()) {
+    absl::StrAppend(&out, "\nperturbation: ", absl::StrJoin(perturb, ","),
+                    " (libsockparity_perturb.so, seed ", seed, ")\n");
+    for (const auto& [kind, why] : perturb_not_in_effect) {
+      absl::StrAppend(&out, "PERTURBATION NOT IN EFFECT on ",
+                      ContractTransportName(kind), ": ", why,
+                      "; its verdicts are for plain I/O\n");
+    }
+  }
+  absl::StrAppendFormat(&out,
+                        "\ntotals: %d OK, %d NON-STRICT, %d INFORMATIONAL, %d "
+                        "UNSUPPORTED, %d FAILED (seed %d)\n",
+                        Count(Verdict::kOk), Count(Verdict::kNonStrict),
+                        Count(Verdict::kInformational),
+                        Count(Verdict::kUnsupported), Count(Verdict::kFailed),
+                        seed);
+  return out;
+}
+
+std::string CheckReport::Json() const {
+  std::string out = absl::StrFormat("{\n  \"seed\": %d,\n", seed);
+  std::vector<std::string> modes, missing;
+  for (const std::string& mode : perturb) modes.push_back(JsonString(mode));
+  for (const auto& [kind, why] : perturb_not_in_effect) {
+    missing.push_back(absl::StrCat("{\"transport\": ",
+                                   JsonString(ContractTransportName(kind)),
+                                   ", \"why\": ", JsonString(why), "}"));
+  }
+  absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
+                  "],\n  \"perturbation_not_in_effect\": [",
+                  absl::StrJoin(missing, ", "), "],\n  \"results\": [\n");
+  bool first = true;
+  auto item = [&](const std::string& id, const std::string& transport,
+                  const CaseResult& result) {
+    const CaseInfo* info = InfoFor(cases, id);
+    absl::StrAppend(
+        &out, first ? "" : ",\n", "    {\"case\": ", JsonString(id),
+        ", \"name\": ", JsonString(info ? info->name : ""),
+        ", \"transport\": ", JsonString(transport),
+        ", \"verdict\": ", JsonString(VerdictName(result.verdict)),
+        ", \"duration_ms\": ", absl::ToInt64Milliseconds(result.duration),
+        ", \"reason\": ", JsonString(result.reason),
+        ", \"wire_log\": ", JsonString(result.wire_log), "}");
+    first = false;
+  };
+  for (const Cell& cell : cells)
+    item(cell.case_id, ContractTransportName(cell.transport), cell.result);
+  for (const auto& [id, result] : cross) item(id, "across", result);
+  absl::StrAppendFormat(&out,
+                        "\n  ],\n  \"totals\": {\"OK\": %d, \"NON-STRICT\": "
+                        "%d, \"INFORMATIONAL\": %d, "
+                        "\"UNSUPPORTED\": %d, \"FAILED\": %d}\n}\n",
+                        Count(Verdict::kOk), Count(Verdict::kNonStrict),
+                        Count(Verdict::kInformational),
+                        Count(Verdict::kUnsupported), Count(Verdict::kFailed));
+  return out;
+}
+
+std::string CheckReport::Junit() const {
+  std::string body;
+  int tests = 0, failures = 0, skipped = 0;
+  auto item = [&](const std::string& id, const std::string& transport,
+                  const CaseResult& result) {
+    const CaseInfo* info = InfoFor(cases, id);
+    ++tests;
+    absl::StrAppendFormat(&body,
+                          "    <testcase classname=\"sockparity.check.%s\" "
+                          "name=\"%s %s\" time=\"%.3f\">",
+                          Xml(transport), Xml(id), Xml(info ? info->name : ""),
+                          absl::ToDoubleSeconds(result.duration));
+    if (result.verdict == Verdict::kFailed) {
+      ++failures;
+      absl::StrAppend(&body, "<failure message=\"", Xml(result.reason), "\">",
+                      Xml(result.wire_log), "</failure>");
+    } else if (result.verdict == Verdict::kUnsupported) {
+      ++skipped;
+      absl::StrAppend(&body, "<skipped message=\"", Xml(result.reason), "\"/>");
+    } else if (!result.reason.empty()) {
+      absl::StrAppend(&body, "<system-out>", Xml(VerdictName(result.verdict)),
+                      ": ", Xml(result.reason), "</system-out>");
+    }
+    absl::StrAppend(&body, "</testcase>\n");
+  };
+  for (const Cell& cell : cells)
+    item(cell.case_id, ContractTransportName(cell.transport), cell.result);
+  for (const auto& [id, result] : cross) item(id, "across", result);
+  return absl::StrFormat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
+      "name=\"sockparity "
+      "check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n%s  "
+      "</testsuite>\n</testsuites>\n",
+      tests, failures, skipped, body);
+}
+
+std::string CheckReport::Html() const {
+  std::string rows, details;
+  std::vector<TransportKind> columns;
+  for (const Cell& cell : cells) {
+    if (std::find(columns.begin(), columns.end(), cell.transport) ==
+        columns.end()) {
+      columns.push_back(cell.transport);
+    }
+  }
+  auto cell_html = [&](const std::string& id, const std::string& transport,
+                       const CaseResult& result) {
+    const std::string anchor = absl::StrCat("d-", id, "-", transport);
+    absl::StrAppend(&details, "<section id=\"", Xml(anchor), "\"><h3>", Xml(id),
+                    " on ", Xml(transport), ": <span class=\"",
+                    Short(result.verdict), "\">", VerdictName(result.verdict),
+                    "</span></h3><p>", Xml(result.reason), "</p><pre>",
+                    Xml(result.wire_log), "</pre></section>\n");
+    return absl::StrCat("<td class=\"", Short(result.verdict), "\"><a href=\"#",
+                        Xml(anchor), "\">", VerdictName(result.verdict),
+                        "</a></td>");
+  };
+  for (const CaseInfo& info : cases) {
+    absl::StrAppend(&rows, "<tr><th>", Xml(info.id),
+                    "</th><td class=\"name\" title=\"", Xml(info.description),
+                    "\">", Xml(info.name), "</td>");
+    for (TransportKind kind : columns) {
+      const CaseResult* found = nullptr;
+      for (const Cell& cell : cells) {
+        if (cell.case_id == info.id && cell.transport == kind)
+          found = &cell.result;
+      }
+      absl::StrAppend(
+          &rows, found ? cell_html(info.id, ContractTransportName(kind), *found)
+                       : "<td>-</td>");
+    }
+    const CaseResult* cross_result = nullptr;
+    for (const auto& [id, result] : cross) {
+      if (id == info.id) cross_result = &result;
+    }
+    absl::StrAppend(&rows,
+                    cross_result ? cell_html(info.id, "across", *cross_result)
+                                 : "<td>-</td>",
+                    "</tr>\n");
+  }
+  std::string header = "<tr><th>case</th><th></th>";
+  for (TransportKind kind : columns)
+    absl::StrAppend(&header, "<th>", ContractTransportName(kind), "</th>");
+  absl::StrAppend(&header, "<th>across</th></tr>");
+  return absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+      "charset=\"utf-8\"><title>sockparity check</title>\n"
+      "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+      "collapse}"
+      "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
+      "td.ok{background:#c8f0c8}td.info{background:#d8e8ff}td.NON-STRICT{"
+      "background:#fff0b0}"
+      "td.unsup{background:#e8e8e8}td.FAILED{background:#ffb8b8;font-weight:"
+      "bold}"
+      "span.FAILED{color:#b00}pre{background:#f6f6f6;padding:8px;overflow:auto}"
+      "a{color:inherit}</style></head><body>\n<h1>sockparity check</h1>\n",
+      absl::StrFormat("<p>%d OK, %d NON-STRICT, %d INFORMATIONAL, %d "
+                      "UNSUPPORTED, <b>%d FAILED</b> "
+                      "&middot; seed %d</p>\n",
+                      Count(Verdict::kOk), Count(Verdict::kNonStrict),
+                      Count(Verdict::kInformational),
+                      Count(Verdict::kUnsupported), Count(Verdict::kFailed),
+                      seed),
+      PerturbationHtml(perturb, perturb_not_in_effect, seed), "<table>\n",
+      header, "\n", rows, "</table>\n<h2>Details</h2>\n", details,
+      "</body></html>\n");
+}
+
+}  // namespace sockparity

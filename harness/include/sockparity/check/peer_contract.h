@@ -1,0 +1,55 @@
+// The frames of the peer contract (docs/SUT_CONTRACT.md), shared by the
+// suite's client and the servers that ship with it: a 4-byte big-endian
+// length, then the payload; `B` asks for a reply of N+1 bytes.
+#ifndef SOCKPARITY_PEER_CONTRACT_H_
+#define SOCKPARITY_PEER_CONTRACT_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "sockparity/net/bytes.h"
+
+namespace sockparity {
+
+inline constexpr uint32_t kContractMaxFrame = 16u << 20;
+
+inline Bytes LengthHeader(uint32_t n) {
+  return {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
+}
+
+inline Bytes ContractFrame(absl::Span<const uint8_t> payload) {
+  Bytes out = LengthHeader(static_cast<uint32_t>(payload.size()));
+  out.resize(4 + payload.size());
+  std::copy(payload.begin(), payload.end(), out.begin() + 4);
+  return out;
+}
+
+inline Bytes ContractFrame(absl::string_view payload) {
+  return ContractFrame(absl::MakeConstSpan(
+      reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
+}
+
+// N from a `B` request ('B', then u32 big-endian N <= 16 MiB - 1), or
+// nullopt for a malformed one (a protocol error).
+inline std::optional<uint32_t> ParseBulkRequest(const Bytes& frame) {
+  if (frame.size() != 5 || frame[0] != 'B') return std::nullopt;
+  const uint32_t n = (uint32_t{frame[1]} << 24) | (uint32_t{frame[2]} << 16) |
+                     (uint32_t{frame[3]} << 8) | frame[4];
+  if (n > kContractMaxFrame - 1) return std::nullopt;
+  return n;
+}
+
+// The reply to `B` N: 'B', then byte i (0-based) = i mod 251.
+inline Bytes BulkReply(uint32_t n) {
+  Bytes reply(n + 1);
+  reply[0] = 'B';
+  for (uint32_t i = 0; i < n; ++i) reply[i + 1] = static_cast<uint8_t>(i % 251);
+  return reply;
+}
+
+}  // namespace sockparity
+
+#endif  // SOCKPARITY_PEER_CONTRACT_H_

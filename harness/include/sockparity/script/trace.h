@@ -1,0 +1,52 @@
+// Running a script on one transport kind gives a trace: each step's
+// normalized outcome, and what each socket received as one byte stream.
+#ifndef SOCKPARITY_TRACE_H_
+#define SOCKPARITY_TRACE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sockparity/script/script.h"
+#include "sockparity/net/transport.h"
+
+namespace sockparity {
+
+struct StepOutcome {
+  // Compared across kinds: "ok", "eof", "data", "timeout", an errno name
+  // ("EPIPE"), poll events ("IN|OUT"), a state ("CLOSE_WAIT"), "n/a".
+  std::string outcome;
+  // Not compared: byte counts, raw numbers, the reason for "n/a".
+  std::string detail;
+};
+
+struct Trace {
+  TransportKind kind = TransportKind::kSocketpair;
+  std::vector<StepOutcome> steps;
+  // Per socket that received anything: "N bytes fnv1a64=HEX".
+  std::map<std::string, std::string> received;
+};
+
+struct RunOptions {
+  // How long a step that waits (recv, connect, accept...) may wait.
+  absl::Duration step_timeout = absl::Seconds(1);
+  // How long to wait after a step for its effects to reach the peer.
+  absl::Duration quiescence_timeout = absl::Seconds(2);
+  // After every step, wait for the peer's ACKs too, not only before the
+  // steps that can see them. Same traces, much slower on TCP (loopback
+  // delays a FIN's ACK by 40 ms); kept as the benchmark's baseline.
+  bool acknowledge_every_step = false;
+};
+
+// Runs `script` on a fresh set of sockets of `kind`, and closes them and
+// removes every file it made before returning. Fails only when the harness
+// itself cannot work (no temporary directory); a failing socket call is an
+// outcome in the trace.
+absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
+                                const RunOptions& options = {});
+
+}  // namespace sockparity
+
+#endif  // SOCKPARITY_TRACE_H_

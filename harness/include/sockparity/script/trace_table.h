@@ -1,0 +1,22 @@
+// Text reports of traces, side by side.
+#ifndef SOCKPARITY_REPORT_H_
+#define SOCKPARITY_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
+
+namespace sockparity {
+
+// One row per step: the step's text, then each trace's outcome; with
+// `details`, the uncompared detail follows in brackets. Then what each
+// socket received.
+std::string FormatTracesSideBySide(const Script& script,
+                                   const std::vector<Trace>& traces,
+                                   bool details);
+
+}  // namespace sockparity
+
+#endif  // SOCKPARITY_REPORT_H_

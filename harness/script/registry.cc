@@ -1,0 +1,261 @@
+// sockparity's registry of documented differences. Every entry was found by
+// running the scripts in corpus/scripts on Linux, and each is confirmed by
+// the test DifferenceConfirmation.Entry/<id>.
+#include "sockparity/script/differences.h"
+
+namespace sockparity {
+namespace {
+
+using K = TransportKind;
+const std::vector<K> kUnix = {K::kSocketpair, K::kUnixPath, K::kUnixAbstract};
+const std::vector<K> kUnixAddressed = {K::kUnixPath, K::kUnixAbstract};
+const std::vector<K> kTcp = {K::kTcp4, K::kTcp6};
+const std::vector<K> kAbstractAndTcp = {K::kUnixAbstract, K::kTcp4, K::kTcp6};
+const std::vector<K> kAddressed = {K::kUnixPath, K::kUnixAbstract, K::kTcp4,
+                                   K::kTcp6};
+
+std::vector<Difference> Entries() {
+  return {
+      {.id = "socketpair_has_no_address",
+       .statement = "A socketpair has no address and no listener, so address "
+                    "and listener steps do not apply to it.",
+       .source = "socketpair(2); unix(7), \"unnamed\" sockets",
+       .behaviour = {{{K::kSocketpair},
+                      "every step on a listener or address gives n/a",
+                      {"*:n/a"}},
+                     {kAddressed, "the step runs", {"*:*"}}},
+       .affects_received_data = true,
+       .witness = "connect_bound_not_listening"},
+      {.id = "connect_missing_unix_path_is_enoent",
+       .statement = "Connecting to a UNIX path where no socket file exists "
+                    "fails with ENOENT; with nothing bound to an abstract "
+                    "name or TCP port it is ECONNREFUSED.",
+       .source = "unix(7), ERRORS (ENOENT); connect(2), ERRORS (ECONNREFUSED)",
+       .behaviour = {{{K::kUnixPath},
+                      "no such file",
+                      {"connect-missing:ENOENT"}},
+                     {kAbstractAndTcp,
+                      "nothing listens",
+                      {"connect-missing:ECONNREFUSED"}}},
+       .witness = "connect_missing"},
+      {.id = "socket_file_outlives_listener",
+       .statement = "A UNIX path listener's socket file stays after close, so "
+                    "binding the path again fails with EADDRINUSE until it is "
+                    "unlinked; a closed listener's abstract name or TCP port "
+                    "can be bound again.",
+       .source = "unix(7), \"pathname\" sockets: the socket file must be "
+                 "removed with unlink(2)",
+       .behaviour =
+           {{{K::kUnixPath}, "the path is taken", {"bind-same:EADDRINUSE"}},
+            {kAbstractAndTcp, "the address is free", {"bind-same:ok"}}},
+       .after = {"close"},
+       .witness = "bind_after_listener_closed"},
+      {.id = "tcp_time_wait_blocks_rebind",
+       .statement = "A TCP port with a connection in TIME_WAIT cannot be bound "
+                    "again unless the old socket and the new one both set "
+                    "SO_REUSEADDR; an abstract UNIX name has no TIME_WAIT.",
+       .source = "socket(7), SO_REUSEADDR; net/ipv4/inet_connection_sock.c "
+                 "(inet_bind_conflict)",
+       .behaviour =
+           {{kTcp, "TIME_WAIT holds the port", {"bind-same:EADDRINUSE"}},
+            {{K::kUnixAbstract}, "the name is free", {"bind-same:ok"}}},
+       .after = {"close"},
+       .witness = "bind_over_time_wait"},
+      {.id = "tcp_close_states",
+       .statement = "TCP connections pass through close states (FIN_WAIT2, "
+                    "CLOSE_WAIT, TIME_WAIT...) that TCP_INFO and "
+                    "/proc/net/tcp show; UNIX sockets have none, and TCP_INFO "
+                    "on them is EOPNOTSUPP.",
+       .source = "tcp(7), TCP_INFO; net/ipv4/tcp.c (tcp_set_state); "
+                 "net/unix/af_unix.c (no SOL_TCP options)",
+       .behaviour = {{kUnix,
+                      "no TCP state",
+                      {"tcp-state:EOPNOTSUPP", "tcp-state:closed"}},
+                     {kTcp,
+                      "a TCP state, or gone once fully closed",
+                      {"tcp-state:ESTABLISHED", "tcp-state:FIN_WAIT?",
+                       "tcp-state:CLOSE_WAIT", "tcp-state:CLOSE",
+                       "tcp-state:TIME_WAIT", "tcp-state:LAST_ACK",
+                       "tcp-state:CLOSING", "tcp-state:gone"}}},
+       .witness = "tcp_close_states"},
+      {.id = "linger_zero_resets_only_tcp",
+       .statement = "Closing with SO_LINGER {1, 0} resets a TCP connection, so "
+                    "the peer sees ECONNRESET; UNIX sockets ignore the linger "
+                    "time and the peer sees an orderly end of stream.",
+       .source = "socket(7), SO_LINGER; tcp(7); net/unix/af_unix.c "
+                 "(unix_release_sock)",
+       .behaviour = {{kUnix,
+                      "end of stream",
+                      {"poll:IN|OUT|RDHUP|HUP", "so-error:0", "recv:eof"}},
+                     {kTcp,
+                      "connection reset",
+                      {"poll:IN|OUT|RDHUP|ERR|HUP", "so-error:ECONNRESET",
+                       "recv:ECONNRESET"}}},
+       .after = {"abort"},
+       .witness = "linger_zero"},
+      {.id = "shutdown_rd_is_local_on_tcp",
+       .statement = "shutdown(SHUT_RD) on a UNIX socket also ends the peer's "
+                    "writes (EPIPE); on TCP it is local, so the peer's writes "
+                    "succeed and the data can still be read.",
+       .source = "shutdown(2); net/unix/af_unix.c (unix_shutdown sets the "
+                 "peer's SEND_SHUTDOWN); net/ipv4/tcp.c (tcp_shutdown acts "
+                 "on SEND_SHUTDOWN only)",
+       .behaviour =
+           {{kUnix, "the peer cannot write", {"send:EPIPE", "recv:eof"}},
+            {kTcp, "the peer's data arrives", {"send:ok", "recv:data"}}},
+       .after = {"shutdown rd"},
+       .affects_received_data = true,
+       .witness = "shutdown_rd_then_peer_writes"},
+      {.id = "tcp_first_write_after_peer_close_succeeds",
+       .statement = "After the peer has closed, the first write on TCP "
+                    "succeeds (the peer answers it with a reset) and only "
+                    "later writes fail with EPIPE; on UNIX sockets the first "
+                    "write already fails with EPIPE.",
+       .source = "tcp(7); send(2), ERRORS (EPIPE); net/unix/af_unix.c "
+                 "(unix_stream_sendmsg checks the peer's shutdown)",
+       .behaviour = {{kUnix, "EPIPE at once", {"send:EPIPE"}},
+                     {kTcp, "the first write is accepted", {"send:ok"}}},
+       .after = {"close"},
+       .witness = "write_after_peer_close"},
+      {.id = "poll_hup_on_peer_close",
+       .statement = "After the peer closes, poll on a UNIX socket reports "
+                    "POLLHUP; a TCP socket reports only POLLRDHUP, since "
+                    "POLLHUP needs both directions shut down.",
+       .source = "poll(2); net/unix/af_unix.c (unix_poll); net/ipv4/tcp.c "
+                 "(tcp_poll)",
+       .behaviour = {{kUnix, "POLLHUP", {"poll:IN|OUT|RDHUP|HUP"}},
+                     {kTcp,
+                      "no POLLHUP while writing is open",
+                      {"poll:IN|OUT|RDHUP"}}},
+       .after = {"close"},
+       .witness = "poll_after_close_shutdown_reset"},
+      {.id = "nonblocking_connect_completes_at_once_on_unix",
+       .statement = "A non-blocking connect on a UNIX socket completes at "
+                    "once; on TCP it returns EINPROGRESS, even over loopback.",
+       .source = "connect(2), ERRORS (EINPROGRESS); net/unix/af_unix.c "
+                 "(unix_stream_connect)",
+       .behaviour = {{kUnixAddressed, "connected at once", {"connect-nb:ok"}},
+                     {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
+       .witness = "nonblocking_connect"},
+      {.id = "full_backlog_refuses_unix_connect",
+       .statement = "With the listen backlog full, a non-blocking UNIX connect "
+                    "fails with EAGAIN; a TCP connect returns EINPROGRESS and "
+                    "its SYN waits to be retried.",
+       .source = "unix(7), ERRORS (EAGAIN); listen(2); net/ipv4/tcp_input.c "
+                 "(tcp_conn_request drops the SYN)",
+       .behaviour = {{kUnixAddressed, "refused at once", {"connect-nb:EAGAIN"}},
+                     {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
+       .after = {"listen *"},
+       .witness = "full_backlog"},
+      {.id = "peercred_only_on_unix",
+       .statement = "SO_PEERCRED gives the peer's pid, uid and gid on UNIX "
+                    "sockets; on TCP there are none (pid 0, uid and gid -1).",
+       .source = "unix(7), SO_PEERCRED; net/core/sock.c (sk_getsockopt)",
+       .behaviour = {{kUnix,
+                      "the peer's credentials",
+                      {"peercred:pid=self uid=self gid=self"}},
+                     {kTcp,
+                      "no credentials",
+                      {"peercred:pid=0 uid=4294967295 gid=4294967295"}}},
+       .witness = "peer_credentials"},
+      {.id = "tcp_nodelay_only_on_tcp",
+       .statement = "TCP_NODELAY is a TCP option: setting it on a UNIX socket "
+                    "fails with EOPNOTSUPP.",
+       .source = "tcp(7), TCP_NODELAY; net/unix/af_unix.c (no SOL_TCP options)",
+       .behaviour = {{kUnix, "refused", {"nodelay:EOPNOTSUPP"}},
+                     {kTcp, "set", {"nodelay:ok"}}},
+       .witness = "tcp_nodelay"},
+      {.id = "scm_rights_only_on_unix",
+       .statement = "Descriptors pass with SCM_RIGHTS only over UNIX sockets; "
+                    "TCP carries the data byte and drops the descriptor.",
+       .source = "unix(7), SCM_RIGHTS; net/ipv4/tcp.c (tcp_sendmsg ignores "
+                 "SOL_SOCKET control messages)",
+       .behaviour = {{kUnix, "the descriptor arrives", {"recv-fd:fd"}},
+                     {kTcp, "no descriptor", {"recv-fd:no-fd"}}},
+       .witness = "scm_rights"},
+      {.id = "default_buffer_sizes",
+       .statement = "Buffer sizes come from different settings for UNIX and "
+                    "TCP sockets. A UNIX socket's are fixed numbers; a TCP "
+                    "socket's are autotuned: the send buffer is sized from "
+                    "the connection's cwnd and reordering, which start from "
+                    "the kernel's cache of earlier connections to the same "
+                    "address (so tcp4 and tcp6, and two runs, can differ), and "
+                    "the receive buffer grows as data flows. TCP sizes, and "
+                    "how much a sender queues before EAGAIN, are uncompared "
+                    "details.",
+       .source = "socket(7), SO_SNDBUF and net.core.wmem_default; tcp(7), "
+                 "tcp_wmem, tcp_rmem and tcp_no_metrics_save; "
+                 "net/ipv4/tcp_input.c (tcp_sndbuf_expand) and "
+                 "net/ipv4/tcp_metrics.c (tcp_init_metrics)",
+       .behaviour = {{kUnix,
+                      "net.core.wmem_default / rmem_default",
+                      {"sndbuf:*", "rcvbuf:*"}},
+                     {kTcp,
+                      "autotuned; the number is a detail",
+                      {"sndbuf:autotuned", "rcvbuf:autotuned"}}},
+       .witness = "buffer_sizes"},
+      {.id = "socket_names_by_kind",
+       .statement = "getsockname and getpeername: socketpair ends are "
+                    "unnamed; a UNIX client is unnamed and its peer is the "
+                    "listener's path or abstract name; every TCP end has an "
+                    "address and a port.",
+       .source = "unix(7), Address format (unnamed, pathname, abstract); ip(7)",
+       .behaviour = {{{K::kSocketpair},
+                      "unnamed",
+                      {"sockname:unnamed", "peername:unnamed"}},
+                     {{K::kUnixPath},
+                      "unnamed client, path of the listener",
+                      {"sockname:unnamed", "sockname:path:*",
+                       "peername:unnamed", "peername:path:*"}},
+                     {{K::kUnixAbstract},
+                      "unnamed client, abstract name of the listener",
+                      {"sockname:unnamed", "sockname:abstract:*",
+                       "peername:unnamed", "peername:abstract:*"}},
+                     {kTcp,
+                      "loopback address and port",
+                      {"sockname:loopback:*", "peername:loopback:*"}}},
+       .witness = "socket_names"},
+      {.id = "only_unix_paths_are_files",
+       .statement = "Only a UNIX path socket is a file: stat shows S_IFSOCK, "
+                    "even after the listener closed; abstract names and TCP "
+                    "ports are not in the filesystem.",
+       .source = "unix(7), Address format (pathname, abstract)",
+       .behaviour = {{{K::kUnixPath}, "a socket file", {"stat:socket"}},
+                     {kAbstractAndTcp, "no path", {"stat:no-path"}}},
+       .witness = "socket_path_stat"},
+      {.id = "unix_path_permissions",
+       .statement = "Connecting to a UNIX path needs search permission on its "
+                    "directory and write permission on the socket file; "
+                    "abstract names and TCP ports have no permissions.",
+       .source = "unix(7), Pathname socket ownership and permissions; "
+                 "abstract sockets ignore permissions",
+       .behaviour = {{{K::kUnixPath},
+                      "EACCES for another user",
+                      {"connect-as-nobody:EACCES"}},
+                     {kAbstractAndTcp,
+                      "anyone may connect",
+                      {"connect-as-nobody:ok"}}},
+       .witness = "socket_path_permissions"},
+      {.id = "unix_address_length",
+       .statement = "A UNIX address holds at most 108 bytes of sun_path (a "
+                    "path may fill it without a terminating NUL, an abstract "
+                    "name's leading NUL counts); longer is EINVAL. TCP "
+                    "addresses have no path.",
+       .source = "unix(7), Address format and BUGS; net/unix/af_unix.c "
+                 "(unix_validate_addr)",
+       .behaviour = {{kUnixAddressed,
+                      "up to 108 bytes",
+                      {"bind-path-length:ok", "bind-path-length:EINVAL"}},
+                     {kTcp, "no path", {"bind-path-length:no-path"}}},
+       .witness = "unix_path_length"},
+  };
+}
+
+}  // namespace
+
+const DifferenceRegistry& DifferenceRegistry::Default() {
+  static const auto* registry = new DifferenceRegistry(Entries());
+  return *registry;
+}
+
+}  // namespace sockparity

@@ -1,0 +1,155 @@
+// Waiting between steps until a step's effects have reached the other
+// side (and, where the next step can see them, until the ACKs are back).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "net/poll_wait.h"
+#include "script/script_runner.h"
+#include "sockparity/net/bytes.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/net/fd.h"
+#include "sockparity/net/temp_dir.h"
+#include "sockparity/script/trace.h"
+#include "script/tcp_lookup.h"
+
+namespace sockparity::internal {
+
+// Whether a step's outcome can depend on ACKs having come back, rather than
+// only on what reached its socket: TCP states, poll's OUT, buffer space and
+// sizes (autotuned on ACK), and everything about addresses and listeners.
+bool Runner::SeesAcknowledgements(const Step& step, bool nonblocking) {
+  switch (step.verb) {
+    case Verb::kPair:
+    case Verb::kRecv:
+    case Verb::kRecvExactly:
+    case Verb::kRecvUntilEof:
+    case Verb::kRecvWaitall:
+    case Verb::kPeek:
+    case Verb::kDrain:
+    case Verb::kRecvFd:
+    case Verb::kShutdown:
+    case Verb::kClose:
+    case Verb::kAbort:
+    case Verb::kNonblock:
+    case Verb::kSoError:
+    case Verb::kPeercred:
+    case Verb::kNodelay:
+    case Verb::kSockname:
+    case Verb::kPeername:
+      return false;
+    case Verb::kSend:
+    case Verb::kSendFd:
+      // A blocking send waits for space (up to the step timeout) either way;
+      // a non-blocking one sees EAGAIN if the space is not back yet.
+      return nonblocking;
+    default:
+      return true;
+  }
+}
+
+// Waits until what the last step set off has reached the other side (and,
+// for kAcknowledged, until the other side's answers are back): on TCP, no
+// handshake half-done; every byte and FIN a socket sent is in its peer's
+// receive queue, or acknowledged, or held back by a closed window; every
+// socket whose peer sent a FIN or reset has seen it. UNIX sockets act
+// synchronously.
+void Runner::Quiesce(Settle level) {
+  if (!Tcp()) return;
+  const absl::Time deadline = absl::Now() + options_.quiescence_timeout;
+  absl::Duration pause = absl::Microseconds(50);
+  while (true) {
+    bool settled = true;
+    for (auto& [name, slot] : slots_) {
+      if (slot.na) continue;
+      const bool delivered =
+          level == Settle::kDelivered && DeliveredToPeer(slot);
+      if (slot.closed) {
+        if (!slot.tcp_tuple || delivered) continue;
+        std::optional<int> state = internal::LookUpTcpState(*slot.tcp_tuple);
+        if (state && (*state == TCP_FIN_WAIT1 || *state == TCP_LAST_ACK ||
+                      *state == TCP_CLOSING)) {
+          settled = false;
+        }
+        continue;
+      }
+      if (slot.listener || !slot.fd.valid()) continue;
+      tcp_info info{};
+      socklen_t length = sizeof(info);
+      if (::getsockopt(slot.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) !=
+          0)
+        continue;
+      const int state = info.tcpi_state;
+      // A reset connection (CLOSE) sends nothing more, though SIOCOUTQ
+      // still counts what was never acknowledged.
+      if (state == TCP_CLOSE) continue;
+      if (state == TCP_SYN_RECV) settled = false;
+      // Queued bytes with nothing unacknowledged are waiting for the peer
+      // to read (a closed window): nothing moves until a later step.
+      int outq = 0;
+      const bool in_flight = ::ioctl(slot.fd.get(), SIOCOUTQ, &outq) == 0 &&
+                             outq > 0 && info.tcpi_unacked > 0;
+      const bool closing = state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK ||
+                           state == TCP_CLOSING;
+      if ((in_flight || closing) && !delivered) settled = false;
+      Slot* peer = slot.peer.empty() ? nullptr : Find(slot.peer);
+      if (peer != nullptr && peer->sent_fin &&
+          (state == TCP_ESTABLISHED || state == TCP_FIN_WAIT2)) {
+        settled = false;
+      }
+    }
+    if (settled || absl::Now() >= deadline) return;
+    absl::SleepFor(pause);  // pacing the re-check, bounded by the deadline
+    pause = std::min(pause * 2, absl::Milliseconds(10));
+  }
+}
+
+// Whether everything `sender` sent, and its FIN, is at its open peer: the
+// peer has read or holds in its queue every byte, and is past ESTABLISHED
+// if a FIN or reset was sent. (The peer's ACK may still be on its way.)
+bool Runner::DeliveredToPeer(const Slot& sender) {
+  Slot* peer = sender.peer.empty() ? nullptr : Find(sender.peer);
+  if (peer == nullptr || peer->na || peer->closed || peer->listener ||
+      !peer->fd.valid()) {
+    return false;
+  }
+  int queued = 0;
+  if (::ioctl(peer->fd.get(), SIOCINQ, &queued) != 0) return false;
+  if (peer->received + static_cast<uint64_t>(queued) < sender.sent) {
+    return false;
+  }
+  if (!sender.sent_fin) return true;
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(peer->fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) !=
+      0) {
+    return false;
+  }
+  return info.tcpi_state != TCP_ESTABLISHED && info.tcpi_state != TCP_FIN_WAIT2;
+}
+
+}  // namespace sockparity::internal

@@ -1,0 +1,328 @@
+#include "sockparity/script/script.h"
+
+#include <array>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace sockparity {
+namespace {
+
+// What follows a verb.
+enum class Args {
+  kNone,
+  kNumber,       // N
+  kSlot,         // another slot
+  kShutHow,      // rd | wr | rdwr
+  kSlotReuse,    // slot [reuseaddr]
+  kNumberReuse,  // N [reuseaddr]
+};
+
+struct VerbSpec {
+  Verb verb;
+  absl::string_view name;
+  Args args;
+  absl::string_view help;
+};
+
+constexpr std::array kVerbs = {
+    VerbSpec{Verb::kPair, "pair", Args::kSlot,
+             "a connected pair: this slot and SLOT"},
+    VerbSpec{Verb::kSend, "send", Args::kNumber,
+             "send N pattern bytes, all of them"},
+    VerbSpec{Verb::kFill, "fill", Args::kNone,
+             "non-blocking sends until EAGAIN"},
+    VerbSpec{Verb::kRecv, "recv", Args::kNumber, "one recv of up to N bytes"},
+    VerbSpec{Verb::kRecvExactly, "recv-exactly", Args::kNumber,
+             "receive exactly N bytes"},
+    VerbSpec{Verb::kRecvUntilEof, "recv-until-eof", Args::kNone,
+             "receive until end of stream"},
+    VerbSpec{Verb::kRecvWaitall, "recv-waitall", Args::kNumber,
+             "one recv(MSG_WAITALL) of N bytes"},
+    VerbSpec{Verb::kPeek, "peek", Args::kNumber,
+             "recv(MSG_PEEK|MSG_DONTWAIT) of up to N bytes"},
+    VerbSpec{Verb::kDrain, "drain", Args::kNone,
+             "non-blocking recvs until EAGAIN or the end"},
+    VerbSpec{Verb::kSendFd, "send-fd", Args::kNone,
+             "send one byte carrying a descriptor (SCM_RIGHTS)"},
+    VerbSpec{Verb::kRecvFd, "recv-fd", Args::kNone,
+             "receive one byte and any descriptor with it"},
+    VerbSpec{Verb::kShutdown, "shutdown", Args::kShutHow,
+             "shutdown rd | wr | rdwr"},
+    VerbSpec{Verb::kClose, "close", Args::kNone, "close the descriptor"},
+    VerbSpec{Verb::kAbort, "abort", Args::kNone, "SO_LINGER {1,0}, then close"},
+    VerbSpec{Verb::kPoll, "poll", Args::kNone,
+             "poll snapshot (IN OUT RDHUP PRI)"},
+    VerbSpec{Verb::kNonblock, "nonblock", Args::kNone, "set O_NONBLOCK"},
+    VerbSpec{Verb::kSoError, "so-error", Args::kNone, "getsockopt SO_ERROR"},
+    VerbSpec{Verb::kPeercred, "peercred", Args::kNone,
+             "getsockopt SO_PEERCRED"},
+    VerbSpec{Verb::kSndbuf, "sndbuf", Args::kNone, "getsockopt SO_SNDBUF"},
+    VerbSpec{Verb::kRcvbuf, "rcvbuf", Args::kNone, "getsockopt SO_RCVBUF"},
+    VerbSpec{Verb::kNodelay, "nodelay", Args::kNone,
+             "setsockopt TCP_NODELAY 1"},
+    VerbSpec{Verb::kTcpState, "tcp-state", Args::kNone,
+             "TCP state (TCP_INFO, or /proc/net/tcp* once closed)"},
+    VerbSpec{Verb::kSockname, "sockname", Args::kNone, "getsockname"},
+    VerbSpec{Verb::kPeername, "peername", Args::kNone, "getpeername"},
+    VerbSpec{Verb::kBind, "bind", Args::kNone,
+             "bind a fresh address, without listen"},
+    VerbSpec{Verb::kListen, "listen", Args::kNumberReuse,
+             "bind a fresh address, listen with backlog N [reuseaddr]"},
+    VerbSpec{Verb::kBindSame, "bind-same", Args::kSlotReuse,
+             "bind SLOT's address again [reuseaddr]"},
+    VerbSpec{Verb::kBindPathLength, "bind-path-length", Args::kNumber,
+             "bind a unix address of N bytes"},
+    VerbSpec{Verb::kConnect, "connect", Args::kSlot,
+             "blocking connect to SLOT's address"},
+    VerbSpec{Verb::kConnectNb, "connect-nb", Args::kSlot,
+             "non-blocking connect to SLOT's address"},
+    VerbSpec{Verb::kConnectMissing, "connect-missing", Args::kNone,
+             "connect where nothing was ever bound"},
+    VerbSpec{Verb::kConnectAsNobody, "connect-as-nobody", Args::kSlot,
+             "connect to SLOT as uid 65534"},
+    VerbSpec{Verb::kAccept, "accept", Args::kSlot,
+             "accept a connection on SLOT"},
+    VerbSpec{Verb::kStat, "stat", Args::kNone,
+             "stat this listener's socket path"},
+};
+
+const VerbSpec& SpecOf(Verb verb) {
+  for (const VerbSpec& spec : kVerbs) {
+    if (spec.verb == verb) return spec;
+  }
+  return kVerbs[0];
+}
+
+bool IsSlotName(absl::string_view word) {
+  if (word.empty() || word.size() > 16 || !absl::ascii_isalpha(word[0])) {
+    return false;
+  }
+  for (char c : word) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// The largest N a step takes: room for tests, not for exhausting memory.
+constexpr int64_t kMaxNumber = int64_t{64} << 20;
+
+struct Word {
+  absl::string_view text;
+  int column;  // 1-based
+};
+
+std::vector<Word> SplitWords(absl::string_view line) {
+  std::vector<Word> words;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && absl::ascii_isspace(line[i])) ++i;
+    size_t start = i;
+    while (i < line.size() && !absl::ascii_isspace(line[i])) ++i;
+    if (i > start) {
+      words.push_back(
+          {line.substr(start, i - start), static_cast<int>(start) + 1});
+    }
+  }
+  return words;
+}
+
+}  // namespace
+
+absl::string_view VerbName(Verb verb) { return SpecOf(verb).name; }
+
+bool VerbFromName(absl::string_view name, Verb* verb) {
+  for (const VerbSpec& spec : kVerbs) {
+    if (spec.name == name) {
+      *verb = spec.verb;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string FormatStep(const Step& step) {
+  std::string line = absl::StrCat(step.slot, " ", VerbName(step.verb));
+  switch (SpecOf(step.verb).args) {
+    case Args::kNone:
+      break;
+    case Args::kNumber:
+      absl::StrAppend(&line, " ", step.number);
+      break;
+    case Args::kNumberReuse:
+      absl::StrAppend(&line, " ", step.number);
+      if (!step.keyword.empty()) absl::StrAppend(&line, " ", step.keyword);
+      break;
+    case Args::kSlot:
+      absl::StrAppend(&line, " ", step.target);
+      break;
+    case Args::kShutHow:
+      absl::StrAppend(&line, " ", step.keyword);
+      break;
+    case Args::kSlotReuse:
+      absl::StrAppend(&line, " ", step.target);
+      if (!step.keyword.empty()) absl::StrAppend(&line, " ", step.keyword);
+      break;
+  }
+  return line;
+}
+
+std::string FormatScript(const Script& script) {
+  std::string text;
+  for (const Step& step : script.steps) {
+    absl::StrAppend(&text, FormatStep(step), "\n");
+  }
+  return text;
+}
+
+absl::StatusOr<Script> ParseScript(absl::string_view text) {
+  Script script;
+  int line_number = 0;
+  for (absl::string_view raw : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    absl::string_view line = raw.substr(0, raw.find('#'));
+    std::vector<Word> words = SplitWords(line);
+    if (words.empty()) continue;
+    auto error = [&](int column, absl::string_view what) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("line %d, column %d: %s", line_number, column, what));
+    };
+    for (char c : line) {
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\r') {
+        return error(static_cast<int>(line.find(c)) + 1,
+                     "control character in script text");
+      }
+    }
+    Step step;
+    step.line = line_number;
+    if (!IsSlotName(words[0].text)) {
+      return error(words[0].column,
+                   absl::StrCat("'", absl::CHexEscape(words[0].text),
+                                "' is not a socket name (a letter, then up "
+                                "to 15 letters, digits or '_')"));
+    }
+    step.slot = std::string(words[0].text);
+    if (words.size() < 2) {
+      return error(words[0].column + static_cast<int>(words[0].text.size()),
+                   "missing verb after the socket name");
+    }
+    const VerbSpec* spec = nullptr;
+    for (const VerbSpec& candidate : kVerbs) {
+      if (candidate.name == words[1].text) spec = &candidate;
+    }
+    if (spec == nullptr) {
+      return error(
+          words[1].column,
+          absl::StrCat("unknown verb '", absl::CHexEscape(words[1].text),
+                       "'; see 'sockparity replay --help'"));
+    }
+    step.verb = spec->verb;
+    size_t max_words = 2;
+    auto need = [&](size_t index, absl::string_view what) -> absl::Status {
+      if (words.size() <= index) {
+        return error(static_cast<int>(line.size()) + 1,
+                     absl::StrCat("'", spec->name, "' needs ", what));
+      }
+      return absl::OkStatus();
+    };
+    switch (spec->args) {
+      case Args::kNone:
+        break;
+      case Args::kNumber:
+      case Args::kNumberReuse: {
+        if (absl::Status s = need(2, "a number"); !s.ok()) return s;
+        int64_t n = 0;
+        if (!absl::SimpleAtoi(words[2].text, &n) || n < 0 || n > kMaxNumber ||
+            !absl::ascii_isdigit(words[2].text[0])) {
+          return error(
+              words[2].column,
+              absl::StrCat("'", absl::CHexEscape(words[2].text),
+                           "' is not a number from 0 to ", kMaxNumber));
+        }
+        step.number = n;
+        max_words = 3;
+        if (spec->args == Args::kNumberReuse && words.size() > 3) {
+          if (words[3].text != "reuseaddr") {
+            return error(words[3].column,
+                         absl::StrCat("expected 'reuseaddr' or nothing, not '",
+                                      absl::CHexEscape(words[3].text), "'"));
+          }
+          step.keyword = "reuseaddr";
+          max_words = 4;
+        }
+        break;
+      }
+      case Args::kSlot:
+      case Args::kSlotReuse: {
+        if (absl::Status s = need(2, "a socket name"); !s.ok()) return s;
+        if (!IsSlotName(words[2].text)) {
+          return error(words[2].column,
+                       absl::StrCat("'", absl::CHexEscape(words[2].text),
+                                    "' is not a socket name"));
+        }
+        step.target = std::string(words[2].text);
+        max_words = 3;
+        if (spec->args == Args::kSlotReuse && words.size() > 3) {
+          if (words[3].text != "reuseaddr") {
+            return error(words[3].column,
+                         absl::StrCat("expected 'reuseaddr' or nothing, not '",
+                                      absl::CHexEscape(words[3].text), "'"));
+          }
+          step.keyword = "reuseaddr";
+          max_words = 4;
+        }
+        break;
+      }
+      case Args::kShutHow: {
+        if (absl::Status s = need(2, "rd, wr or rdwr"); !s.ok()) return s;
+        if (words[2].text != "rd" && words[2].text != "wr" &&
+            words[2].text != "rdwr") {
+          return error(words[2].column,
+                       absl::StrCat("expected rd, wr or rdwr, not '",
+                                    absl::CHexEscape(words[2].text), "'"));
+        }
+        step.keyword = std::string(words[2].text);
+        max_words = 3;
+        break;
+      }
+    }
+    if (words.size() > max_words) {
+      return error(
+          words[max_words].column,
+          absl::StrCat("unexpected '", absl::CHexEscape(words[max_words].text),
+                       "' after '", spec->name, "'"));
+    }
+    if ((spec->args == Args::kSlot || spec->args == Args::kSlotReuse) &&
+        step.target == step.slot) {
+      return error(words[2].column, "a step cannot name its own socket here");
+    }
+    script.steps.push_back(std::move(step));
+  }
+  return script;
+}
+
+std::string ScriptSyntaxHelp() {
+  std::string help =
+      "Script text: one step per line, SOCKET VERB [ARGS]; '#' starts a "
+      "comment.\nSOCKET is a name (a, b, l, c...). Verbs:\n";
+  for (const VerbSpec& spec : kVerbs) {
+    absl::string_view args =
+        spec.args == Args::kNumber        ? " N"
+        : spec.args == Args::kNumberReuse ? " N [reuseaddr]"
+        : spec.args == Args::kSlot        ? " SOCKET"
+        : spec.args == Args::kShutHow     ? " rd|wr|rdwr"
+        : spec.args == Args::kSlotReuse   ? " SOCKET [reuseaddr]"
+                                          : "";
+    absl::StrAppend(
+        &help, absl::StrFormat("  %-36s %s\n", absl::StrCat(spec.name, args),
+                               spec.help));
+  }
+  return help;
+}
+
+}  // namespace sockparity

@@ -1,0 +1,339 @@
+// Running scripts: stepping through a script on one kind and the helpers
+// every verb uses.
+#include "script/script_runner.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "net/poll_wait.h"
+#include "sockparity/net/bytes.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/net/fd.h"
+#include "sockparity/net/temp_dir.h"
+#include "sockparity/script/trace.h"
+#include "script/tcp_lookup.h"
+
+namespace sockparity::internal {
+
+std::string Events(short revents) {
+  std::vector<absl::string_view> names;
+  if (revents & POLLIN) names.push_back("IN");
+  if (revents & POLLPRI) names.push_back("PRI");
+  if (revents & POLLOUT) names.push_back("OUT");
+  if (revents & POLLRDHUP) names.push_back("RDHUP");
+  if (revents & POLLERR) names.push_back("ERR");
+  if (revents & POLLHUP) names.push_back("HUP");
+  if (revents & POLLNVAL) names.push_back("NVAL");
+  return names.empty() ? "none" : absl::StrJoin(names, "|");
+}
+
+constexpr const char* kTcpStates[] = {
+    "?",         "ESTABLISHED", "SYN_SENT",    "SYN_RECV",   "FIN_WAIT1",
+    "FIN_WAIT2", "TIME_WAIT",   "CLOSE",       "CLOSE_WAIT", "LAST_ACK",
+    "LISTEN",    "CLOSING",     "NEW_SYN_RECV"};
+
+std::string TcpStateName(int state) {
+  if (state > 0 && state < static_cast<int>(std::size(kTcpStates))) {
+    return kTcpStates[state];
+  }
+  return absl::StrCat("state ", state);
+}
+
+absl::StatusOr<Fd> Runner::NewSocket(int extra_flags) {
+  int fd = ::socket(Domain(), SOCK_STREAM | SOCK_CLOEXEC | extra_flags, 0);
+  if (fd < 0) return ErrnoStatus(errno, "socket", TransportName(kind_));
+  return Fd(fd);
+}
+
+Endpoint Runner::FreshAddress(const std::string& slot) {
+  switch (kind_) {
+    case TransportKind::kUnixPath:
+      return *Endpoint::UnixPath(
+          absl::StrCat(dir_.path(), "/", slot, "-", names_++, ".sock"));
+    case TransportKind::kUnixAbstract: {
+      static std::atomic<uint64_t> counter{0};
+      static const uint32_t salt = std::random_device{}();
+      return *Endpoint::UnixAbstract(absl::StrFormat(
+          "sockparity-script-%d-%08x-%d", ::getpid(), salt, counter++));
+    }
+    case TransportKind::kTcp6:
+      return Endpoint::Tcp6Loopback(0);
+    default:
+      return Endpoint::Tcp4Loopback(0);
+  }
+}
+
+// Names a socket address by what it is relative to the script: "unnamed",
+// "path:l" (the address of slot l), "loopback:ephemeral"...
+std::string Runner::NameOf(const sockaddr_storage& ss, socklen_t length,
+                           const std::string& /*self*/) {
+  if (ss.ss_family == AF_UNIX) {
+    if (length <= offsetof(sockaddr_un, sun_path)) return "unnamed";
+    const auto& un = reinterpret_cast<const sockaddr_un&>(ss);
+    std::string kind = un.sun_path[0] == '\0' ? "abstract" : "path";
+    std::string raw(un.sun_path, length - offsetof(sockaddr_un, sun_path));
+    for (auto& [name, slot] : slots_) {
+      if (!slot.address || slot.address->domain() != AF_UNIX) continue;
+      const auto* theirs =
+          reinterpret_cast<const sockaddr_un*>(slot.address->addr());
+      std::string other(theirs->sun_path, slot.address->length() -
+                                              offsetof(sockaddr_un, sun_path));
+      // A path may or may not carry its trailing NUL; an abstract name is
+      // all of its bytes.
+      const bool same = kind == "path" ? std::string(raw.c_str()) ==
+                                             std::string(other.c_str())
+                                       : raw == other;
+      if (same) {
+        return absl::StrCat(kind, ":", slot.address_owner);
+      }
+    }
+    return absl::StrCat(kind, ":other");
+  }
+  if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+    const uint16_t port =
+        ss.ss_family == AF_INET
+            ? reinterpret_cast<const sockaddr_in&>(ss).sin_port
+            : reinterpret_cast<const sockaddr_in6&>(ss).sin6_port;
+    for (auto& [name, slot] : slots_) {
+      if (!slot.address) continue;
+      const sockaddr* theirs = slot.address->addr();
+      uint16_t their_port =
+          theirs->sa_family == AF_INET
+              ? reinterpret_cast<const sockaddr_in*>(theirs)->sin_port
+          : theirs->sa_family == AF_INET6
+              ? reinterpret_cast<const sockaddr_in6*>(theirs)->sin6_port
+              : 0;
+      if (their_port == port && port != 0) {
+        return absl::StrCat("loopback:", slot.address_owner);
+      }
+    }
+    return "loopback:ephemeral";
+  }
+  return absl::StrCat("family ", ss.ss_family);
+}
+
+std::optional<StepOutcome> Runner::NeedOpen(const std::string& name,
+                                            Slot** out) {
+  Slot* slot = Find(name);
+  if (slot == nullptr) {
+    return StepOutcome{"no-socket", absl::StrCat("no socket named ", name)};
+  }
+  if (slot->na) return StepOutcome{"n/a", "not made on this kind"};
+  if (slot->closed) return StepOutcome{"closed", "the script closed it"};
+  *out = slot;
+  return std::nullopt;
+}
+
+void Runner::RecordTcpTuple(Slot& slot) {
+  if (!Tcp()) return;
+  sockaddr_storage local{}, remote{};
+  socklen_t local_length = sizeof(local), remote_length = sizeof(remote);
+  if (::getsockname(slot.fd.get(), reinterpret_cast<sockaddr*>(&local),
+                    &local_length) == 0 &&
+      ::getpeername(slot.fd.get(), reinterpret_cast<sockaddr*>(&remote),
+                    &remote_length) == 0) {
+    slot.tcp_tuple = internal::TcpTuple{local, remote};
+  }
+}
+
+void Runner::Receive(Slot& slot, const uint8_t* data, size_t size) {
+  for (size_t i = 0; i < size; ++i) {
+    slot.hash = (slot.hash ^ data[i]) * 1099511628211ull;
+  }
+  slot.received += size;
+}
+
+std::optional<StepOutcome> Runner::WaitReadable(Slot& slot) {
+  absl::StatusOr<short> revents = internal::PollUntil(
+      slot.fd.get(), POLLIN, absl::Now() + options_.step_timeout, "script");
+  if (!revents.ok())
+    return StepOutcome{"harness-error", revents.status().ToString()};
+  if (*revents == 0) return StepOutcome{"timeout", ""};
+  return std::nullopt;
+}
+
+absl::Status Runner::ConnectBounded(const Slot& self, int fd,
+                                    const Endpoint& to) {
+  (void)self;
+  const absl::Time deadline = absl::Now() + options_.step_timeout;
+  if (!Tcp()) {
+    // A unix connect waits for backlog room for up to SO_SNDTIMEO.
+    timeval tv = absl::ToTimeval(options_.step_timeout);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    int r;
+    do {
+      r = ::connect(fd, to.addr(), to.length());
+    } while (r != 0 && errno == EINTR && absl::Now() < deadline);
+    int error = errno;
+    timeval zero{};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &zero, sizeof(zero));
+    if (r == 0) return absl::OkStatus();
+    if (error == EAGAIN) return absl::DeadlineExceededError("timeout");
+    return ErrnoStatus(error, "connect", "script");
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int r = ::connect(fd, to.addr(), to.length());
+  int error = r == 0 ? 0 : errno;
+  if (r != 0 && (error == EINPROGRESS || error == EINTR)) {
+    absl::StatusOr<short> revents =
+        internal::PollUntil(fd, POLLOUT, deadline, "script");
+    if (revents.ok() && *revents == 0) {
+      ::fcntl(fd, F_SETFL, flags);
+      return absl::DeadlineExceededError("timeout");
+    }
+    socklen_t length = sizeof(error);
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  if (error == 0) return absl::OkStatus();
+  return ErrnoStatus(error, "connect", "script");
+}
+
+StepOutcome Runner::CloseSlot(Slot& slot, bool abort) {
+  if (abort) {
+    linger lg{1, 0};
+    if (::setsockopt(slot.fd.get(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) !=
+        0) {
+      return Errno(errno, "setsockopt SO_LINGER");
+    }
+  }
+  absl::Status closed = slot.fd.Close();
+  slot.closed = true;
+  slot.sent_fin = true;
+  if (!closed.ok()) return Errno(ErrnoOf(closed).value_or(EIO));
+  return {"ok", ""};
+}
+
+StepOutcome Runner::Run(const Step& step) {
+  switch (step.verb) {
+    case Verb::kPair:
+    case Verb::kBind:
+    case Verb::kListen:
+    case Verb::kBindSame:
+    case Verb::kBindPathLength:
+    case Verb::kConnect:
+    case Verb::kConnectNb:
+    case Verb::kConnectMissing:
+    case Verb::kConnectAsNobody:
+    case Verb::kAccept:
+    case Verb::kStat:
+      return Creating(step);
+    default:
+      break;
+  }
+  if (step.verb == Verb::kTcpState) {
+    // A closed TCP socket lives on in the kernel (FIN_WAIT2, TIME_WAIT...).
+    Slot* closed = Find(step.slot);
+    if (closed != nullptr && closed->closed && !closed->na) {
+      if (!closed->tcp_tuple) return {"closed", "no TCP connection"};
+      std::optional<int> state = internal::LookUpTcpState(*closed->tcp_tuple);
+      return {state ? TcpStateName(*state) : "gone", "looked up by address"};
+    }
+  }
+  Slot* slot = nullptr;
+  if (auto missing = NeedOpen(step.slot, &slot)) return *missing;
+  switch (step.verb) {
+    case Verb::kShutdown: {
+      int how = step.keyword == "rd"   ? SHUT_RD
+                : step.keyword == "wr" ? SHUT_WR
+                                       : SHUT_RDWR;
+      if (::shutdown(slot->fd.get(), how) != 0) return Errno(errno);
+      if (how != SHUT_RD) slot->sent_fin = true;
+      return {"ok", ""};
+    }
+    case Verb::kClose:
+      return CloseSlot(*slot, false);
+    case Verb::kAbort:
+      return CloseSlot(*slot, true);
+    case Verb::kNonblock: {
+      int flags = ::fcntl(slot->fd.get(), F_GETFL);
+      if (flags < 0 ||
+          ::fcntl(slot->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+        return Errno(errno);
+      }
+      slot->nonblocking = true;
+      return {"ok", ""};
+    }
+    case Verb::kPoll:
+    case Verb::kSoError:
+    case Verb::kPeercred:
+    case Verb::kSndbuf:
+    case Verb::kRcvbuf:
+    case Verb::kNodelay:
+    case Verb::kTcpState:
+    case Verb::kSockname:
+    case Verb::kPeername:
+      return Inspect(step, *slot);
+    default:
+      return Data(step, *slot);
+  }
+}
+
+std::map<std::string, std::string> Runner::Received() const {
+  std::map<std::string, std::string> received;
+  for (const auto& [name, slot] : slots_) {
+    if (slot.received > 0) {
+      received[name] =
+          absl::StrFormat("%d bytes fnv1a64=%016x", slot.received, slot.hash);
+    }
+  }
+  return received;
+}
+
+}  // namespace sockparity::internal
+
+namespace sockparity {
+
+absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
+                                const RunOptions& options) {
+  if (absl::Status available = TransportAvailability(kind); !available.ok()) {
+    return available;
+  }
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  if (!dir.ok()) return dir.status();
+  Trace trace;
+  trace.kind = kind;
+  {
+    internal::Runner runner(kind, options, std::move(*dir));
+    for (const Step& step : script.steps) {
+      if (internal::Runner::SeesAcknowledgements(
+              step, runner.NonBlocking(step.slot))) {
+        runner.Quiesce(internal::Runner::Settle::kAcknowledged);
+      }
+      trace.steps.push_back(runner.Run(step));
+      runner.Quiesce(options.acknowledge_every_step
+                         ? internal::Runner::Settle::kAcknowledged
+                         : internal::Runner::Settle::kDelivered);
+    }
+    trace.received = runner.Received();
+  }
+  return trace;
+}
+
+}  // namespace sockparity

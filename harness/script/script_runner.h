@@ -1,0 +1,131 @@
+// Internal: the script runner, in four files by purpose: script_runner.cc
+// (stepping and the helpers), runner_data.cc (data and inspection verbs),
+// runner_creating.cc (pairs, listeners, addresses, connections) and
+// runner_settle.cc (waiting for a step's effects between steps).
+#ifndef SOCKPARITY_SRC_SCRIPT_RUNNER_H_
+#define SOCKPARITY_SRC_SCRIPT_RUNNER_H_
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/net/fd.h"
+#include "sockparity/script/script.h"
+#include "sockparity/net/temp_dir.h"
+#include "sockparity/script/trace.h"
+#include "sockparity/net/transport.h"
+#include "script/tcp_lookup.h"
+
+namespace sockparity::internal {
+
+inline constexpr size_t kChunk = size_t{64} << 10;
+
+struct Slot {
+  Fd fd;
+  bool listener = false;
+  bool nonblocking = false;
+  bool na = false;                  // created as "n/a" on this kind
+  std::string peer;                 // the slot at the other end
+  std::optional<Endpoint> address;  // bound address of a listener or bind
+  std::string address_owner;        // the name sockname/peername report
+  uint64_t sent = 0;                // pattern offset of the next byte
+  uint64_t received = 0;
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 of received bytes
+  bool sent_fin = false;                   // shutdown wr, close or abort done
+  // A closed TCP socket is looked up by its addresses.
+  std::optional<internal::TcpTuple> tcp_tuple;
+  bool closed = false;
+  std::deque<std::string> pending;  // listeners: connected slots not accepted
+};
+
+inline uint8_t PatternByte(const std::string& slot, uint64_t offset) {
+  uint64_t seed = 0;
+  for (char c : slot) seed = seed * 31 + static_cast<uint8_t>(c);
+  return static_cast<uint8_t>((offset * 131 + seed) % 251);
+}
+
+// Poll events as "IN|OUT|RDHUP", or "none".
+std::string Events(short revents);
+// TCP_ESTABLISHED -> "ESTABLISHED".
+std::string TcpStateName(int state);
+
+// "ADDR:PORT" as /proc/net/tcp prints it, for a socket's address.
+
+class Runner {
+ public:
+  Runner(TransportKind kind, const RunOptions& options, TempDir dir)
+      : kind_(kind), options_(options), dir_(std::move(dir)) {}
+
+  ~Runner() {
+    for (pid_t child : children_) ::waitpid(child, nullptr, 0);
+  }
+
+  StepOutcome Run(const Step& step);
+  // How settled the sockets must be: kDelivered (everything sent, FINs and
+  // resets included, is at the other end) after every step; kAcknowledged
+  // (the other end's ACKs are back, so the sender's state, buffer space and
+  // closing states are final) before a step that can see those. Loopback
+  // TCP delays the ACK of a FIN by 40 ms, so waiting for it after every step
+  // made TCP scripts a hundred times slower than UNIX ones.
+  enum class Settle { kDelivered, kAcknowledged };
+  void Quiesce(Settle level);
+  static bool SeesAcknowledgements(const Step& step, bool nonblocking);
+  bool DeliveredToPeer(const Slot& sender);
+  bool NonBlocking(const std::string& name) {
+    Slot* slot = Find(name);
+    return slot != nullptr && slot->nonblocking;
+  }
+  std::map<std::string, std::string> Received() const;
+
+ private:
+  bool Tcp() const { return FamilyOf(kind_) == Family::kTcp; }
+  int Domain() const {
+    return kind_ == TransportKind::kTcp4   ? AF_INET
+           : kind_ == TransportKind::kTcp6 ? AF_INET6
+                                           : AF_UNIX;
+  }
+  Slot* Find(const std::string& name) {
+    auto it = slots_.find(name);
+    return it == slots_.end() ? nullptr : &it->second;
+  }
+  std::optional<StepOutcome> NeedOpen(const std::string& name, Slot** out);
+  StepOutcome Errno(int error, absl::string_view detail = "") {
+    return {ErrnoName(error), std::string(detail)};
+  }
+  absl::StatusOr<Fd> NewSocket(int extra_flags = 0);
+  Endpoint FreshAddress(const std::string& slot);
+  std::string NameOf(const sockaddr_storage& ss, socklen_t length,
+                     const std::string& slot);
+  absl::Status ConnectBounded(const Slot& self, int fd, const Endpoint& to);
+  void RecordTcpTuple(Slot& slot);
+  void Receive(Slot& slot, const uint8_t* data, size_t size);
+  std::optional<StepOutcome> WaitReadable(Slot& slot);
+  StepOutcome CloseSlot(Slot& slot, bool abort);
+  StepOutcome Creating(const Step& step);
+  StepOutcome Data(const Step& step, Slot& slot);
+  StepOutcome Inspect(const Step& step, Slot& slot);
+
+  const TransportKind kind_;
+  const RunOptions options_;
+  TempDir dir_;
+  std::map<std::string, Slot> slots_;
+  std::vector<Fd> reserved_;  // ports bound so nothing can listen there
+  std::vector<pid_t> children_;
+  int names_ = 0;
+};
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_SRC_SCRIPT_RUNNER_H_
