@@ -49,6 +49,17 @@ std::string ContractTransportName(TransportKind kind) {
                                             : std::string(TransportName(kind));
 }
 
+absl::StatusOr<TransportKind> ParseContractTransport(absl::string_view name) {
+  if (name == "fd") return TransportKind::kSocketpair;
+  absl::StatusOr<TransportKind> kind = ParseTransportKind(name);
+  if (!kind.ok() || *kind == TransportKind::kSocketpair) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown transport '", name,
+                     "'; expected unix, unix-abstract, tcp4, tcp6 or fd"));
+  }
+  return *kind;
+}
+
 namespace {
 
 using internal::Case;

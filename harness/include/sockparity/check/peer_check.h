@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sockparity/net/transport.h"
 
@@ -20,6 +22,8 @@ std::string VerdictName(Verdict verdict);  // "OK", "NON-STRICT", ...
 // The transports of the peer contract: the five kinds, where socketpair is
 // the contract's fd:N.
 std::string ContractTransportName(TransportKind kind);  // "unix", "fd", ...
+// The inverse, for command lines: unix, unix-abstract, tcp4, tcp6 or fd.
+absl::StatusOr<TransportKind> ParseContractTransport(absl::string_view name);
 
 struct CaseResult {
   Verdict verdict = Verdict::kOk;

@@ -1,0 +1,198 @@
+// `sockparity check`: the case catalog against a server on the peer
+// contract, on every transport, with a matrix of verdicts and reports.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "commands.h"
+#include "exit_codes.h"
+
+namespace sockparity::tool {
+namespace {
+
+constexpr const char* kPerturbModes[] = {"short-io", "eintr", "accept-aborted"};
+
+void Complain(absl::string_view message) {
+  std::cerr << "sockparity check: " << message << "\n";
+}
+
+// libsockparity_perturb.so: $SOCKPARITY_PERTURB_LIBRARY, else next to this
+// command (the build tree), else in the installed library directory.
+absl::StatusOr<std::string> FindPerturbLibrary() {
+  constexpr char kName[] = "libsockparity_perturb.so";
+  if (const char* path = std::getenv("SOCKPARITY_PERTURB_LIBRARY")) {
+    if (::access(path, R_OK) == 0) return std::string(path);
+    return absl::NotFoundError(absl::StrCat(
+        "SOCKPARITY_PERTURB_LIBRARY names '", path, "', which cannot be read"));
+  }
+  std::error_code error;
+  const std::filesystem::path self =
+      std::filesystem::read_symlink("/proc/self/exe", error);
+  const std::vector<std::filesystem::path> tried = {
+      self.parent_path() / kName,
+      self.parent_path() / SOCKPARITY_LIBDIR_FROM_BINDIR / kName};
+  for (const std::filesystem::path& path : tried) {
+    if (::access(path.c_str(), R_OK) == 0) return path.lexically_normal();
+  }
+  return absl::NotFoundError(
+      absl::StrCat("--perturb needs ", kName, ", which is neither at ",
+                   tried[0].lexically_normal().string(), " nor at ",
+                   tried[1].lexically_normal().string(),
+                   " (set SOCKPARITY_PERTURB_LIBRARY to its path)"));
+}
+
+bool WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) Complain(absl::StrCat("cannot write '", path, "'"));
+  return static_cast<bool>(out);
+}
+
+// The options as the check library takes them, or the exit status of a
+// usage error already reported.
+std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
+  CheckOptions options;
+  options.command = args.server;
+  if (!args.cases.empty()) options.include = args.cases;
+  options.exclude = args.exclude;
+  options.seed = args.seed;
+  if (!absl::ParseDuration(args.timeout, &options.timeout) ||
+      options.timeout <= absl::ZeroDuration()) {
+    Complain(absl::StrCat("--timeout '", args.timeout,
+                          "' is not a duration like 5s or 500ms"));
+    return kExitUsage;
+  }
+  if (!args.transports.empty()) {
+    options.transports.clear();
+    for (const std::string& name : args.transports) {
+      absl::StatusOr<TransportKind> kind = ParseContractTransport(name);
+      if (!kind.ok()) {
+        Complain(kind.status().message());
+        return kExitUsage;
+      }
+      options.transports.push_back(*kind);
+    }
+  }
+  for (const std::string& mode : args.perturb) {
+    if (mode == "all") {
+      options.perturb.assign(std::begin(kPerturbModes),
+                             std::end(kPerturbModes));
+      break;
+    }
+    if (std::find(std::begin(kPerturbModes), std::end(kPerturbModes), mode) ==
+        std::end(kPerturbModes)) {
+      Complain(
+          absl::StrCat("unknown perturbation mode '", mode,
+                       "'; expected short-io, eintr, accept-aborted or all"));
+      return kExitUsage;
+    }
+    options.perturb.push_back(mode);
+  }
+  if (!options.perturb.empty()) {
+    absl::StatusOr<std::string> library = FindPerturbLibrary();
+    if (!library.ok()) {
+      Complain(library.status().message());
+      return kExitUsage;
+    }
+    options.perturb_library = *library;
+  }
+  return options;
+}
+
+}  // namespace
+
+CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "Start the server once per transport (it gets its ADDRESS as the last "
+      "argument, see docs/SUT_CONTRACT.md), play every case as the client, "
+      "print a matrix of verdicts. Usage: sockparity check [OPTIONS] -- "
+      "SERVER [ARGS...]");
+  check
+      ->add_option("--cases", args.cases,
+                   "only these case ids or names (globs, e.g. '7.*')")
+      ->delimiter(',');
+  check->add_option("--exclude", args.exclude, "not these (globs)")
+      ->delimiter(',');
+  check
+      ->add_option("--transport", args.transports,
+                   "of unix, unix-abstract, tcp4, tcp6, fd (default all)")
+      ->delimiter(',');
+  check->add_option("--timeout", args.timeout,
+                    "per wait inside a case, e.g. 5s or 500ms (default 10s)");
+  check->add_option("--seed", args.seed,
+                    "for the random cases and the perturbation (default: "
+                    "fresh, printed)");
+  check
+      ->add_option("--perturb", args.perturb,
+                   "run the server under libsockparity_perturb.so: short-io, "
+                   "eintr, accept-aborted or all (docs/PERTURBATION.md)")
+      ->delimiter(',');
+  check->add_option("--json", args.json, "write the JSON report here");
+  check->add_option("--junit", args.junit, "write the JUnit report here");
+  check->add_option("--html", args.html, "write the HTML report here");
+  check->add_flag("--list", args.list, "print the catalog and exit");
+  check->footer(kCheckExitCodesHelp);
+  return check;
+}
+
+int RunCheck(const CheckArgs& args) {
+  if (args.list) {
+    for (const CaseInfo& info : CheckCatalog()) {
+      std::cout << info.id << "\t" << info.name << "\t" << info.description
+                << "\n";
+    }
+    return kExitOk;
+  }
+  if (args.server.empty()) {
+    Complain(
+        "missing the server command after '--' ('sockparity check --help')");
+    return kExitUsage;
+  }
+  std::variant<CheckOptions, int> parsed = ToOptions(args);
+  if (const int* code = std::get_if<int>(&parsed)) return *code;
+  CheckOptions& options = std::get<CheckOptions>(parsed);
+  options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  absl::StatusOr<CheckReport> report = sockparity::RunCheck(options);
+  if (!report.ok()) {
+    Complain(report.status().message());
+    return absl::IsFailedPrecondition(report.status()) ? kExitUsage
+                                                       : kExitNoCaseMatched;
+  }
+  std::cout << "\n" << report->Matrix();
+  bool written = true;
+  if (!args.json.empty()) written &= WriteFile(args.json, report->Json());
+  if (!args.junit.empty()) written &= WriteFile(args.junit, report->Junit());
+  if (!args.html.empty()) written &= WriteFile(args.html, report->Html());
+  if (!report->startup_errors.empty()) {
+    std::cerr << "sockparity check: the server did not start on:\n"
+              << report->startup_errors;
+  }
+  if (!written) return kExitUsage;
+  if (report->Count(Verdict::kFailed) > 0) return kExitFailed;
+  if (report->NothingRan()) {
+    std::string why;
+    for (const CheckReport::Cell& cell : report->cells) {
+      const std::string line =
+          absl::StrCat("  ", ContractTransportName(cell.transport), ": ",
+                       cell.result.reason);
+      if (why.find(line + "\n") == std::string::npos)
+        absl::StrAppend(&why, line, "\n");
+    }
+    std::cerr << "sockparity check: no case could run on any transport:\n"
+              << why;
+    return kExitNothingRan;
+  }
+  if (!report->perturb_not_in_effect.empty())
+    return kExitPerturbationNotInEffect;
+  return kExitOk;
+}
+
+}  // namespace sockparity::tool

@@ -1,0 +1,43 @@
+// The subcommands of the sockparity command, each in a file of its own:
+// Add* declares its options on the parser, Run* does the work and returns
+// an ExitCode (exit_codes.h).
+#ifndef SOCKPARITY_TOOL_COMMANDS_H_
+#define SOCKPARITY_TOOL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "sockparity/check/peer_check.h"
+
+namespace sockparity::tool {
+
+struct ReplayArgs {
+  std::string file;
+  std::vector<std::string> transports;
+  bool details = false;
+  std::vector<std::string> without;
+};
+CLI::App* AddReplay(CLI::App& app, ReplayArgs& args);
+int RunReplay(const ReplayArgs& args);
+
+struct DifferencesArgs {
+  bool markdown = false;
+};
+CLI::App* AddDifferences(CLI::App& app, DifferencesArgs& args);
+int RunDifferences(const DifferencesArgs& args);
+
+struct CheckArgs {
+  std::vector<std::string> cases, exclude, transports, perturb;
+  std::string timeout = "10s";
+  uint64_t seed = 0;
+  std::string json, junit, html;
+  bool list = false;
+  std::vector<std::string> server;  // what follows "--"
+};
+CLI::App* AddCheck(CLI::App& app, CheckArgs& args);
+int RunCheck(const CheckArgs& args);
+
+}  // namespace sockparity::tool
+
+#endif  // SOCKPARITY_TOOL_COMMANDS_H_

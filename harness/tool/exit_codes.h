@@ -1,0 +1,34 @@
+// The exit statuses of the sockparity command, named once: the help text,
+// the README and the tests use these numbers.
+#ifndef SOCKPARITY_TOOL_EXIT_CODES_H_
+#define SOCKPARITY_TOOL_EXIT_CODES_H_
+
+namespace sockparity::tool {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  // replay: an undocumented divergence. check: a case FAILED.
+  kExitFailed = 1,
+  // Bad usage; for check also a server command that cannot be started.
+  kExitUsage = 2,
+  // check: the case filters match no case.
+  kExitNoCaseMatched = 3,
+  // check: no case could run on any transport.
+  kExitNothingRan = 4,
+  // check: perturbation asked for but not in effect on some transport.
+  kExitPerturbationNotInEffect = 5,
+};
+
+// For the help texts.
+inline constexpr char kCheckExitCodesHelp[] =
+    "Exit status: 0 nothing FAILED; 1 a case FAILED; 2 bad usage, or the\n"
+    "server cannot be started at all; 3 the filters match no case; 4 no\n"
+    "case could run on any transport; 5 perturbation asked for but not in\n"
+    "effect.";
+inline constexpr char kReplayExitCodesHelp[] =
+    "Exit status: 0 equal, or different only as the registry allows; 1 an\n"
+    "undocumented divergence; 2 bad usage or an unreadable script.";
+
+}  // namespace sockparity::tool
+
+#endif  // SOCKPARITY_TOOL_EXIT_CODES_H_
