@@ -23,8 +23,9 @@ flags=(-std=c++20 -I"$root/harness/include" -I"$root/harness" $absl_cflags $CXXF
 # files at a time.
 objects=()
 pids=()
-for source in "$root"/harness/{net,codec,script,check}/*.cc; do
-  name=$(basename "$(dirname "$source")")_$(basename "$source" .cc)
+for source in "$root"/harness/{net,codec,script,check,check/cases}/*.cc; do
+  name=$(realpath --relative-to="$root/harness" "$source" | tr / _)
+  name=${name%.cc}
   "$CXX" "${flags[@]}" -c "$source" -o "$work/$name.o" &
   pids+=($!)
   objects+=("$work/$name.o")

@@ -6,11 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks.h"
-#include "sockparity/script/differences.h"
-#include "sockparity/script/script.h"
 #include "sockparity/net/socket.h"
-#include "sockparity/script/trace.h"
 #include "sockparity/net/transport.h"
+#include "sockparity/script/differential.h"
+#include "sockparity/script/runner.h"
+#include "sockparity/script/script.h"
 
 namespace sockparity::bench {
 namespace {
@@ -58,27 +58,18 @@ void ScriptOnKind(benchmark::State& state, TransportKind kind,
 // Runs the script on every kind and compares the traces; "" when they
 // agree, else what went wrong.
 std::string RunAndCompare(const std::vector<TransportKind>& kinds) {
-  std::vector<Trace> traces;
-  for (TransportKind kind : kinds) {
-    absl::StatusOr<Trace> trace = RunScript(TypicalScript(), kind);
-    if (!trace.ok()) return std::string(trace.status().message());
-    traces.push_back(*std::move(trace));
+  const DifferentialRun run = RunDifferential(TypicalScript(), kinds);
+  if (!run.skipped.empty()) {
+    return std::string(run.skipped.front().second.message());
   }
-  for (size_t i = 1; i < traces.size(); ++i) {
-    Comparison comparison = CompareTraces(TypicalScript(), traces[0], traces[i],
-                                          DifferenceRegistry::Default());
-    if (comparison.verdict == Comparison::Verdict::kDiverged) {
-      return comparison.Describe();
-    }
+  if (const PairComparison* pair = run.first_divergence()) {
+    return pair->comparison.Describe();
   }
   return "";
 }
 
 void Differential(benchmark::State& state) {
-  std::vector<TransportKind> kinds;
-  for (TransportKind kind : kAllTransportKinds) {
-    if (TransportAvailability(kind).ok()) kinds.push_back(kind);
-  }
+  const std::vector<TransportKind> kinds = AvailableTransportKinds();
   for (auto _ : state) {
     if (std::string problem = RunAndCompare(kinds); !problem.empty()) {
       state.SkipWithError(problem.c_str());

@@ -16,7 +16,8 @@ if(NOT list_status EQUAL 0)
   return()
 endif()
 
-# Lines are "ID<TAB>GROUP/NAME<TAB>description".
+# Lines are "ID<TAB>GROUP/NAME<TAB>description<TAB>clause<TAB>reference";
+# only the first two columns are read.
 string(REPLACE "\n" ";" lines "${catalog}")
 
 # The user's CASES globs as regular expressions, matched against the id

@@ -10,11 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "sockparity/codec/codecs.h"
-#include "sockparity/testing/framing_properties.h"
 #include "sockparity/net/io.h"
-#include "sockparity/script/script_gen.h"
 #include "sockparity/net/socket.h"
-#include "sockparity/script/trace.h"
+#include "sockparity/script/differential.h"
+#include "sockparity/script/script_gen.h"
+#include "sockparity/testing/framing_properties.h"
 
 namespace sockparity::properties {
 
@@ -80,33 +80,21 @@ void DifferentialLifecycle(const DifferenceRegistry& registry) {
       return n <= 1 ? 0u : *rc::gen::inRange<uint32_t>(0, n);
     });
   });
-  std::vector<Trace> traces;
-  for (TransportKind kind : kAllTransportKinds) {
-    if (!TransportAvailability(kind).ok()) continue;
-    absl::StatusOr<Trace> trace = RunScript(script, kind);
-    RC_ASSERT(trace.ok());
-    traces.push_back(std::move(*trace));
+  const DifferentialRun run =
+      RunDifferential(script, AvailableTransportKinds(), registry);
+  for (const auto& [kind, status] : run.skipped) {
+    RC_FAIL(absl::StrCat(TransportName(kind), ": ", status.ToString()));
   }
-  for (size_t i = 0; i < traces.size(); ++i) {
-    for (size_t j = i + 1; j < traces.size(); ++j) {
-      Comparison comparison =
-          CompareTraces(script, traces[i], traces[j], registry);
-      if (comparison.verdict != Comparison::Verdict::kDiverged) continue;
-      // Shrinking only keeps failing scripts, so the last one written here
-      // is the smallest found.
-      if (const char* dir = std::getenv("SOCKPARITY_FAILURE_DIR")) {
-        std::ofstream(absl::StrCat(dir, "/lifecycle-failure.script"))
-            << "# " << comparison.Describe() << "\n"
-            << FormatScript(script);
-      }
-      RC_FAIL(absl::StrCat(
-          TransportName(traces[i].kind), " vs ", TransportName(traces[j].kind),
-          ": ", comparison.Describe(),
-          "\nSave this script under corpus/scripts/ and replay it with "
-          "'sockparity replay FILE':\n",
-          FormatScript(script)));
-    }
+  if (!run.diverged()) return;
+  // Shrinking only keeps failing scripts, so the last one written here is
+  // the smallest found; it stops at the divergence, ready for the corpus.
+  const Script prefix = *run.ShortestDivergingPrefix(script);
+  if (const char* dir = std::getenv("SOCKPARITY_FAILURE_DIR")) {
+    std::ofstream(absl::StrCat(dir, "/lifecycle-failure.script"))
+        << "# " << run.first_divergence()->comparison.Describe() << "\n"
+        << FormatScript(prefix);
   }
+  RC_FAIL(FormatDivergence(script, run));
 }
 
 }  // namespace sockparity::properties

@@ -8,8 +8,9 @@
 #include <set>
 #include <sstream>
 
+#include "sockparity/script/differential.h"
+#include "sockparity/script/runner.h"
 #include "sockparity/script/script.h"
-#include "sockparity/script/trace.h"
 #include "test_util.h"
 
 namespace sockparity {
@@ -33,14 +34,6 @@ absl::StatusOr<Script> LoadScript(const std::string& path) {
   return ParseScript(text.str());
 }
 
-std::vector<TransportKind> AvailableKinds() {
-  std::vector<TransportKind> kinds;
-  for (TransportKind kind : kAllTransportKinds) {
-    if (TransportAvailability(kind).ok()) kinds.push_back(kind);
-  }
-  return kinds;
-}
-
 std::vector<std::string> CorpusScripts() {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(
@@ -62,11 +55,10 @@ TEST_P(DifferenceConfirmation, Entry) {
   const Difference& entry = GetParam();
   SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath(entry.witness)));
   const std::vector<std::string> verbs = entry.Verbs();
-  std::vector<Trace> traces;
-  for (TransportKind kind : AvailableKinds()) {
-    SP_ASSERT_OK_AND_ASSIGN(Trace trace, RunScript(script, kind));
-    traces.push_back(std::move(trace));
-  }
+  const DifferentialRun run =
+      RunDifferential(script, AvailableTransportKinds());
+  ASSERT_THAT(run.skipped, ::testing::IsEmpty());
+  const std::vector<Trace>& traces = run.traces;
   bool shown = false;
   for (size_t i = 0; i < script.steps.size(); ++i) {
     const std::string verb(VerbName(script.steps[i].verb));
@@ -122,26 +114,26 @@ class CorpusReplay : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CorpusReplay, Script) {
   SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath(GetParam())));
-  std::vector<Trace> traces;
-  for (TransportKind kind : AvailableKinds()) {
-    SP_ASSERT_OK_AND_ASSIGN(Trace first, RunScript(script, kind));
-    SP_ASSERT_OK_AND_ASSIGN(Trace second, RunScript(script, kind));
-    for (size_t i = 0; i < first.steps.size(); ++i) {
-      EXPECT_EQ(first.steps[i].outcome, second.steps[i].outcome)
-          << TransportName(kind) << " step " << i + 1 << " '"
+  const std::vector<TransportKind> kinds = AvailableTransportKinds();
+  const DifferentialRun first = RunDifferential(script, kinds);
+  const DifferentialRun second = RunDifferential(script, kinds);
+  ASSERT_THAT(first.skipped, ::testing::IsEmpty());
+  ASSERT_THAT(second.skipped, ::testing::IsEmpty());
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    const Trace& one = first.traces[k];
+    const Trace& two = second.traces[k];
+    for (size_t i = 0; i < one.steps.size() && i < two.steps.size(); ++i) {
+      EXPECT_EQ(one.steps[i].outcome, two.steps[i].outcome)
+          << TransportName(one.kind) << " step " << i + 1 << " '"
           << FormatStep(script.steps[i]) << "' is not the same every run";
     }
-    EXPECT_EQ(first.received, second.received) << TransportName(kind);
-    traces.push_back(std::move(first));
+    EXPECT_EQ(one.received, two.received) << TransportName(one.kind);
   }
-  for (size_t i = 0; i < traces.size(); ++i) {
-    for (size_t j = i + 1; j < traces.size(); ++j) {
-      Comparison comparison = CompareTraces(script, traces[i], traces[j],
-                                            DifferenceRegistry::Default());
-      EXPECT_NE(comparison.verdict, Comparison::Verdict::kDiverged)
-          << TransportName(traces[i].kind) << " vs "
-          << TransportName(traces[j].kind) << ": " << comparison.Describe();
-    }
+  for (const PairComparison& pair : first.pairs) {
+    EXPECT_NE(pair.comparison.verdict, Comparison::Verdict::kDiverged)
+        << TransportName(pair.x) << " vs " << TransportName(pair.y) << ": "
+        << pair.comparison.Describe() << "\n"
+        << FormatDivergence(script, first);
   }
 }
 
@@ -160,6 +152,19 @@ TEST(RegistryTest, EntriesAreWellFormed) {
     EXPECT_GE(entry.behaviour.size(), 2u) << entry.id << " contrasts nothing";
     EXPECT_TRUE(std::filesystem::exists(ScriptPath(entry.witness)))
         << entry.id << ": no witness " << ScriptPath(entry.witness);
+    // A pattern naming no verb would silently allow nothing.
+    for (const KindBehaviour& row : entry.behaviour) {
+      for (const std::string& pattern : row.outcomes) {
+        EXPECT_NE(pattern.find(':'), std::string::npos) << entry.id;
+        EXPECT_TRUE(
+            internal::CompiledPattern::Compile(pattern, ':').verbs.any())
+            << entry.id << ": '" << pattern << "' names no verb";
+      }
+    }
+    for (const std::string& pattern : entry.after) {
+      EXPECT_TRUE(internal::CompiledPattern::Compile(pattern, ' ').verbs.any())
+          << entry.id << ": after '" << pattern << "' names no verb";
+    }
     std::set<TransportKind> seen;
     for (const KindBehaviour& row : entry.behaviour) {
       for (TransportKind kind : row.kinds) {
@@ -230,14 +235,15 @@ TEST(CompareTest, WrongEntryIsCaughtByTheRealTraces) {
              {{TransportKind::kTcp4}, "descriptor", {"recv-fd:fd"}}},
         .witness = "scm_rights"}});
   SP_ASSERT_OK_AND_ASSIGN(Script script, LoadScript(ScriptPath("scm_rights")));
-  SP_ASSERT_OK_AND_ASSIGN(Trace unix,
-                          RunScript(script, TransportKind::kSocketpair));
-  SP_ASSERT_OK_AND_ASSIGN(Trace tcp, RunScript(script, TransportKind::kTcp4));
-  EXPECT_EQ(CompareTraces(script, unix, tcp, wrong).verdict,
-            Comparison::Verdict::kDiverged);
-  EXPECT_EQ(
-      CompareTraces(script, unix, tcp, DifferenceRegistry::Default()).verdict,
-      Comparison::Verdict::kEqualApartFrom);
+  const std::vector<TransportKind> kinds = {TransportKind::kSocketpair,
+                                            TransportKind::kTcp4};
+  const DifferentialRun run = RunDifferential(script, kinds, wrong);
+  ASSERT_THAT(run.skipped, ::testing::IsEmpty());
+  EXPECT_TRUE(run.diverged());
+  const std::vector<PairComparison> right =
+      CompareEveryPair(script, run.traces);
+  ASSERT_EQ(right.size(), 1u);
+  EXPECT_EQ(right[0].comparison.verdict, Comparison::Verdict::kEqualApartFrom);
 }
 
 TEST(CompareTest, ReceivedBytesAreComparedAsStreams) {
@@ -252,6 +258,74 @@ TEST(CompareTest, ReceivedBytesAreComparedAsStreams) {
   EXPECT_THAT(comparison.reason, HasSubstr("b received"));
 }
 
+TEST(ObservationTest, ParsesVerbAndOutcome) {
+  const std::optional<Observation> seen = Observation::Parse("sockname:path:x");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->verb, Verb::kSockname);
+  EXPECT_EQ(seen->outcome, "path:x");
+  EXPECT_EQ(seen->ToString(), "sockname:path:x");
+  EXPECT_FALSE(Observation::Parse("(nothing)").has_value());
+  EXPECT_FALSE(Observation::Parse("bytes:3:abc").has_value());
+}
+
+// The overload for callers without a script (the peer check): the same
+// entry, with the steps before given as text.
+TEST(CompareTest, AllowingTakesTypedObservationsAndContext) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Observation eof{Verb::kRecv, "eof"};
+  const Observation reset{Verb::kRecv, "ECONNRESET"};
+  const Difference* entry = registry.Allowing(
+      TransportKind::kUnixPath, eof, TransportKind::kTcp4, reset, {"abort"});
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->id, "linger_zero_resets_only_tcp");
+  EXPECT_EQ(registry.Allowing(TransportKind::kUnixPath, eof,
+                              TransportKind::kTcp4, reset, {"close"}),
+            nullptr);
+  EXPECT_EQ(
+      registry.Allowing(TransportKind::kUnixPath, eof, TransportKind::kTcp4,
+                        Observation{Verb::kSend, "ECONNRESET"}, {"abort"}),
+      nullptr);
+  // An `after` with arguments: "listen *" matches "listen 4".
+  const Observation refused{Verb::kConnectNb, "EAGAIN"};
+  const Observation pending{Verb::kConnectNb, "EINPROGRESS"};
+  EXPECT_NE(registry.Allowing(TransportKind::kUnixPath, refused,
+                              TransportKind::kTcp6, pending, {"listen 4"}),
+            nullptr);
+}
+
+TEST(DifferentialTest, PrefixStopsAtTheEarliestDivergence) {
+  SP_ASSERT_OK_AND_ASSIGN(
+      Script script,
+      ParseScript("a pair b\na send 1\nb recv 1\nb nodelay\na close\n"));
+  DifferentialRun run;
+  run.traces = {
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "data", "x", "ok"}),
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "data", "y", "ok"}),
+      MakeTrace(TransportKind::kTcp6, {"ok", "ok", "eof", "y", "ok"})};
+  run.pairs = CompareEveryPair(script, run.traces);
+  ASSERT_TRUE(run.diverged());
+  EXPECT_EQ(run.first_divergence()->y, TransportKind::kTcp4);
+  std::optional<Script> prefix = run.ShortestDivergingPrefix(script);
+  ASSERT_TRUE(prefix.has_value());
+  EXPECT_EQ(FormatScript(*prefix), "a pair b\na send 1\nb recv 1\n");
+  const std::string shown = FormatDifferentialRun(script, run, false);
+  EXPECT_THAT(shown, HasSubstr("unix vs tcp4: diverged: step 4"));
+  EXPECT_THAT(shown, HasSubstr("--transport unix,tcp4):\na pair b\n"));
+  EXPECT_THAT(shown, HasSubstr("verdict: DIVERGED"));
+  EXPECT_THAT(FormatDivergence(script, run),
+              HasSubstr("corpus/scripts/ and run 'sockparity replay FILE'):\n"
+                        "a pair b\na send 1\nb recv 1\n"));
+
+  DifferentialRun agreeing;
+  agreeing.traces = {run.traces[1], run.traces[1]};
+  agreeing.traces[1].kind = TransportKind::kTcp6;
+  agreeing.pairs = CompareEveryPair(script, agreeing.traces);
+  EXPECT_FALSE(agreeing.diverged());
+  EXPECT_FALSE(agreeing.ShortestDivergingPrefix(script).has_value());
+  EXPECT_THAT(FormatDifferentialRun(script, agreeing, false),
+              HasSubstr("verdict: OK"));
+}
+
 // A script's bytes arrive as the same stream however reads split them.
 TEST(TraceTest, SplitReadsGiveTheSameStream) {
   SP_ASSERT_OK_AND_ASSIGN(
@@ -261,7 +335,7 @@ TEST(TraceTest, SplitReadsGiveTheSameStream) {
       Script split,
       ParseScript(
           "a pair b\na send 1000\nb recv 1\nb recv 10\nb recv-exactly 989\n"));
-  for (TransportKind kind : AvailableKinds()) {
+  for (TransportKind kind : AvailableTransportKinds()) {
     SP_ASSERT_OK_AND_ASSIGN(Trace one, RunScript(whole, kind));
     SP_ASSERT_OK_AND_ASSIGN(Trace many, RunScript(split, kind));
     EXPECT_EQ(one.received, many.received) << TransportName(kind);

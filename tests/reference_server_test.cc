@@ -53,9 +53,7 @@ Bytes Concat(std::initializer_list<Bytes> parts) {
 absl::StatusOr<Bytes> ReadFrame(const Socket& socket) {
   absl::StatusOr<Bytes> header = RecvExactly(socket, 4);
   if (!header.ok()) return header.status();
-  const uint32_t n = (uint32_t{(*header)[0]} << 24) |
-                     (uint32_t{(*header)[1]} << 16) |
-                     (uint32_t{(*header)[2]} << 8) | (*header)[3];
+  const uint32_t n = DecodeLength(header->data());
   return RecvExactly(socket, n);
 }
 

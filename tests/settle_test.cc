@@ -6,10 +6,10 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "sockparity/script/script.h"
-#include "sockparity/net/socket.h"
-#include "sockparity/script/trace.h"
 #include "script/tcp_lookup.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/script/runner.h"
+#include "sockparity/script/script.h"
 #include "test_util.h"
 
 namespace sockparity::testing {

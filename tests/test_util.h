@@ -1,5 +1,6 @@
-// Helpers shared by sockparity's own tests: the per-kind fixture and
-// matchers that print statuses and errno names.
+// Helpers shared by sockparity's own tests: the per-kind fixture under its
+// old names, and test data. The status matchers are public:
+// sockparity/testing/matchers.h.
 #ifndef SOCKPARITY_TESTS_TEST_UTIL_H_
 #define SOCKPARITY_TESTS_TEST_UTIL_H_
 
@@ -11,9 +12,10 @@
 #include "gtest/gtest.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/errors.h"
-#include "sockparity/testing/gtest_transports.h"
 #include "sockparity/net/socket.h"
 #include "sockparity/net/transport.h"
+#include "sockparity/testing/gtest_transports.h"
+#include "sockparity/testing/matchers.h"
 
 namespace sockparity::testing {
 
@@ -34,36 +36,6 @@ inline Bytes ToBytes(absl::string_view text) {
   return Bytes(text.begin(), text.end());
 }
 
-MATCHER(IsOk, "is OK") {
-  if (arg.ok()) return true;
-  *result_listener << "status is " << arg;
-  return false;
-}
-
-MATCHER_P(FailsWithErrno, error_number,
-          "fails with " + ErrnoName(error_number)) {
-  std::optional<int> seen = ErrnoOf(arg);
-  if (seen == error_number) return true;
-  *result_listener << "status is " << arg;
-  return false;
-}
-
-MATCHER_P(HasCode, code, "has code " + absl::StatusCodeToString(code)) {
-  if (arg.code() == code) return true;
-  *result_listener << "status is " << arg;
-  return false;
-}
-
 }  // namespace sockparity::testing
-
-// ASSERT_OK_AND_ASSIGN-style unwrapping for StatusOr in tests.
-#define SP_ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  SP_ASSERT_OK_AND_ASSIGN_IMPL(SP_CONCAT(status_or_, __LINE__), lhs, expr)
-#define SP_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                 \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();             \
-  lhs = std::move(*tmp)
-#define SP_CONCAT(a, b) SP_CONCAT_IMPL(a, b)
-#define SP_CONCAT_IMPL(a, b) a##b
 
 #endif  // SOCKPARITY_TESTS_TEST_UTIL_H_

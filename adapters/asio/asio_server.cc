@@ -33,7 +33,6 @@ using sockparity::Bytes;
 
 namespace {
 
-constexpr uint64_t kMaxFrame = 16u << 20;
 constexpr size_t kHighWater = 4u << 20;
 
 class Session;
@@ -203,7 +202,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto codec = sockparity::MakeLengthPrefixedCodec(
-      {.max_frame = kMaxFrame, .allow_empty = false});
+      {.max_frame = sockparity::kContractMaxFrame, .allow_empty = false});
   if (!codec.ok()) return 1;
   asio::io_context io;
   asio::signal_set signals(io, SIGTERM);

@@ -28,7 +28,6 @@ using sockparity::Bytes;
 
 namespace {
 
-constexpr uint64_t kMaxFrame = 16u << 20;
 constexpr size_t kHighWater = 4u << 20;
 
 const sockparity::Codec* codec = nullptr;
@@ -275,7 +274,7 @@ int main(int argc, char** argv) {
   }
   ::signal(SIGPIPE, SIG_IGN);
   auto made = sockparity::MakeLengthPrefixedCodec(
-      {.max_frame = kMaxFrame, .allow_empty = false});
+      {.max_frame = sockparity::kContractMaxFrame, .allow_empty = false});
   if (!made.ok()) return 1;
   codec = made->get();
   loop = uv_default_loop();

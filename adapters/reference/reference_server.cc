@@ -29,7 +29,6 @@ namespace {
 
 using sockparity::Bytes;
 
-constexpr uint64_t kMaxFrame = 16u << 20;
 // Past this many queued reply bytes a connection is not read: a client that
 // does not read its replies gets backpressure, not an unbounded queue.
 constexpr size_t kOutputHighWater = 4u << 20;
@@ -272,7 +271,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   auto codec = sockparity::MakeLengthPrefixedCodec(
-      {.width = 4, .max_frame = kMaxFrame, .allow_empty = false});
+      {.width = 4, .max_frame = sockparity::kContractMaxFrame, .allow_empty = false});
   if (!codec.ok()) return 1;
   Server server(**codec);
   const std::string address = argv[1];

@@ -1,6 +1,8 @@
 // The reports of `sockparity check`: console matrix, JSON, JUnit, HTML.
+#include <algorithm>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -94,16 +96,24 @@ const CaseInfo* InfoFor(const std::vector<CaseInfo>& cases,
   return nullptr;
 }
 
+// A URL as a link; a path in the source tree as text.
+std::string ReferenceHtml(absl::string_view reference) {
+  if (!absl::StartsWith(reference, "https://")) return Xml(reference);
+  return absl::StrCat("<a href=\"", Xml(reference), "\">", Xml(reference),
+                      "</a>");
+}
+
 std::string PerturbationHtml(
     const std::vector<std::string>& perturb,
-    const std::vector<std::pair<TransportKind, std::string>>& missing,
+    const std::vector<std::pair<ContractTransport, std::string>>& missing,
     uint64_t seed) {
   if (perturb.empty()) return "";
-  std::string out = absl::StrCat(
-      "<p>perturbation: ", Xml(absl::StrJoin(perturb, ",")),
-      " (libsockparity_perturb.so, seed ", seed, ")</p>\n");
+  std::string out =
+      absl::StrCat("<p>perturbation: ", Xml(absl::StrJoin(perturb, ",")),
+                   " (libsockparity_perturb.so, seed ", seed, ")</p>\n");
   for (const auto& [kind, why] : missing) {
-    absl::StrAppend(&out, "<p class=\"FAILED\"><b>perturbation not in effect on ",
+    absl::StrAppend(&out,
+                    "<p class=\"FAILED\"><b>perturbation not in effect on ",
                     Xml(ContractTransportName(kind)), "</b>: ", Xml(why),
                     "; its verdicts are for plain I/O</p>\n");
   }
@@ -118,7 +128,7 @@ std::string CheckReport::Matrix() const {
     at[{cell.case_id, static_cast<int>(cell.transport)}] = &cell.result;
   std::map<std::string, const CaseResult*> cross_at;
   for (const auto& [id, result] : cross) cross_at[id] = &result;
-  std::vector<TransportKind> columns;
+  std::vector<ContractTransport> columns;
   for (const Cell& cell : cells) {
     if (std::find(columns.begin(), columns.end(), cell.transport) ==
         columns.end()) {
@@ -126,12 +136,12 @@ std::string CheckReport::Matrix() const {
     }
   }
   std::string out = absl::StrFormat("%-5s %-38s", "case", "");
-  for (TransportKind kind : columns)
+  for (ContractTransport kind : columns)
     absl::StrAppendFormat(&out, " %-13s", ContractTransportName(kind));
   absl::StrAppend(&out, " across\n");
   for (const CaseInfo& info : cases) {
     absl::StrAppendFormat(&out, "%-5s %-38s", info.id, info.name.substr(0, 38));
-    for (TransportKind kind : columns) {
+    for (ContractTransport kind : columns) {
       auto it = at.find({info.id, static_cast<int>(kind)});
       absl::StrAppendFormat(&out, " %-13s",
                             it == at.end() ? "-" : Short(it->second->verdict));
@@ -156,7 +166,8 @@ std::string CheckReport::Matrix() const {
     while (same < cells.size() && cells[same].transport == cell.transport &&
            cells[same].result.verdict == Verdict::kFailed &&
            cells[same].result.reason == cell.result.reason &&
-           cells[same].result.wire_log.empty() && cell.result.wire_log.empty()) {
+           cells[same].result.wire_log.empty() &&
+           cell.result.wire_log.empty()) {
       others.push_back(cells[same].case_id);
       ++same;
     }
@@ -200,9 +211,9 @@ std::string CheckReport::Json() const {
   std::vector<std::string> modes, missing;
   for (const std::string& mode : perturb) modes.push_back(JsonString(mode));
   for (const auto& [kind, why] : perturb_not_in_effect) {
-    missing.push_back(absl::StrCat("{\"transport\": ",
-                                   JsonString(ContractTransportName(kind)),
-                                   ", \"why\": ", JsonString(why), "}"));
+    missing.push_back(absl::StrCat(
+        "{\"transport\": ", JsonString(ContractTransportName(kind)),
+        ", \"why\": ", JsonString(why), "}"));
   }
   absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
                   "],\n  \"perturbation_not_in_effect\": [",
@@ -214,6 +225,8 @@ std::string CheckReport::Json() const {
     absl::StrAppend(
         &out, first ? "" : ",\n", "    {\"case\": ", JsonString(id),
         ", \"name\": ", JsonString(info ? info->name : ""),
+        ", \"clause\": ", JsonString(info ? info->clause : ""),
+        ", \"reference\": ", JsonString(info ? info->reference : ""),
         ", \"transport\": ", JsonString(transport),
         ", \"verdict\": ", JsonString(VerdictName(result.verdict)),
         ", \"duration_ms\": ", absl::ToInt64Milliseconds(result.duration),
@@ -272,7 +285,7 @@ std::string CheckReport::Junit() const {
 
 std::string CheckReport::Html() const {
   std::string rows, details;
-  std::vector<TransportKind> columns;
+  std::vector<ContractTransport> columns;
   for (const Cell& cell : cells) {
     if (std::find(columns.begin(), columns.end(), cell.transport) ==
         columns.end()) {
@@ -295,7 +308,7 @@ std::string CheckReport::Html() const {
     absl::StrAppend(&rows, "<tr><th>", Xml(info.id),
                     "</th><td class=\"name\" title=\"", Xml(info.description),
                     "\">", Xml(info.name), "</td>");
-    for (TransportKind kind : columns) {
+    for (ContractTransport kind : columns) {
       const CaseResult* found = nullptr;
       for (const Cell& cell : cells) {
         if (cell.case_id == info.id && cell.transport == kind)
@@ -314,8 +327,19 @@ std::string CheckReport::Html() const {
                                  : "<td>-</td>",
                     "</tr>\n");
   }
+  // What each case checks, and where that is specified.
+  std::string catalog =
+      "<h2>Cases</h2>\n<table>\n<tr><th>case</th><th>name</th><th>what it "
+      "checks</th><th>contract clause</th><th>reference</th></tr>\n";
+  for (const CaseInfo& info : cases) {
+    absl::StrAppend(&catalog, "<tr id=\"c-", Xml(info.id), "\"><th>",
+                    Xml(info.id), "</th><td>", Xml(info.name), "</td><td>",
+                    Xml(info.description), "</td><td>", Xml(info.clause),
+                    "</td><td>", ReferenceHtml(info.reference), "</td></tr>\n");
+  }
+  absl::StrAppend(&catalog, "</table>\n");
   std::string header = "<tr><th>case</th><th></th>";
-  for (TransportKind kind : columns)
+  for (ContractTransport kind : columns)
     absl::StrAppend(&header, "<th>", ContractTransportName(kind), "</th>");
   absl::StrAppend(&header, "<th>across</th></tr>");
   return absl::StrCat(
@@ -338,7 +362,7 @@ std::string CheckReport::Html() const {
                       Count(Verdict::kUnsupported), Count(Verdict::kFailed),
                       seed),
       PerturbationHtml(perturb, perturb_not_in_effect, seed), "<table>\n",
-      header, "\n", rows, "</table>\n<h2>Details</h2>\n", details,
+      header, "\n", rows, "</table>\n", catalog, "<h2>Details</h2>\n", details,
       "</body></html>\n");
 }
 

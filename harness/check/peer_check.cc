@@ -1,30 +1,20 @@
 #include "sockparity/check/peer_check.h"
 
-#include <dirent.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <random>
-#include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "check/peer_cases.h"
-#include "sockparity/script/differences.h"
-#include "sockparity/net/endpoint.h"
-#include "sockparity/net/errors.h"
-#include "sockparity/script/glob.h"
-#include "sockparity/net/io.h"
-#include "sockparity/net/listener.h"
-#include "sockparity/check/peer_contract.h"
+#include "check/case_context.h"
+#include "check/case_table.h"
+#include "check/peer_link.h"
 #include "sockparity/check/sut_process.h"
-#include "sockparity/net/temp_dir.h"
+#include "sockparity/script/differences.h"
+#include "sockparity/script/glob.h"
 
 namespace sockparity {
 
@@ -44,28 +34,49 @@ std::string VerdictName(Verdict verdict) {
   return "?";
 }
 
-std::string ContractTransportName(TransportKind kind) {
-  return kind == TransportKind::kSocketpair ? "fd"
-                                            : std::string(TransportName(kind));
+std::string ContractTransportName(ContractTransport transport) {
+  switch (transport) {
+    case ContractTransport::kFd:
+      return "fd";
+    case ContractTransport::kUnix:
+      return "unix";
+    case ContractTransport::kUnixAbstract:
+      return "unix-abstract";
+    case ContractTransport::kTcp4:
+      return "tcp4";
+    case ContractTransport::kTcp6:
+      return "tcp6";
+  }
+  return "?";
 }
 
-absl::StatusOr<TransportKind> ParseContractTransport(absl::string_view name) {
-  if (name == "fd") return TransportKind::kSocketpair;
-  absl::StatusOr<TransportKind> kind = ParseTransportKind(name);
-  if (!kind.ok() || *kind == TransportKind::kSocketpair) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown transport '", name,
-                     "'; expected unix, unix-abstract, tcp4, tcp6 or fd"));
+absl::StatusOr<ContractTransport> ParseContractTransport(
+    absl::string_view name) {
+  for (ContractTransport transport : kAllContractTransports) {
+    if (name == ContractTransportName(transport)) return transport;
   }
-  return *kind;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown transport '", name,
+                   "'; expected unix, unix-abstract, tcp4, tcp6 or fd"));
 }
 
 namespace {
 
 using internal::Case;
+using internal::CasePhase;
 using internal::Catalog;
 using internal::Context;
 using internal::PeerLink;
+
+// The name of the contract transport that runs on a socket kind: the
+// cross-transport comparison works on the registry's socket kinds.
+std::string ContractTransportName(TransportKind kind) {
+  for (ContractTransport transport : kAllContractTransports) {
+    if (internal::SocketKindOf(transport) == kind)
+      return sockparity::ContractTransportName(transport);
+  }
+  return std::string(TransportName(kind));
+}
 
 bool Selected(const CaseInfo& info, const CheckOptions& options) {
   auto matches = [&](const std::vector<std::string>& globs) {
@@ -92,25 +103,12 @@ CaseResult CrossVerdict(
         const std::string a = k < x->record.size() ? x->record[k] : "(nothing)";
         const std::string b = k < y->record.size() ? y->record[k] : "(nothing)";
         if (a == b) continue;
-        const std::string verb = a.substr(0, a.find(':'));
-        Script script;
-        for (const std::string& action : c.context) {
-          Step step;
-          step.slot = "b";
-          if (!VerbFromName(action, &step.verb)) continue;
-          script.steps.push_back(step);
-        }
-        Step observed;
-        observed.slot = "a";
-        const bool known =
-            VerbFromName(verb, &observed.verb) && b.rfind(verb + ":", 0) == 0;
-        script.steps.push_back(observed);
-        const Difference* entry = known
-                                      ? DifferenceRegistry::Default().Allowing(
-                                            script, script.steps.size() - 1,
-                                            kind_x, a.substr(verb.size() + 1),
-                                            kind_y, b.substr(verb.size() + 1))
-                                      : nullptr;
+        const std::optional<Observation> seen_x = Observation::Parse(a);
+        const std::optional<Observation> seen_y = Observation::Parse(b);
+        const Difference* entry =
+            seen_x && seen_y ? DifferenceRegistry::Default().Allowing(
+                                   kind_x, *seen_x, kind_y, *seen_y, c.context)
+                             : nullptr;
         if (entry == nullptr) {
           cross.verdict = Verdict::kFailed;
           cross.reason = absl::StrCat(
@@ -141,19 +139,12 @@ CaseResult CrossVerdict(
 std::vector<CaseInfo> CheckCatalog() {
   std::vector<CaseInfo> infos;
   for (const Case& c : Catalog()) infos.push_back(c.info);
-  infos.push_back(
-      {"9.1", "listener/ready", "prints 'ready' within 10 s of its start"});
-  infos.push_back(
-      {"9.2", "listener/sigterm", "SIGTERM: exit status 0 within 2 s"});
-  infos.push_back({"9.3", "listener/socket-file-removed",
-                   "a unix path server removes its socket file"});
-  infos.push_back(
-      {"9.4", "listener/stale-socket-file", "starts over a stale socket file"});
   return infos;
 }
 
-bool ContractRequires(TransportKind kind) {
-  return kind == TransportKind::kUnixPath || kind == TransportKind::kTcp4;
+bool ContractRequires(ContractTransport transport) {
+  return transport == ContractTransport::kUnix ||
+         transport == ContractTransport::kTcp4;
 }
 
 namespace {
@@ -170,16 +161,16 @@ std::string StartFailureKind(const absl::Status& status) {
 // tried failed the same way, or it serves none of the required forms.
 absl::Status CannotStart(
     const CheckOptions& options,
-    const std::vector<std::pair<TransportKind, absl::Status>>& starts) {
+    const std::vector<std::pair<ContractTransport, absl::Status>>& starts) {
   if (starts.empty()) return absl::OkStatus();
   std::vector<std::string> names;
   bool required_tried = false;
-  for (const auto& [kind, status] : starts) {
+  for (const auto& [transport, status] : starts) {
     if (status.ok()) return absl::OkStatus();
     if (StartFailureKind(status) != StartFailureKind(starts[0].second))
       return absl::OkStatus();
-    names.push_back(ContractTransportName(kind));
-    required_tried |= ContractRequires(kind);
+    names.push_back(ContractTransportName(transport));
+    required_tried |= ContractRequires(transport);
   }
   const std::string& program = options.command[0];
   const absl::Status& first = starts[0].second;
@@ -198,70 +189,25 @@ absl::Status CannotStart(
                    absl::StrJoin(names, ", "), "): ", first.message()));
 }
 
-// The listener's lifecycle cases (9.x), after the server on `kind` stopped.
-CaseResult LifecycleCase(const CaseInfo& info, const CheckOptions& options,
-                         PeerLink& link, absl::Duration ready_after,
-                         const std::optional<Endpoint>& endpoint,
-                         const std::optional<SutExit>& exit) {
-  const TransportKind kind = link.kind();
+// One case on one transport. `stopped` is what the phase after the stop
+// judges, null before it.
+CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
+                   uint64_t seed, const internal::StoppedServer* stopped) {
+  const absl::Time start = absl::Now();
   CaseResult result;
-  if (info.id == "9.1") {
-    result.reason =
-        absl::StrCat("ready after ", absl::FormatDuration(ready_after));
-    if (kind == TransportKind::kSocketpair)
-      result.reason = "each fd:N server was ready in time";
-  } else if (info.id == "9.2") {
-    if (!exit) {
-      result.reason = "fd:N servers end with their connection";
-    } else if (!exit->exited || exit->code != 0 || exit->killed) {
-      result.verdict = Verdict::kFailed;
-      result.reason =
-          absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
-                       exit->Describe());
-    } else {
-      result.reason =
-          absl::StrCat("exit 0 after ", absl::FormatDuration(exit->took));
-    }
-  } else if (info.id == "9.3" || info.id == "9.4") {
-    if (kind != TransportKind::kUnixPath || !endpoint) {
-      result.verdict = Verdict::kInformational;
-      result.reason = "no socket file on this transport";
-    } else if (info.id == "9.3") {
-      if (std::filesystem::exists(std::string(endpoint->path()))) {
-        result.verdict = Verdict::kFailed;
-        result.reason =
-            absl::StrCat("expected the socket file ", endpoint->path(),
-                         " to be removed on exit; it is still there");
-      }
-    } else {
-      // A socket file nobody listens on, then a start over it.
-      absl::StatusOr<TempDir> dir = TempDir::Create();
-      const std::string path = dir.ok() ? dir->path() + "/stale.sock" : "";
-      absl::StatusOr<Endpoint> stale = Endpoint::Parse("unix:" + path);
-      Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      if (!stale.ok() ||
-          ::bind(fd.get(), stale->addr(), stale->length()) != 0) {
-        result.verdict = Verdict::kFailed;
-        result.reason =
-            "expected to make a stale socket file for the case; saw "
-            "bind fail (a problem of this machine, not of the server)";
-      } else {
-        fd.Close().IgnoreError();
-        absl::StatusOr<SutProcess> again =
-            SutProcess::Start(options.command, "unix:" + path,
-                              absl::Seconds(10), nullptr, -1,
-                              link.Environment());
-        if (!again.ok()) {
-          result.verdict = Verdict::kFailed;
-          result.reason =
-              absl::StrCat("expected a start over a stale socket file; saw ",
-                           again.status().message());
-        } else {
-          again->Stop();
-        }
-      }
-    }
+  if (std::optional<std::string> lacks =
+          internal::Lacks(c.need, link.transport())) {
+    result.verdict = Verdict::kUnsupported;
+    result.reason = *lacks;
+  } else if (c.phase == CasePhase::kWhileServing) {
+    Context context(link, options, seed);
+    c.play(context);
+    link.EndCase();
+    result = context.Finish();
+  } else {
+    result = c.judge(*stopped);
   }
+  result.duration = absl::Now() - start;
   return result;
 }
 
@@ -277,26 +223,20 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   CheckReport report;
   report.seed = options.seed != 0 ? options.seed : std::random_device{}() | 1;
   report.perturb = options.perturb;
-  const std::vector<Case> catalog = Catalog();
-  std::vector<const Case*> cases;
-  for (const Case& c : catalog) {
+  std::vector<const Case*> cases;  // the selected ones, in catalog order
+  for (const Case& c : Catalog()) {
     if (Selected(c.info, options)) cases.push_back(&c);
   }
-  std::vector<CaseInfo> lifecycle;
-  for (const CaseInfo& info : CheckCatalog()) {
-    if (info.id.rfind("9.", 0) == 0 && Selected(info, options))
-      lifecycle.push_back(info);
-  }
-  if (cases.empty() && lifecycle.empty()) {
+  if (cases.empty()) {
     return absl::InvalidArgumentError(
         "the case filters match no case; 'sockparity check --list' lists them");
   }
   for (const Case* c : cases) report.cases.push_back(c->info);
-  for (const CaseInfo& info : lifecycle) report.cases.push_back(info);
   auto progress = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
-  auto add = [&](const std::string& id, TransportKind kind, CaseResult result) {
+  auto add = [&](const std::string& id, ContractTransport transport,
+                 CaseResult result) {
     std::string name;
     for (const CaseInfo& info : report.cases) {
       if (info.id == id) name = info.name;
@@ -305,11 +245,11 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
       result.reason =
           "expected a reason for this verdict; saw none (a bug in sockparity)";
     }
-    progress(absl::StrFormat("%-5s %-38s %-13s %-13s %s", id,
-                             name.substr(0, 38), ContractTransportName(kind),
-                             VerdictName(result.verdict),
-                             result.reason.substr(0, 120)));
-    report.cells.push_back({id, kind, std::move(result)});
+    progress(absl::StrFormat(
+        "%-5s %-38s %-13s %-13s %s", id, name.substr(0, 38),
+        ContractTransportName(transport), VerdictName(result.verdict),
+        result.reason.substr(0, 120)));
+    report.cells.push_back({id, transport, std::move(result)});
   };
 
   // Every server starts before any case, so one that cannot start at all
@@ -317,20 +257,18 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   struct Started {
     std::unique_ptr<PeerLink> link;
     absl::Status status;
-    absl::Duration ready_after;
   };
   std::vector<Started> links;
-  std::vector<std::pair<TransportKind, absl::Status>> starts;
-  for (TransportKind kind : options.transports) {
+  std::vector<std::pair<ContractTransport, absl::Status>> starts;
+  for (ContractTransport transport : options.transports) {
     Started started;
-    started.link = std::make_unique<PeerLink>(options, kind, report.seed);
-    if (kind == TransportKind::kTcp6 && !TransportAvailability(kind).ok()) {
+    started.link = std::make_unique<PeerLink>(options, transport, report.seed);
+    if (transport == ContractTransport::kTcp6 &&
+        !TransportAvailability(TransportKind::kTcp6).ok()) {
       started.status = absl::UnavailableError("IPv6 is off on this machine");
     } else {
-      const absl::Time start = absl::Now();
       started.status = started.link->Start();
-      started.ready_after = absl::Now() - start;
-      starts.emplace_back(kind, started.status);
+      starts.emplace_back(transport, started.status);
     }
     links.push_back(std::move(started));
   }
@@ -340,23 +278,25 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
 
   for (Started& started : links) {
     PeerLink& link = *started.link;
-    const TransportKind kind = link.kind();
+    const ContractTransport transport = link.transport();
     if (absl::IsUnavailable(started.status)) {
       for (const CaseInfo& info : report.cases) {
-        add(info.id, kind,
-            {Verdict::kUnsupported, std::string(started.status.message()), "",
-             {}, {}});
+        add(info.id, transport,
+            {Verdict::kUnsupported,
+             std::string(started.status.message()),
+             "",
+             {},
+             {}});
       }
       continue;
     }
-    report.transports.push_back(kind);
     if (!started.status.ok()) {
       Verdict verdict = Verdict::kFailed;
       std::string reason = std::string(started.status.message());
       if (absl::IsUnimplemented(started.status)) {
-        if (ContractRequires(kind)) {
+        if (ContractRequires(transport)) {
           reason = absl::StrCat("expected the server to serve ",
-                                ContractTransportName(kind),
+                                ContractTransportName(transport),
                                 " (required by the contract); saw ", reason);
         } else {
           verdict = Verdict::kUnsupported;
@@ -365,58 +305,57 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         reason = absl::StrCat("expected the server to start; saw ", reason);
       }
       if (verdict == Verdict::kFailed) {
-        absl::StrAppend(&report.startup_errors, ContractTransportName(kind),
-                        ": ", started.status.message(), "\n");
+        absl::StrAppend(&report.startup_errors,
+                        ContractTransportName(transport), ": ",
+                        started.status.message(), "\n");
       }
       for (const CaseInfo& info : report.cases) {
-        add(info.id, kind, {verdict, reason, "", {}, {}});
+        add(info.id, transport, {verdict, reason, "", {}, {}});
       }
       continue;
     }
-    for (const Case* c : cases) {
-      CaseResult result;
-      const absl::Time case_start = absl::Now();
-      if (c->needs_many_connections && link.single_connection()) {
-        result.verdict = Verdict::kUnsupported;
-        result.reason = "fd:N carries one connection";
-      } else {
-        Context context(link, options, report.seed);
-        c->run(context);
-        link.EndCase();
-        result = context.Finish();
+    // The phases in order: entering the one after the stop stops the
+    // server, and its cases judge how it went.
+    std::optional<internal::StoppedServer> stopped;
+    for (CasePhase phase : {CasePhase::kWhileServing, CasePhase::kAfterStop}) {
+      if (phase == CasePhase::kAfterStop) {
+        stopped.emplace(internal::StoppedServer{link, options, link.Stop()});
       }
-      result.duration = absl::Now() - case_start;
-      if (SutProcess* server = link.server();
-          server != nullptr && server->Poll()) {
-        result.verdict = Verdict::kFailed;
-        result.reason = absl::StrCat(
-            "expected the server to keep running; it ended during the case: ",
-            server->Poll()->Describe(), "\n", server->Output());
-        add(c->info.id, kind, std::move(result));
-        break;
+      for (const Case* c : cases) {
+        if (c->phase != phase) continue;
+        CaseResult result = RunCase(*c, link, options, report.seed,
+                                    stopped ? &*stopped : nullptr);
+        // A server that ended while it should serve fails this case; the
+        // rest of the phase is not played.
+        SutProcess* server = link.server();
+        if (phase == CasePhase::kWhileServing && server != nullptr &&
+            server->Poll()) {
+          result.verdict = Verdict::kFailed;
+          result.reason = absl::StrCat(
+              "expected the server to keep running; it ended during the "
+              "case: ",
+              server->Poll()->Describe(), "\n", server->Output());
+          add(c->info.id, transport, std::move(result));
+          break;
+        }
+        add(c->info.id, transport, std::move(result));
       }
-      add(c->info.id, kind, std::move(result));
-    }
-    const std::optional<Endpoint> endpoint = link.endpoint();
-    std::optional<SutExit> exit = link.Stop();
-    for (const CaseInfo& info : lifecycle) {
-      add(info.id, kind,
-          LifecycleCase(info, options, link, started.ready_after, endpoint,
-                        exit));
     }
     if (absl::Status in_effect = link.PerturbationInEffect(); !in_effect.ok()) {
       report.perturb_not_in_effect.emplace_back(
-          kind, std::string(in_effect.message()));
+          transport, std::string(in_effect.message()));
     }
   }
-  // Cross-transport verdicts.
+  // Cross-transport verdicts, of what the client recorded: the cases after
+  // the stop play no client.
   for (const Case* c : cases) {
+    if (c->phase != CasePhase::kWhileServing) continue;
     std::vector<std::pair<TransportKind, const CaseResult*>> runs;
     for (const CheckReport::Cell& cell : report.cells) {
       if (cell.case_id == c->info.id &&
           (cell.result.verdict == Verdict::kOk ||
            cell.result.verdict == Verdict::kInformational)) {
-        runs.emplace_back(cell.transport, &cell.result);
+        runs.emplace_back(internal::SocketKindOf(cell.transport), &cell.result);
       }
     }
     if (runs.size() < 2) continue;

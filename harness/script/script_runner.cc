@@ -30,13 +30,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "net/poll_wait.h"
+#include "script/tcp_lookup.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
 #include "sockparity/net/temp_dir.h"
+#include "sockparity/script/runner.h"
 #include "sockparity/script/trace.h"
-#include "script/tcp_lookup.h"
 
 namespace sockparity::internal {
 
@@ -162,9 +163,7 @@ void Runner::RecordTcpTuple(Slot& slot) {
 }
 
 void Runner::Receive(Slot& slot, const uint8_t* data, size_t size) {
-  for (size_t i = 0; i < size; ++i) {
-    slot.hash = (slot.hash ^ data[i]) * 1099511628211ull;
-  }
+  slot.hash.Add(absl::MakeConstSpan(data, size));
   slot.received += size;
 }
 
@@ -299,8 +298,8 @@ std::map<std::string, std::string> Runner::Received() const {
   std::map<std::string, std::string> received;
   for (const auto& [name, slot] : slots_) {
     if (slot.received > 0) {
-      received[name] =
-          absl::StrFormat("%d bytes fnv1a64=%016x", slot.received, slot.hash);
+      received[name] = absl::StrFormat("%d bytes fnv1a64=%016x", slot.received,
+                                       slot.hash.value());
     }
   }
   return received;

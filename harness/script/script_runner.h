@@ -19,14 +19,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "script/tcp_lookup.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
-#include "sockparity/script/script.h"
+#include "sockparity/net/stream_hash.h"
 #include "sockparity/net/temp_dir.h"
-#include "sockparity/script/trace.h"
 #include "sockparity/net/transport.h"
-#include "script/tcp_lookup.h"
+#include "sockparity/script/runner.h"
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
 
 namespace sockparity::internal {
 
@@ -42,8 +44,8 @@ struct Slot {
   std::string address_owner;        // the name sockname/peername report
   uint64_t sent = 0;                // pattern offset of the next byte
   uint64_t received = 0;
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a 64 of received bytes
-  bool sent_fin = false;                   // shutdown wr, close or abort done
+  StreamHash hash;        // of the received bytes
+  bool sent_fin = false;  // shutdown wr, close or abort done
   // A closed TCP socket is looked up by its addresses.
   std::optional<internal::TcpTuple> tcp_tuple;
   bool closed = false;

@@ -72,12 +72,13 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
   if (!args.transports.empty()) {
     options.transports.clear();
     for (const std::string& name : args.transports) {
-      absl::StatusOr<TransportKind> kind = ParseContractTransport(name);
-      if (!kind.ok()) {
-        Complain(kind.status().message());
+      absl::StatusOr<ContractTransport> transport =
+          ParseContractTransport(name);
+      if (!transport.ok()) {
+        Complain(transport.status().message());
         return kExitUsage;
       }
-      options.transports.push_back(*kind);
+      options.transports.push_back(*transport);
     }
   }
   for (const std::string& mode : args.perturb) {
@@ -145,9 +146,11 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
 
 int RunCheck(const CheckArgs& args) {
   if (args.list) {
+    // id, name, description, then the contract clause and the public
+    // reference: consumers parse the first columns, so new ones go last.
     for (const CaseInfo& info : CheckCatalog()) {
       std::cout << info.id << "\t" << info.name << "\t" << info.description
-                << "\n";
+                << "\t" << info.clause << "\t" << info.reference << "\n";
     }
     return kExitOk;
   }

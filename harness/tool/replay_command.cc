@@ -9,9 +9,8 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "sockparity/script/differences.h"
+#include "sockparity/script/differential.h"
 #include "sockparity/script/script.h"
-#include "sockparity/script/trace.h"
-#include "sockparity/script/trace_table.h"
 
 namespace sockparity::tool {
 namespace {
@@ -87,21 +86,6 @@ int RunReplay(const ReplayArgs& args) {
     Complain(absl::StrCat(args.file, ": ", script.status().message()));
     return kExitUsage;
   }
-  std::vector<Trace> traces;
-  for (TransportKind kind : kinds) {
-    absl::StatusOr<Trace> trace = RunScript(*script, kind);
-    if (!trace.ok()) {
-      std::cout << TransportName(kind)
-                << ": skipped: " << trace.status().message() << "\n";
-      continue;
-    }
-    traces.push_back(std::move(*trace));
-  }
-  std::cout << FormatTracesSideBySide(*script, traces, args.details);
-  if (traces.size() < 2) {
-    std::cout << "\nverdict: nothing to compare (fewer than two kinds ran)\n";
-    return kExitOk;
-  }
   std::vector<Difference> kept;
   for (const Difference& entry : DifferenceRegistry::Default().entries()) {
     if (std::find(args.without.begin(), args.without.end(), entry.id) ==
@@ -110,37 +94,9 @@ int RunReplay(const ReplayArgs& args) {
     }
   }
   const DifferenceRegistry registry(std::move(kept));
-  bool diverged = false;
-  std::cout << "\n";
-  for (size_t i = 0; i < traces.size(); ++i) {
-    for (size_t j = i + 1; j < traces.size(); ++j) {
-      Comparison comparison =
-          CompareTraces(*script, traces[i], traces[j], registry);
-      if (comparison.verdict == Comparison::Verdict::kEqual) continue;
-      std::cout << TransportName(traces[i].kind) << " vs "
-                << TransportName(traces[j].kind) << ": "
-                << comparison.Describe() << "\n";
-      if (comparison.verdict != Comparison::Verdict::kDiverged) continue;
-      if (!diverged && comparison.step >= 0) {
-        // Later steps cannot change an earlier divergence: the steps up to
-        // it are a smaller script that shows it.
-        Script prefix;
-        prefix.steps.assign(script->steps.begin(),
-                            script->steps.begin() + comparison.step + 1);
-        std::cout << "  a script that shows it (save it and run: sockparity "
-                     "replay FILE --transport "
-                  << TransportName(traces[i].kind) << ","
-                  << TransportName(traces[j].kind) << "):\n"
-                  << FormatScript(prefix) << "\n";
-      }
-      diverged = true;
-    }
-  }
-  std::cout << (diverged ? "verdict: DIVERGED: a difference no registry entry "
-                           "allows (a finding)\n"
-                         : "verdict: OK: equal, or different only as the "
-                           "registry allows\n");
-  return diverged ? kExitFailed : kExitOk;
+  const DifferentialRun run = RunDifferential(*script, kinds, registry);
+  std::cout << FormatDifferentialRun(*script, run, args.details);
+  return run.diverged() ? kExitFailed : kExitOk;
 }
 
 }  // namespace sockparity::tool

@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "sockparity/check/peer_contract.h"
 #include "sockparity/net/endpoint.h"
 
 namespace {
@@ -102,10 +103,8 @@ void Serve(int fd) {
     uint8_t header[4];
     size_t got = 0;
     if (!ReadFull(fd, header, 4, &got)) break;
-    const uint32_t length = (uint32_t{header[0]} << 24) |
-                            (uint32_t{header[1]} << 16) |
-                            (uint32_t{header[2]} << 8) | header[3];
-    if (length == 0 || (length > (16u << 20) && bug != "no-length-limit"))
+    const uint32_t length = sockparity::DecodeLength(header);
+    if (length == 0 || (length > sockparity::kContractMaxFrame && bug != "no-length-limit"))
       break;
     std::vector<uint8_t> payload(std::min<uint32_t>(length, 64u << 20));
     if (!ReadFull(fd, payload.data(), payload.size(), &got)) {
@@ -123,9 +122,7 @@ void Serve(int fd) {
       }
       if (!SendReply(fd, payload)) break;
     } else if (op == 'B' && payload.size() == 5) {
-      const uint32_t n = (uint32_t{payload[1]} << 24) |
-                         (uint32_t{payload[2]} << 16) |
-                         (uint32_t{payload[3]} << 8) | payload[4];
+      const uint32_t n = sockparity::DecodeLength(payload.data() + 1);
       std::vector<uint8_t> reply(n + 1);
       reply[0] = 'B';
       for (uint32_t i = 0; i < n; ++i)

@@ -5,25 +5,40 @@
 #ifndef SOCKPARITY_PEER_CHECK_H_
 #define SOCKPARITY_PEER_CHECK_H_
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "sockparity/net/transport.h"
 
 namespace sockparity {
 
 enum class Verdict { kOk, kNonStrict, kInformational, kUnsupported, kFailed };
 std::string VerdictName(Verdict verdict);  // "OK", "NON-STRICT", ...
 
-// The transports of the peer contract: the five kinds, where socketpair is
-// the contract's fd:N.
-std::string ContractTransportName(TransportKind kind);  // "unix", "fd", ...
-// The inverse, for command lines: unix, unix-abstract, tcp4, tcp6 or fd.
-absl::StatusOr<TransportKind> ParseContractTransport(absl::string_view name);
+// The address forms of the peer contract, each a transport of the check.
+enum class ContractTransport {
+  kFd,            // fd:N, one inherited connection (one end of a socketpair)
+  kUnix,          // unix:/path
+  kUnixAbstract,  // unix:@name
+  kTcp4,          // tcp:127.0.0.1:PORT
+  kTcp6,          // tcp:[::1]:PORT
+};
+inline constexpr std::array<ContractTransport, 5> kAllContractTransports = {
+    ContractTransport::kFd, ContractTransport::kUnix,
+    ContractTransport::kUnixAbstract, ContractTransport::kTcp4,
+    ContractTransport::kTcp6};
+
+// "fd", "unix", "unix-abstract", "tcp4" or "tcp6".
+std::string ContractTransportName(ContractTransport transport);
+// The inverse, for command lines.
+absl::StatusOr<ContractTransport> ParseContractTransport(
+    absl::string_view name);
 
 struct CaseResult {
   Verdict verdict = Verdict::kOk;
@@ -37,12 +52,12 @@ struct CaseResult {
 
 struct CheckOptions {
   std::vector<std::string> command;  // the SUT and its arguments
-  std::vector<TransportKind> transports = {kAllTransportKinds.begin(),
-                                           kAllTransportKinds.end()};
+  std::vector<ContractTransport> transports = {kAllContractTransports.begin(),
+                                               kAllContractTransports.end()};
   std::vector<std::string> include = {"*"};  // case id or name globs
   std::vector<std::string> exclude;
-  absl::Duration timeout = absl::Seconds(10);        // per wait inside a case
-  uint64_t seed = 0;                                 // 0: a fresh one, printed
+  absl::Duration timeout = absl::Seconds(10);  // per wait inside a case
+  uint64_t seed = 0;                           // 0: a fresh one, printed
   // Runs the server under libsockparity_perturb.so (LD_PRELOAD) in these
   // modes: "short-io", "eintr", "accept-aborted" (docs/PERTURBATION.md).
   // Empty: plain. The library's path is required with modes.
@@ -55,25 +70,30 @@ struct CaseInfo {
   std::string id;    // "2.3": stable, never renumbered
   std::string name;  // "segmentation/random-splits"
   std::string description;
+  // What of docs/SUT_CONTRACT.md the case checks: a short quote or the
+  // name of its section.
+  std::string clause;
+  // Where the behaviour is specified publicly: a manual page or document
+  // URL, or the contract's section.
+  std::string reference;
 };
 
 struct CheckReport {
   struct Cell {
     std::string case_id;
-    TransportKind transport;
+    ContractTransport transport;
     CaseResult result;
   };
   std::vector<CaseInfo> cases;  // the cases that ran, in catalog order
-  std::vector<TransportKind> transports;
   std::vector<Cell> cells;
   // Per case: the cross-transport verdict.
   std::vector<std::pair<std::string, CaseResult>> cross;
   uint64_t seed = 0;
-  std::string startup_errors;  // transports whose server would not start
+  std::string startup_errors;        // transports whose server would not start
   std::vector<std::string> perturb;  // the modes asked for
   // Transports where the perturbation did not reach the server, and why:
   // their verdicts are for plain I/O.
-  std::vector<std::pair<TransportKind, std::string>> perturb_not_in_effect;
+  std::vector<std::pair<ContractTransport, std::string>> perturb_not_in_effect;
 
   // True when no case could run: every cell is UNSUPPORTED.
   bool NothingRan() const;
@@ -98,7 +118,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options);
 
 // The address forms the contract requires: unix: (a path) and
 // tcp:127.0.0.1:.
-bool ContractRequires(TransportKind kind);
+bool ContractRequires(ContractTransport transport);
 
 }  // namespace sockparity
 

@@ -16,6 +16,12 @@ namespace sockparity {
 
 inline constexpr uint32_t kContractMaxFrame = 16u << 20;
 
+// L from the 4 bytes of a frame's header (big-endian).
+inline uint32_t DecodeLength(const uint8_t* header) {
+  return (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
+         (uint32_t{header[2]} << 8) | header[3];
+}
+
 inline Bytes LengthHeader(uint32_t n) {
   return {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
 }
@@ -36,8 +42,7 @@ inline Bytes ContractFrame(absl::string_view payload) {
 // nullopt for a malformed one (a protocol error).
 inline std::optional<uint32_t> ParseBulkRequest(const Bytes& frame) {
   if (frame.size() != 5 || frame[0] != 'B') return std::nullopt;
-  const uint32_t n = (uint32_t{frame[1]} << 24) | (uint32_t{frame[2]} << 16) |
-                     (uint32_t{frame[3]} << 8) | frame[4];
+  const uint32_t n = DecodeLength(frame.data() + 1);
   if (n > kContractMaxFrame - 1) return std::nullopt;
   return n;
 }

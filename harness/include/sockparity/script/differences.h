@@ -4,18 +4,39 @@
 #ifndef SOCKPARITY_DIFFERENCES_H_
 #define SOCKPARITY_DIFFERENCES_H_
 
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "sockparity/net/transport.h"
 #include "sockparity/script/script.h"
 #include "sockparity/script/trace.h"
-#include "sockparity/net/transport.h"
 
 namespace sockparity {
 
-// What one group of kinds does: the outcomes it shows, as glob patterns over
-// "verb:outcome" (e.g. "send:EPIPE", "sndbuf:*").
+// One kind's compared outcome at one step, with the step's verb: what the
+// registry's patterns are matched against. Written "verb:outcome" in the
+// registry, the documentation and the peer check's records.
+struct Observation {
+  Verb verb = Verb::kPair;
+  std::string outcome;
+
+  // "send:EPIPE" gives {kSend, "EPIPE"}; nullopt without a ':' or when the
+  // text before it names no verb.
+  static std::optional<Observation> Parse(absl::string_view text);
+  std::string ToString() const;
+  friend bool operator==(const Observation&, const Observation&) = default;
+};
+
+// What one group of kinds does: the outcomes it shows, as patterns
+// "verb:outcome" with shell globs in either part (e.g. "send:EPIPE",
+// "sndbuf:*", "*:n/a").
 struct KindBehaviour {
   std::vector<TransportKind> kinds;
   std::string description;  // in words, for the generated documentation
@@ -27,9 +48,10 @@ struct Difference {
   std::string statement;  // one line
   std::string source;     // manual page section or kernel source file
   std::vector<KindBehaviour> behaviour;
-  // The entry applies only after a step like one of these (glob patterns
-  // over the step's text without its socket name, e.g. "shutdown rd");
-  // empty: anywhere. Keeps an entry from explaining what it is not about.
+  // The entry applies only after a step like one of these (globs over the
+  // step's text without its socket name, "VERB [ARGS]", e.g. "shutdown rd",
+  // "listen *"); empty: anywhere. Keeps an entry from explaining what it is
+  // not about.
   std::vector<std::string> after{};
   // A received byte stream may differ too where the entry allowed a step to.
   bool affects_received_data = false;
@@ -45,10 +67,30 @@ struct Difference {
                absl::string_view outcome) const;
 };
 
+namespace internal {
+
+using VerbSet = std::bitset<kVerbCount>;
+
+// A pattern split once, when its registry is made: the verbs its verb glob
+// names, as bits, and the glob over the rest.
+struct CompiledPattern {
+  VerbSet verbs;
+  std::string rest;     // the outcome, or a step's arguments
+  bool literal = true;  // no '*' or '?' in `rest`: compared as text
+
+  // "verb-glob<separator>rest-glob"; without the separator, the rest is
+  // empty.
+  static CompiledPattern Compile(absl::string_view pattern, char separator);
+  bool Matches(Verb verb, absl::string_view rest_text) const;
+};
+
+}  // namespace internal
+
+struct Comparison;
+
 class DifferenceRegistry {
  public:
-  explicit DifferenceRegistry(std::vector<Difference> entries)
-      : entries_(std::move(entries)) {}
+  explicit DifferenceRegistry(std::vector<Difference> entries);
 
   // sockparity's registry: the differences found on Linux.
   static const DifferenceRegistry& Default();
@@ -61,6 +103,12 @@ class DifferenceRegistry {
   const Difference* Allowing(const Script& script, size_t index,
                              TransportKind kind_x, absl::string_view x,
                              TransportKind kind_y, absl::string_view y) const;
+  // The same without a script: `context` is the steps before, as text
+  // without a socket name (e.g. {"abort"}). Observations of two different
+  // verbs are never allowed.
+  const Difference* Allowing(TransportKind kind_x, const Observation& x,
+                             TransportKind kind_y, const Observation& y,
+                             absl::Span<const std::string> context) const;
 
   // docs/DIFFERENCES.md.
   std::string Markdown() const;
@@ -68,7 +116,28 @@ class DifferenceRegistry {
   std::string Text() const;
 
  private:
+  friend Comparison CompareTraces(const Script&, const Trace&, const Trace&,
+                                  const DifferenceRegistry&);
+
+  // An entry's patterns, compiled so that a comparison never re-formats or
+  // re-splits "verb:outcome".
+  struct Compiled {
+    std::array<int, kAllTransportKinds.size()> row;  // per kind; -1: none
+    std::vector<std::vector<internal::CompiledPattern>> rows;
+    std::vector<internal::CompiledPattern> after;
+  };
+
+  // For each entry, the first step of `script` it may apply to: 0 without
+  // `after`, else the step after the first one its `after` matches
+  // (SIZE_MAX: none).
+  std::vector<size_t> ApplicableFrom(const Script& script) const;
+  const Difference* AllowingAt(
+      Verb verb, TransportKind kind_x, absl::string_view x,
+      TransportKind kind_y, absl::string_view y,
+      absl::FunctionRef<bool(size_t entry)> triggered) const;
+
   std::vector<Difference> entries_;
+  std::vector<Compiled> compiled_;  // one per entry
 };
 
 struct Comparison {

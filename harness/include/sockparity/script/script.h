@@ -53,6 +53,8 @@ enum class Verb {
   kAccept,           // accept L: becomes the slot
   kStat,             // stat L's socket path
 };
+// How many verbs there are (kStat stays last).
+inline constexpr int kVerbCount = static_cast<int>(Verb::kStat) + 1;
 
 struct Step {
   std::string slot;  // the socket the step acts on (or creates)

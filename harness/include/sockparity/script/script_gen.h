@@ -31,7 +31,6 @@ class ByteChoices {
  public:
   explicit ByteChoices(absl::Span<const uint8_t> bytes) : bytes_(bytes) {}
   uint32_t operator()(uint32_t n);
-  bool exhausted() const { return pos_ >= bytes_.size(); }
 
  private:
   absl::Span<const uint8_t> bytes_;

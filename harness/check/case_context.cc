@@ -1,0 +1,167 @@
+#include "check/case_context.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "check/case_helpers.h"
+#include "sockparity/check/peer_contract.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/net/io.h"
+#include "sockparity/script/differences.h"
+
+namespace sockparity::internal {
+
+std::optional<Socket> Context::Connect() {
+  absl::StatusOr<Socket> socket = link_.Connect();
+  if (!socket.ok()) {
+    Fail("a connection", socket.status().ToString());
+    return std::nullopt;
+  }
+  Log("connected");
+  return std::move(*socket);
+}
+
+bool Context::Send(const Socket& socket, const Bytes& bytes) {
+  absl::Status sent = SendAll(socket, bytes, options_.timeout);
+  Log(absl::StrCat("> ", bytes.size(), " bytes"));
+  if (!sent.ok()) Fail("to send the request", Describe(sent));
+  return sent.ok();
+}
+
+bool Context::SendUntilClosed(const Socket& socket, const Bytes& bytes,
+                              size_t must_arrive) {
+  must_arrive = std::min(must_arrive, bytes.size());
+  if (must_arrive > 0 &&
+      !Send(socket, Bytes(bytes.begin(), bytes.begin() + must_arrive))) {
+    return false;
+  }
+  if (must_arrive == bytes.size()) return true;
+  absl::Status sent =
+      SendAll(socket, Bytes(bytes.begin() + must_arrive, bytes.end()),
+              options_.timeout);
+  Log(absl::StrCat("> ", bytes.size() - must_arrive, " bytes"));
+  if (sent.ok()) return true;
+  const std::optional<int> error = ErrnoOf(sent);
+  if (error == EPIPE || error == ECONNRESET) {
+    Log(absl::StrCat("  (", ErrnoName(*error),
+                     ": the server had ended the connection, as it may)"));
+    return true;
+  }
+  Fail("to send the request", Describe(sent));
+  return false;
+}
+
+bool Context::ExpectEndAsRegistered(const Socket& socket,
+                                    absl::string_view entry_id) {
+  std::optional<std::string> end = End(socket);
+  if (!end) return false;
+  Record("recv", *end);
+  const Difference* entry = DifferenceRegistry::Default().Find(entry_id);
+  const TransportKind kind = link_.socket_kind();
+  if (entry == nullptr || entry->RowFor(kind) == nullptr) {
+    Fail(absl::StrCat("registry entry ", entry_id, " to describe ",
+                      TransportName(kind)),
+         "no such row (a bug in sockparity)");
+    return false;
+  }
+  if (!entry->Expects(kind, "recv", *end)) {
+    Fail(absl::StrCat(entry->RowFor(kind)->description, " (registry entry ",
+                      entry_id, ")"),
+         *end == "eof" ? "end of stream" : *end);
+    return false;
+  }
+  return true;
+}
+
+std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
+  absl::StatusOr<Bytes> header = RecvExactly(socket, 4, options_.timeout);
+  if (!header.ok()) {
+    Fail("a reply frame", Describe(header.status()));
+    return std::nullopt;
+  }
+  const uint32_t n = (uint32_t{(*header)[0]} << 24) |
+                     (uint32_t{(*header)[1]} << 16) |
+                     (uint32_t{(*header)[2]} << 8) | (*header)[3];
+  if (n == 0 || n > kContractMaxFrame) {
+    Fail("a reply of 1 to 16777216 bytes",
+         absl::StrCat("a length prefix of ", n));
+    return std::nullopt;
+  }
+  absl::StatusOr<Bytes> payload = RecvExactly(socket, n, options_.timeout);
+  if (!payload.ok()) {
+    Fail(absl::StrCat("the ", n, " bytes of a reply"),
+         Describe(payload.status()));
+    return std::nullopt;
+  }
+  Log(absl::StrCat("< ", Show(*payload)));
+  if (recorded) Digest(*payload);
+  return std::move(*payload);
+}
+
+bool Context::ExpectFrame(const Socket& socket, const Bytes& want) {
+  std::optional<Bytes> got = ReadFrame(socket);
+  if (!got) return false;
+  if (*got != want) {
+    Fail(absl::StrCat("the reply ", Show(want)),
+         absl::StrCat("the reply ", Show(*got)));
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> Context::End(const Socket& socket) {
+  absl::StatusOr<Bytes> rest = RecvUntilEof(socket, options_.timeout, 1 << 20);
+  if (rest.ok()) {
+    if (!rest->empty()) {
+      Fail("no reply, then end of stream",
+           absl::StrCat("more bytes: ", Show(*rest)));
+      return std::nullopt;
+    }
+    Log("< end of stream");
+    return "eof";
+  }
+  if (std::optional<int> error = ErrnoOf(rest.status())) {
+    Log(absl::StrCat("< ", ErrnoName(*error)));
+    return ErrnoName(*error);
+  }
+  Fail("the connection to end", Describe(rest.status()));
+  return std::nullopt;
+}
+
+bool Context::ExpectEnd(const Socket& socket) {
+  std::optional<std::string> end = End(socket);
+  if (!end) return false;
+  Record("recv", *end);
+  if (*end != "eof") Fail("end of stream", *end);
+  return *end == "eof";
+}
+
+bool Context::StillServes() {
+  if (link_.single_connection()) return true;
+  std::optional<Socket> socket = Connect();
+  return socket && Send(*socket, ContractFrame("Estill here")) &&
+         ExpectFrame(*socket, ToBytes("Estill here"));
+}
+
+void Context::Record(absl::string_view verb, absl::string_view outcome) {
+  result_.record.push_back(absl::StrCat(verb, ":", outcome));
+}
+
+void Context::Log(absl::string_view line) {
+  absl::StrAppend(&result_.wire_log, line, "\n");
+}
+
+void Context::Fail(absl::string_view expected, absl::string_view seen) {
+  if (result_.verdict == Verdict::kFailed) return;
+  result_.verdict = Verdict::kFailed;
+  result_.reason = absl::StrCat("expected ", expected, "; saw ", seen);
+}
+
+std::string Context::Describe(const absl::Status& status) {
+  if (absl::IsOutOfRange(status)) return "end of stream";
+  if (absl::IsDeadlineExceeded(status)) return "nothing (timed out)";
+  if (ErrnoOf(status)) return std::string(status.message());
+  return status.ToString();
+}
+
+}  // namespace sockparity::internal

@@ -1,0 +1,101 @@
+// Internal: what a case works with. A case of the phase "while the server
+// runs" plays the client through a Context; one of the phase "after the
+// server stopped" judges a StoppedServer.
+#ifndef SOCKPARITY_CHECK_CASE_CONTEXT_H_
+#define SOCKPARITY_CHECK_CASE_CONTEXT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "check/peer_link.h"
+#include "sockparity/check/peer_check.h"
+#include "sockparity/check/sut_process.h"
+#include "sockparity/net/bytes.h"
+#include "sockparity/net/socket.h"
+#include "sockparity/net/stream_hash.h"
+
+namespace sockparity::internal {
+
+// The client's side of one case on one transport: its calls, what it saw
+// (the wire log), the record compared across transports, the verdict.
+class Context {
+ public:
+  Context(PeerLink& link, const CheckOptions& options, uint64_t seed)
+      : link_(link), options_(options), seed_(seed) {}
+
+  uint64_t seed() const { return seed_; }
+  absl::Duration timeout() const { return options_.timeout; }
+  PeerLink& link() { return link_; }
+
+  std::optional<Socket> Connect();
+  bool Send(const Socket& socket, const Bytes& bytes);
+
+  // Sends `bytes` where the server may end the connection once it has read
+  // the first `must_arrive` of them (after a frame that ends it, or inside
+  // bad input it may reject as soon as it can tell): the rest may meet
+  // EPIPE or ECONNRESET, which is then no failure. How much of the rest
+  // the server read first depends on how it reads, not on whether it is
+  // right.
+  bool SendUntilClosed(const Socket& socket, const Bytes& bytes,
+                       size_t must_arrive);
+
+  // The end of the connection the registry entry `entry_id` documents for
+  // this transport's family (e.g. a TCP abort is a reset): anything else
+  // fails, naming the entry.
+  bool ExpectEndAsRegistered(const Socket& socket, absl::string_view entry_id);
+
+  // Reads one frame; on failure records what came instead. Replies whose
+  // number depends on timing (polling) stay out of the compared record.
+  std::optional<Bytes> ReadFrame(const Socket& socket, bool recorded = true);
+  bool ExpectFrame(const Socket& socket, const Bytes& want);
+
+  // The connection's end as the client sees it: "eof" or an errno name;
+  // any bytes first are a failure (a reply that should not be).
+  std::optional<std::string> End(const Socket& socket);
+  bool ExpectEnd(const Socket& socket);
+
+  // The server still serves: a new connection echoes.
+  bool StillServes();
+
+  void Record(absl::string_view verb, absl::string_view outcome);
+  void Log(absl::string_view line);
+  void Fail(absl::string_view expected, absl::string_view seen);
+  bool failed() const { return result_.verdict == Verdict::kFailed; }
+
+  CaseResult Finish() {
+    result_.record.push_back(
+        absl::StrFormat("bytes:%d:%016x", received_, hash_.value()));
+    return std::move(result_);
+  }
+
+ private:
+  static std::string Describe(const absl::Status& status);
+  void Digest(const Bytes& payload) {
+    hash_.Add(payload);
+    received_ += payload.size();
+  }
+
+  PeerLink& link_;
+  const CheckOptions& options_;
+  uint64_t seed_;
+  CaseResult result_;
+  StreamHash hash_;  // of the recorded payloads
+  uint64_t received_ = 0;
+};
+
+// What a case of the phase "after the server stopped" judges on one
+// transport: how the server started and how it ended.
+struct StoppedServer {
+  const PeerLink& link;  // the transport, the address, the start
+  const CheckOptions& options;
+  std::optional<SutExit> exit;  // after SIGTERM; none for fd:N
+};
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_CHECK_CASE_CONTEXT_H_

@@ -1,0 +1,87 @@
+#include "check/case_helpers.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "sockparity/check/peer_contract.h"
+#include "sockparity/net/io.h"
+
+namespace sockparity::internal {
+
+Bytes ToBytes(absl::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+
+void Append(Bytes& out, const Bytes& more) {
+  const size_t old = out.size();
+  out.resize(old + more.size());
+  std::copy(more.begin(), more.end(), out.begin() + old);
+}
+
+std::string Show(const Bytes& payload) {
+  std::string text;
+  for (size_t i = 0; i < payload.size() && i < 12; ++i) {
+    const char c = static_cast<char>(payload[i]);
+    text += (c >= 0x20 && c < 0x7f) ? std::string(1, c)
+                                    : absl::StrFormat("\\x%02x", payload[i]);
+  }
+  if (payload.size() > 12) absl::StrAppend(&text, "...");
+  return absl::StrCat(payload.size(), " bytes '", text, "'");
+}
+
+Bytes BulkRequest(uint32_t n) {
+  Bytes request = {'B'};
+  Append(request, LengthHeader(n));
+  return request;
+}
+
+Bytes EchoPayload(size_t size, uint8_t seed) {
+  Bytes payload(size);
+  payload[0] = 'E';
+  for (size_t i = 1; i < size; ++i)
+    payload[i] = static_cast<uint8_t>((i * 7 + seed) % 256);
+  return payload;
+}
+
+int OpenDescriptorsOf(pid_t pid) {
+  int count = 0;
+  if (DIR* dir = ::opendir(absl::StrCat("/proc/", pid, "/fd").c_str())) {
+    while (::readdir(dir) != nullptr) ++count;
+    ::closedir(dir);
+  }
+  return count;
+}
+
+bool CountComesToOne(Context& c, const Socket& s, absl::string_view when) {
+  const absl::Time deadline = absl::Now() + c.timeout();
+  if (!c.Send(s, ContractFrame("N"))) return false;
+  std::optional<Bytes> reply = c.ReadFrame(s, /*recorded=*/false);
+  while (reply && *reply != ToBytes("N1") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // pacing the next question
+    if (!c.Send(s, ContractFrame("N"))) return false;
+    reply = c.ReadFrame(s, /*recorded=*/false);
+  }
+  if (!reply) return false;
+  c.Record("count", Show(*reply));
+  if (*reply != ToBytes("N1")) {
+    c.Fail(absl::StrCat("N1 ", when), Show(*reply));
+    return false;
+  }
+  return true;
+}
+
+BackgroundSend::BackgroundSend(const Socket& socket, Bytes bytes,
+                               absl::Duration timeout)
+    : thread_([this, &socket, bytes = std::move(bytes), timeout] {
+        status_ = SendAll(socket, bytes, timeout);
+      }) {}
+
+absl::Status BackgroundSend::Join() {
+  thread_.join();
+  return status_;
+}
+
+}  // namespace sockparity::internal

@@ -1,0 +1,54 @@
+// Internal: what the cases of several groups share: payloads, requests,
+// and questions to the server.
+#ifndef SOCKPARITY_CHECK_CASE_HELPERS_H_
+#define SOCKPARITY_CHECK_CASE_HELPERS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "check/case_context.h"
+#include "sockparity/net/bytes.h"
+#include "sockparity/net/socket.h"
+
+namespace sockparity::internal {
+
+Bytes ToBytes(absl::string_view text);
+void Append(Bytes& out, const Bytes& more);
+// The first bytes, printable, for messages and wire logs.
+std::string Show(const Bytes& payload);
+
+// `B` N: asks for a reply of N + 1 bytes.
+Bytes BulkRequest(uint32_t n);
+// An `E` request of `size` bytes in all, with a pattern from `seed`.
+Bytes EchoPayload(size_t size, uint8_t seed);
+
+// The descriptors the process has open now (0 when it cannot be read).
+int OpenDescriptorsOf(pid_t pid);
+
+// Asks N on `s` until the server counts this connection alone, within the
+// timeout: a server notices earlier connections' closes in its own time
+// (under load, after this request has come), so one answer of N2 is not
+// a wrong count. Records the last answer; fails unless it is N1.
+bool CountComesToOne(Context& c, const Socket& s, absl::string_view when);
+
+// Sends `bytes` on a thread while the case reads, for requests larger than
+// both socket buffers together.
+class BackgroundSend {
+ public:
+  BackgroundSend(const Socket& socket, Bytes bytes, absl::Duration timeout);
+  absl::Status Join();
+
+ private:
+  absl::Status status_;
+  std::thread thread_;
+};
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_CHECK_CASE_HELPERS_H_

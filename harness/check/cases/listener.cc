@@ -1,0 +1,145 @@
+// Cases 9.x: the listener's lifecycle, judged once the server on a
+// transport was stopped: its start, its end on SIGTERM, its socket file.
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "check/case_table.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/fd.h"
+#include "sockparity/net/temp_dir.h"
+
+namespace sockparity::internal {
+namespace {
+
+constexpr char kStartStop[] = "docs/SUT_CONTRACT.md#starting-and-stopping";
+// unix(7): a path socket's file stays until unlinked, and bind fails with
+// EADDRINUSE while it is there.
+constexpr char kUnix[] = "https://man7.org/linux/man-pages/man7/unix.7.html";
+
+// The socket file's cases concern unix: alone; elsewhere they say so.
+std::optional<CaseResult> NoSocketFile(const StoppedServer& s) {
+  if (s.link.transport() == ContractTransport::kUnix && s.link.endpoint())
+    return std::nullopt;
+  CaseResult result;
+  result.verdict = Verdict::kInformational;
+  result.reason = "no socket file on this transport";
+  return result;
+}
+
+CaseResult Ready(const StoppedServer& s) {
+  CaseResult result;
+  result.reason =
+      absl::StrCat("ready after ", absl::FormatDuration(s.link.ready_after()));
+  if (s.link.single_connection())
+    result.reason = "each fd:N server was ready in time";
+  return result;
+}
+
+CaseResult Sigterm(const StoppedServer& s) {
+  CaseResult result;
+  if (!s.exit) {
+    result.reason = "fd:N servers end with their connection";
+  } else if (!s.exit->exited || s.exit->code != 0 || s.exit->killed) {
+    result.verdict = Verdict::kFailed;
+    result.reason =
+        absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
+                     s.exit->Describe());
+  } else {
+    result.reason =
+        absl::StrCat("exit 0 after ", absl::FormatDuration(s.exit->took));
+  }
+  return result;
+}
+
+CaseResult SocketFileRemoved(const StoppedServer& s) {
+  if (std::optional<CaseResult> none = NoSocketFile(s)) return *none;
+  CaseResult result;
+  const absl::string_view path = s.link.endpoint()->path();
+  if (std::filesystem::exists(std::string(path))) {
+    result.verdict = Verdict::kFailed;
+    result.reason = absl::StrCat("expected the socket file ", path,
+                                 " to be removed on exit; it is still there");
+  }
+  return result;
+}
+
+// A socket file nobody listens on, then a start over it.
+CaseResult StaleSocketFile(const StoppedServer& s) {
+  if (std::optional<CaseResult> none = NoSocketFile(s)) return *none;
+  CaseResult result;
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  const std::string path = dir.ok() ? dir->path() + "/stale.sock" : "";
+  absl::StatusOr<Endpoint> stale = Endpoint::Parse("unix:" + path);
+  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!stale.ok() || ::bind(fd.get(), stale->addr(), stale->length()) != 0) {
+    result.verdict = Verdict::kFailed;
+    result.reason =
+        "expected to make a stale socket file for the case; saw "
+        "bind fail (a problem of this machine, not of the server)";
+    return result;
+  }
+  fd.Close().IgnoreError();
+  absl::StatusOr<SutProcess> again =
+      SutProcess::Start(s.options.command, "unix:" + path, absl::Seconds(10),
+                        nullptr, -1, s.link.Environment());
+  if (!again.ok()) {
+    result.verdict = Verdict::kFailed;
+    result.reason =
+        absl::StrCat("expected a start over a stale socket file; saw ",
+                     again.status().message());
+  } else {
+    again->Stop();
+  }
+  return result;
+}
+
+}  // namespace
+
+void AddListenerCases(CaseTable& table) {
+  table.Add({
+      .info = {.id = "9.1",
+               .name = "listener/ready",
+               .description = "prints 'ready' within 10 s of its start",
+               .clause = "The SUT writes the line `ready` to standard output "
+                         "once it accepts connections (within 10 s)",
+               .reference = kStartStop},
+      .phase = CasePhase::kAfterStop,
+      .judge = Ready,
+  });
+  table.Add({
+      .info = {.id = "9.2",
+               .name = "listener/sigterm",
+               .description = "SIGTERM: exit status 0 within 2 s",
+               .clause = "On SIGTERM it stops accepting, closes its "
+                         "connections and exits 0 within 2 s",
+               .reference = kStartStop},
+      .phase = CasePhase::kAfterStop,
+      .judge = Sigterm,
+  });
+  table.Add({
+      .info = {.id = "9.3",
+               .name = "listener/socket-file-removed",
+               .description = "a unix path server removes its socket file",
+               .clause = "A SUT bound to a filesystem path removes its socket "
+                         "file before exiting",
+               .reference = kUnix},
+      .phase = CasePhase::kAfterStop,
+      .judge = SocketFileRemoved,
+  });
+  table.Add({
+      .info = {.id = "9.4",
+               .name = "listener/stale-socket-file",
+               .description = "starts over a stale socket file",
+               .clause = "Started on a path where a stale socket file is left "
+                         "over (no process listens on it), it starts normally",
+               .reference = kUnix},
+      .phase = CasePhase::kAfterStop,
+      .judge = StaleSocketFile,
+  });
+}
+
+}  // namespace sockparity::internal

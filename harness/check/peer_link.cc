@@ -1,0 +1,146 @@
+#include "check/peer_link.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "sockparity/net/listener.h"
+
+namespace sockparity::internal {
+
+TransportKind SocketKindOf(ContractTransport transport) {
+  switch (transport) {
+    case ContractTransport::kFd:
+      return TransportKind::kSocketpair;
+    case ContractTransport::kUnix:
+      return TransportKind::kUnixPath;
+    case ContractTransport::kUnixAbstract:
+      return TransportKind::kUnixAbstract;
+    case ContractTransport::kTcp4:
+      return TransportKind::kTcp4;
+    case ContractTransport::kTcp6:
+      return TransportKind::kTcp6;
+  }
+  return TransportKind::kSocketpair;
+}
+
+absl::Status PeerLink::Start() {
+  const absl::Time start = absl::Now();
+  absl::Status started = [&]() -> absl::Status {
+    if (absl::Status ready = PreparePerturbation(); !ready.ok()) return ready;
+    if (single_connection()) {
+      // One server over one socketpair, to learn whether it serves fd:N.
+      absl::StatusOr<Socket> probe = Connect();
+      EndCase();
+      return probe.status();
+    }
+    absl::StatusOr<std::string> address = FreshAddress();
+    if (!address.ok()) return address.status();
+    absl::StatusOr<SutProcess> sut =
+        SutProcess::Start(options_.command, *address, absl::Seconds(10),
+                          nullptr, -1, Environment());
+    if (!sut.ok()) return sut.status();
+    server_.emplace(std::move(*sut));
+    absl::StatusOr<Endpoint> endpoint = Endpoint::Parse(*address);
+    if (!endpoint.ok()) return endpoint.status();
+    endpoint_ = *endpoint;
+    return absl::OkStatus();
+  }();
+  ready_after_ = absl::Now() - start;
+  return started;
+}
+
+absl::StatusOr<Socket> PeerLink::Connect() {
+  if (!single_connection()) {
+    return sockparity::Connect(*endpoint_, options_.timeout);
+  }
+  absl::StatusOr<SocketPair> pair =
+      MakeConnectedPair(TransportKind::kSocketpair);
+  if (!pair.ok()) return pair.status();
+  absl::StatusOr<SutProcess> sut =
+      SutProcess::Start(options_.command, "fd:3", options_.timeout,
+                        &pair->b.owned_fd(), 3, Environment());
+  if (!sut.ok()) return sut.status();
+  fd_servers_.push_back(std::make_unique<SutProcess>(std::move(*sut)));
+  return std::move(pair->a);
+}
+
+std::optional<SutExit> PeerLink::Stop() {
+  EndCase();
+  if (!server_) return std::nullopt;
+  return server_->Stop(absl::Seconds(2));
+}
+
+std::vector<std::string> PeerLink::Environment() const {
+  if (options_.perturb.empty()) return {};
+  std::string preload = options_.perturb_library;
+  if (const char* existing = ::getenv("LD_PRELOAD");
+      existing != nullptr && *existing != '\0') {
+    absl::StrAppend(&preload, ":", existing);
+  }
+  return {
+      absl::StrCat("LD_PRELOAD=", preload),
+      absl::StrCat("SOCKPARITY_PERTURB=", absl::StrJoin(options_.perturb, ",")),
+      absl::StrCat("SOCKPARITY_PERTURB_SEED=", perturb_seed_),
+      absl::StrCat("SOCKPARITY_PERTURB_ANNOUNCE=", AnnouncePath())};
+}
+
+absl::Status PeerLink::PerturbationInEffect() const {
+  if (options_.perturb.empty()) return absl::OkStatus();
+  std::ifstream in(AnnouncePath());
+  std::string line;
+  bool loaded = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("active ", 0) == 0) return absl::OkStatus();
+    loaded |= line.rfind("loaded ", 0) == 0;
+  }
+  return absl::FailedPreconditionError(
+      loaded ? "the library was loaded, but no socket call went through "
+               "it (the server makes its system calls without libc)"
+             : "the server never loaded the library (a static binary, or "
+               "a runtime that ignores LD_PRELOAD)");
+}
+
+absl::Status PeerLink::PreparePerturbation() {
+  if (options_.perturb.empty() || perturb_dir_) return absl::OkStatus();
+  if (options_.perturb_library.empty()) {
+    return absl::InvalidArgumentError(
+        "perturbation modes were given without the library");
+  }
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  if (!dir.ok()) return dir.status();
+  perturb_dir_.emplace(std::move(*dir));
+  return absl::OkStatus();
+}
+
+std::string PeerLink::AnnouncePath() const {
+  return perturb_dir_ ? perturb_dir_->path() + "/announce.log" : "";
+}
+
+absl::StatusOr<std::string> PeerLink::FreshAddress() {
+  switch (transport_) {
+    case ContractTransport::kUnix: {
+      absl::StatusOr<TempDir> dir = TempDir::Create();
+      if (!dir.ok()) return dir.status();
+      dir_.emplace(std::move(*dir));
+      return absl::StrCat("unix:", dir_->path(), "/sut.sock");
+    }
+    case ContractTransport::kUnixAbstract: {
+      static std::atomic<int> counter{0};
+      return absl::StrCat("unix:@sockparity-check-", ::getpid(), "-", counter++,
+                          "-", absl::ToUnixMicros(absl::Now()));
+    }
+    default: {
+      // A port the kernel picked, released for the server to bind.
+      absl::StatusOr<Listener> probe = Listener::Open(socket_kind());
+      if (!probe.ok()) return probe.status();
+      return probe->endpoint().ToString();
+    }
+  }
+}
+
+}  // namespace sockparity::internal

@@ -1,0 +1,34 @@
+// Running a script: RunScript plays it on fresh sockets of one transport
+// kind and returns its trace.
+#ifndef SOCKPARITY_RUNNER_H_
+#define SOCKPARITY_RUNNER_H_
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "sockparity/net/transport.h"
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
+
+namespace sockparity {
+
+struct RunOptions {
+  // How long a step that waits (recv, connect, accept...) may wait.
+  absl::Duration step_timeout = absl::Seconds(1);
+  // How long to wait after a step for its effects to reach the peer.
+  absl::Duration quiescence_timeout = absl::Seconds(2);
+  // After every step, wait for the peer's ACKs too, not only before the
+  // steps that can see them. Same traces, much slower on TCP (loopback
+  // delays a FIN's ACK by 40 ms); kept as the benchmark's baseline.
+  bool acknowledge_every_step = false;
+};
+
+// Runs `script` on a fresh set of sockets of `kind`, and closes them and
+// removes every file it made before returning. Fails only when the harness
+// itself cannot work (no temporary directory); a failing socket call is an
+// outcome in the trace.
+absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
+                                const RunOptions& options = {});
+
+}  // namespace sockparity
+
+#endif  // SOCKPARITY_RUNNER_H_

@@ -1,0 +1,148 @@
+#include "sockparity/script/differential.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "sockparity/script/trace_table.h"
+
+namespace sockparity {
+namespace {
+
+bool Diverged(const PairComparison& pair) {
+  return pair.comparison.verdict == Comparison::Verdict::kDiverged;
+}
+
+// The steps of `script` up to and including `step` (all of them for a
+// stream divergence, -1, or a step past the end).
+Script Prefix(const Script& script, int step) {
+  Script prefix;
+  const size_t end =
+      step < 0 ? script.steps.size()
+               : std::min(script.steps.size(), static_cast<size_t>(step) + 1);
+  prefix.steps.assign(script.steps.begin(), script.steps.begin() + end);
+  return prefix;
+}
+
+}  // namespace
+
+bool DifferentialRun::diverged() const { return first_divergence() != nullptr; }
+
+const PairComparison* DifferentialRun::first_divergence() const {
+  auto it = std::find_if(pairs.begin(), pairs.end(), Diverged);
+  return it == pairs.end() ? nullptr : &*it;
+}
+
+std::optional<Script> DifferentialRun::ShortestDivergingPrefix(
+    const Script& script) const {
+  if (!diverged()) return std::nullopt;
+  int earliest = -1;
+  for (const PairComparison& pair : pairs) {
+    const int step = pair.comparison.step;
+    if (!Diverged(pair) || step < 0) continue;
+    if (earliest < 0 || step < earliest) earliest = step;
+  }
+  return Prefix(script, earliest);
+}
+
+std::vector<std::string> DifferentialRun::entries_used() const {
+  std::vector<std::string> used;
+  for (const PairComparison& pair : pairs) {
+    for (const std::string& id : pair.comparison.entries) {
+      if (std::find(used.begin(), used.end(), id) == used.end()) {
+        used.push_back(id);
+      }
+    }
+  }
+  return used;
+}
+
+std::vector<PairComparison> CompareEveryPair(
+    const Script& script, absl::Span<const Trace> traces,
+    const DifferenceRegistry& registry) {
+  std::vector<PairComparison> pairs;
+  for (size_t i = 0; i < traces.size(); ++i) {
+    for (size_t j = i + 1; j < traces.size(); ++j) {
+      pairs.push_back({traces[i].kind, traces[j].kind,
+                       CompareTraces(script, traces[i], traces[j], registry)});
+    }
+  }
+  return pairs;
+}
+
+DifferentialRun RunDifferential(const Script& script,
+                                absl::Span<const TransportKind> kinds,
+                                const DifferenceRegistry& registry,
+                                const RunOptions& options) {
+  DifferentialRun run;
+  for (TransportKind kind : kinds) {
+    absl::StatusOr<Trace> trace = RunScript(script, kind, options);
+    if (!trace.ok()) {
+      run.skipped.emplace_back(kind, trace.status());
+      continue;
+    }
+    run.traces.push_back(*std::move(trace));
+  }
+  run.pairs = CompareEveryPair(script, run.traces, registry);
+  return run;
+}
+
+std::vector<TransportKind> AvailableTransportKinds() {
+  std::vector<TransportKind> kinds;
+  for (TransportKind kind : kAllTransportKinds) {
+    if (TransportAvailability(kind).ok()) kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+std::string FormatDifferentialRun(const Script& script,
+                                  const DifferentialRun& run, bool details) {
+  std::string out;
+  for (const auto& [kind, status] : run.skipped) {
+    absl::StrAppend(&out, TransportName(kind), ": skipped: ", status.message(),
+                    "\n");
+  }
+  absl::StrAppend(&out, FormatTracesSideBySide(script, run.traces, details));
+  if (run.traces.size() < 2) {
+    absl::StrAppend(
+        &out, "\nverdict: nothing to compare (fewer than two kinds ran)\n");
+    return out;
+  }
+  absl::StrAppend(&out, "\n");
+  const PairComparison* first = run.first_divergence();
+  for (const PairComparison& pair : run.pairs) {
+    if (pair.comparison.verdict == Comparison::Verdict::kEqual) continue;
+    absl::StrAppend(&out, TransportName(pair.x), " vs ", TransportName(pair.y),
+                    ": ", pair.comparison.Describe(), "\n");
+    // Only the first divergence gets a script, and only one at a step.
+    if (&pair != first || pair.comparison.step < 0) continue;
+    absl::StrAppend(&out,
+                    "  a script that shows it (save it and run: sockparity "
+                    "replay FILE --transport ",
+                    TransportName(pair.x), ",", TransportName(pair.y), "):\n",
+                    FormatScript(Prefix(script, pair.comparison.step)), "\n");
+  }
+  absl::StrAppend(&out, run.diverged()
+                            ? "verdict: DIVERGED: a difference no registry "
+                              "entry allows (a finding)\n"
+                            : "verdict: OK: equal, or different only as the "
+                              "registry allows\n");
+  return out;
+}
+
+std::string FormatDivergence(const Script& script, const DifferentialRun& run) {
+  std::string out;
+  for (const PairComparison& pair : run.pairs) {
+    if (!Diverged(pair)) continue;
+    absl::StrAppend(&out, TransportName(pair.x), " vs ", TransportName(pair.y),
+                    ": ", pair.comparison.Describe(), "\n");
+  }
+  const std::optional<Script> prefix = run.ShortestDivergingPrefix(script);
+  if (!prefix) return out;
+  absl::StrAppend(&out,
+                  "The script up to the divergence (save it under "
+                  "corpus/scripts/ and run 'sockparity replay FILE'):\n",
+                  FormatScript(*prefix));
+  return out;
+}
+
+}  // namespace sockparity

@@ -1,0 +1,114 @@
+// The wrappers of accept and the poll family: they never transfer data, so
+// they are perturbed only by failing before doing anything.
+
+// Our definitions of libc's functions must not meet the fortified inline
+// ones; so before any header (CMake also passes -U_FORTIFY_SOURCE).
+#undef _FORTIFY_SOURCE
+
+#include <errno.h>
+
+#include "perturb_internal.h"
+
+// accept(2) lists ECONNABORTED ("a connection has been aborted"): a caller
+// must retry.
+static bool AcceptFails(int fd) {
+  if (modes == 0) return false;
+  int saved = errno;
+  if (!IsSocket(fd)) {
+    errno = saved;
+    return false;
+  }
+  if ((modes & kAcceptAborted) && OneIn(4)) {
+    errno = ECONNABORTED;
+    return true;
+  }
+  if ((modes & kEintr) && Blocking(fd, 0) && OneIn(4)) {
+    errno = EINTR;
+    return true;
+  }
+  errno = saved;
+  return false;
+}
+
+// __SOCKADDR_ARG: a transparent union in GNU C, as glibc declares it.
+EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t* addrlen) {
+  EnsureInit();
+  if (AcceptFails(fd)) return -1;
+  return real.accept(fd, addr, addrlen);
+}
+
+EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t* addrlen, int flags) {
+  EnsureInit();
+  if (AcceptFails(fd)) return -1;
+  return real.accept4(fd, addr, addrlen, flags);
+}
+
+EXPORT int poll(struct pollfd* fds, nfds_t nfds, int timeout) {
+  EnsureInit();
+  if (WaitInterrupted(timeout != 0)) return -1;
+  return real.poll(fds, nfds, timeout);
+}
+
+EXPORT int __poll_chk(struct pollfd* fds, nfds_t nfds, int timeout,
+                      size_t fdslen) {
+  EnsureInit();
+  if (WaitInterrupted(timeout != 0)) return -1;
+  return real.poll_chk(fds, nfds, timeout, fdslen);
+}
+
+EXPORT int ppoll(struct pollfd* fds, nfds_t nfds, const struct timespec* tmo,
+                 const sigset_t* mask) {
+  EnsureInit();
+  if (WaitInterrupted(TimespecNonZero(tmo))) return -1;
+  return real.ppoll(fds, nfds, tmo, mask);
+}
+
+EXPORT int __ppoll_chk(struct pollfd* fds, nfds_t nfds,
+                       const struct timespec* tmo, const sigset_t* mask,
+                       size_t fdslen) {
+  EnsureInit();
+  if (WaitInterrupted(TimespecNonZero(tmo))) return -1;
+  return real.ppoll_chk(fds, nfds, tmo, mask, fdslen);
+}
+
+EXPORT int select(int nfds, fd_set* r, fd_set* w, fd_set* e,
+                  struct timeval* timeout) {
+  EnsureInit();
+  bool may_block =
+      timeout == NULL || timeout->tv_sec != 0 || timeout->tv_usec != 0;
+  if (WaitInterrupted(may_block)) return -1;
+  return real.select(nfds, r, w, e, timeout);
+}
+
+EXPORT int pselect(int nfds, fd_set* r, fd_set* w, fd_set* e,
+                   const struct timespec* timeout, const sigset_t* mask) {
+  EnsureInit();
+  if (WaitInterrupted(TimespecNonZero(timeout))) return -1;
+  return real.pselect(nfds, r, w, e, timeout, mask);
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event* events, int max,
+                      int timeout) {
+  EnsureInit();
+  if (WaitInterrupted(timeout != 0)) return -1;
+  return real.epoll_wait(epfd, events, max, timeout);
+}
+
+EXPORT int epoll_pwait(int epfd, struct epoll_event* events, int max,
+                       int timeout, const sigset_t* mask) {
+  EnsureInit();
+  if (WaitInterrupted(timeout != 0)) return -1;
+  return real.epoll_pwait(epfd, events, max, timeout, mask);
+}
+
+// glibc 2.35's epoll_pwait2; where libc lacks it, so does the caller.
+EXPORT int epoll_pwait2(int epfd, struct epoll_event* events, int max,
+                        const struct timespec* timeout, const sigset_t* mask) {
+  EnsureInit();
+  if (real.epoll_pwait2 == NULL) {
+    errno = ENOSYS;
+    return -1;
+  }
+  if (WaitInterrupted(TimespecNonZero(timeout))) return -1;
+  return real.epoll_pwait2(epfd, events, max, timeout, mask);
+}
