@@ -79,9 +79,7 @@ std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
     Fail("a reply frame", Describe(header.status()));
     return std::nullopt;
   }
-  const uint32_t n = (uint32_t{(*header)[0]} << 24) |
-                     (uint32_t{(*header)[1]} << 16) |
-                     (uint32_t{(*header)[2]} << 8) | (*header)[3];
+  const uint32_t n = DecodeLength(header->data());
   if (n == 0 || n > kContractMaxFrame) {
     Fail("a reply of 1 to 16777216 bytes",
          absl::StrCat("a length prefix of ", n));
