@@ -16,7 +16,7 @@ if(NOT list_status EQUAL 0)
   return()
 endif()
 
-# Lines are "ID<TAB>GROUP/NAME<TAB>description<TAB>clause<TAB>reference";
+# Lines are "ID<TAB>GROUP/NAME<TAB>description<TAB>clause<TAB>reference<TAB>MUST or SHOULD";
 # only the first two columns are read.
 string(REPLACE "\n" ";" lines "${catalog}")
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 namespace {
 
 std::atomic<int> open_connections{0};
+struct stat bound_file {};  // the socket file this server made
 
 // Every byte, however many calls it takes; false once the peer is gone.
 bool WriteAll(int fd, const uint8_t* data, size_t size) {
@@ -128,10 +130,23 @@ int Listen(const std::string& address, std::string& path) {
       un.sun_path[0] = '\0';  // the abstract namespace
     } else {
       path = name;
-      ::unlink(path.c_str());  // a stale socket file is not an error
     }
     length =
         static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    if (!path.empty()) {
+      // A stale socket file is no error; a live one (a server answers on
+      // it) is not ours to take.
+      int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const bool live =
+          ::connect(probe, reinterpret_cast<sockaddr*>(&storage), length) == 0;
+      ::close(probe);
+      if (live) {
+        std::fprintf(stderr, "echo_server: a server listens on %s\n",
+                     path.c_str());
+        return -1;
+      }
+      ::unlink(path.c_str());
+    }
   } else if (address.rfind("tcp:127.0.0.1:", 0) == 0) {
     auto& in = reinterpret_cast<sockaddr_in&>(storage);
     family = in.sin_family = AF_INET;
@@ -157,6 +172,7 @@ int Listen(const std::string& address, std::string& path) {
     std::perror("echo_server: bind/listen");
     return -1;
   }
+  if (!path.empty()) ::stat(path.c_str(), &bound_file);
   return fd;
 }
 
@@ -186,11 +202,23 @@ int main(int argc, char** argv) {
     }
     if (fds[1].revents) break;  // SIGTERM
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      // Out of descriptors: the listener stays readable, so wait for
+      // SIGTERM alone a moment instead of spinning on it.
+      pollfd wait_term = {signals, POLLIN, 0};
+      if (::poll(&wait_term, 1, 100) > 0) break;
+      continue;
+    }
     if (fd < 0) continue;
     open_connections.fetch_add(1);
     std::thread(Serve, fd).detach();
   }
-  if (!path.empty()) ::unlink(path.c_str());
+  // Only our own socket file: another server may have bound the path since.
+  struct stat now {};
+  if (!path.empty() && ::stat(path.c_str(), &now) == 0 &&
+      now.st_dev == bound_file.st_dev && now.st_ino == bound_file.st_ino) {
+    ::unlink(path.c_str());
+  }
   // Exiting closes every connection; the threads go with the process.
   std::fflush(stdout);
   _exit(0);

@@ -7,17 +7,39 @@
 #include "sockparity/check/peer_contract.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/io.h"
+#include "sockparity/net/endpoint.h"
+#include "sockparity/net/listener.h"
+#include "sockparity/net/transport.h"
 #include "sockparity/script/differences.h"
 
 namespace sockparity::internal {
 
 std::optional<Socket> Context::Connect() {
+  if (link_.endpoint()) return ConnectTo(*link_.endpoint(), link_.ServerPid());
   absl::StatusOr<Socket> socket = link_.Connect();
   if (!socket.ok()) {
     Fail("a connection", socket.status().ToString());
     return std::nullopt;
   }
   Log("connected");
+  return std::move(*socket);
+}
+
+std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
+                                         std::optional<pid_t> server) {
+  absl::StatusOr<Socket> socket =
+      sockparity::Connect(endpoint, options_.timeout);
+  if (!socket.ok()) {
+    std::string seen = Describe(socket.status());
+    const std::optional<int> error = ErrnoOf(socket.status());
+    if (endpoint.domain() == AF_UNIX && server &&
+        (error == ECONNREFUSED || error == ENOENT)) {
+      absl::StrAppend(&seen, "; ", WhatItListensOn(*server));
+    }
+    Fail(absl::StrCat("a connection to ", endpoint.ToString()), seen);
+    return std::nullopt;
+  }
+  Log(absl::StrCat("connected to ", endpoint.ToString()));
   return std::move(*socket);
 }
 
@@ -152,7 +174,16 @@ void Context::Log(absl::string_view line) {
 void Context::Fail(absl::string_view expected, absl::string_view seen) {
   if (result_.verdict == Verdict::kFailed) return;
   result_.verdict = Verdict::kFailed;
-  result_.reason = absl::StrCat("expected ", expected, "; saw ", seen);
+  result_.reason =
+      stage_.empty()
+          ? absl::StrCat("expected ", expected, "; saw ", seen)
+          : absl::StrCat("expected ", expected, " (", stage_, "); saw ", seen);
+}
+
+void Context::CannotJudge(absl::string_view why) {
+  if (result_.verdict == Verdict::kFailed) return;
+  result_.verdict = Verdict::kUnsupported;
+  result_.reason = std::string(why);
 }
 
 std::string Context::Describe(const absl::Status& status) {

@@ -30,9 +30,14 @@ class Context {
 
   uint64_t seed() const { return seed_; }
   absl::Duration timeout() const { return options_.timeout; }
+  const CheckOptions& options() const { return options_; }
   PeerLink& link() { return link_; }
 
   std::optional<Socket> Connect();
+  // A connection to another address the case started an instance on.
+  // When a UNIX name is refused, the reason says what the server bound.
+  std::optional<Socket> ConnectTo(const Endpoint& endpoint,
+                                  std::optional<pid_t> server);
   bool Send(const Socket& socket, const Bytes& bytes);
 
   // Sends `bytes` where the server may end the connection once it has read
@@ -65,6 +70,12 @@ class Context {
   void Record(absl::string_view verb, absl::string_view outcome);
   void Log(absl::string_view line);
   void Fail(absl::string_view expected, absl::string_view seen);
+  // Names the step the case is at, for every reason given from now on:
+  // "expected a reply frame (once descriptors were free again); saw ...".
+  void Stage(absl::string_view when) { stage_ = std::string(when); }
+  // The case cannot be judged here (the machine refused what it needs):
+  // UNSUPPORTED with the reason, unless it already failed.
+  void CannotJudge(absl::string_view why);
   bool failed() const { return result_.verdict == Verdict::kFailed; }
 
   CaseResult Finish() {
@@ -86,6 +97,7 @@ class Context {
   CaseResult result_;
   StreamHash hash_;  // of the recorded payloads
   uint64_t received_ = 0;
+  std::string stage_;
 };
 
 // What a case of the phase "after the server stopped" judges on one

@@ -6,6 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "check/process_stats.h"
+#include "check/sock_diag.h"
 #include "sockparity/check/peer_contract.h"
 #include "sockparity/net/io.h"
 
@@ -53,6 +56,44 @@ int OpenDescriptorsOf(pid_t pid) {
     ::closedir(dir);
   }
   return count;
+}
+
+std::string WhatItListensOn(pid_t server) {
+  absl::StatusOr<std::vector<std::string>> names = UnixListenerNamesOf(server);
+  if (!names.ok()) {
+    return absl::StrCat("what the server (pid ", server,
+                        ") listens on cannot be read: ",
+                        names.status().message());
+  }
+  if (names->empty()) {
+    return absl::StrCat("the server (pid ", server,
+                        ") listens on no UNIX socket");
+  }
+  std::vector<std::string> shown;
+  for (const std::string& name : *names) shown.push_back(ShowUnixName(name));
+  return absl::StrCat("the server (pid ", server, ") listens on ",
+                      absl::StrJoin(shown, " and "));
+}
+
+std::optional<std::string> BusyLoopSeen(pid_t server) {
+  constexpr absl::Duration kWindow = absl::Milliseconds(100);
+  constexpr absl::Duration kBusy = absl::Milliseconds(30);
+  constexpr absl::Duration kWithin = absl::Seconds(3);
+  const IdleResult idle = WaitUntilIdle(server, kWindow, kBusy, kWithin);
+  if (idle.idle) return std::nullopt;
+  return absl::StrCat("it used at least ", absl::FormatDuration(idle.least),
+                      " of CPU in each of ", idle.windows,
+                      " windows of 100 ms: a busy loop");
+}
+
+bool ExpectIdle(Context& c, pid_t server, absl::string_view when) {
+  std::optional<std::string> busy = BusyLoopSeen(server);
+  if (!busy) return true;
+  c.Fail(absl::StrCat("the server to wait in the kernel ", when,
+                      " (a window of 100 ms with under 30 ms of CPU, within "
+                      "3 s)"),
+         *busy);
+  return false;
 }
 
 bool CountComesToOne(Context& c, const Socket& s, absl::string_view when) {

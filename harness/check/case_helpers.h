@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,6 +31,19 @@ Bytes EchoPayload(size_t size, uint8_t seed);
 
 // The descriptors the process has open now (0 when it cannot be read).
 int OpenDescriptorsOf(pid_t pid);
+
+// What the server's process listens on among UNIX sockets, for a reason
+// line: "the server (pid 7) listens on @name followed by 90 NUL bytes
+// (108 bytes)".
+std::string WhatItListensOn(pid_t server);
+
+// The server waits in the kernel `when` ...: within 3 s, a window of
+// 100 ms in which its process tree used under 30 ms of CPU. A busy loop
+// uses nearly all of every window, even with the other cores busy; a
+// server waiting in the kernel nearly none. Fails the case otherwise.
+bool ExpectIdle(Context& c, pid_t server, absl::string_view when);
+// The same measurement: what was seen when the server is busy, else none.
+std::optional<std::string> BusyLoopSeen(pid_t server);
 
 // Asks N on `s` until the server counts this connection alone, within the
 // timeout: a server notices earlier connections' closes in its own time

@@ -7,9 +7,22 @@ namespace sockparity::internal {
 
 std::optional<std::string> Lacks(TransportNeed need,
                                  ContractTransport transport) {
-  if (need == TransportNeed::kManyConnections &&
-      transport == ContractTransport::kFd) {
-    return "fd:N carries one connection";
+  switch (need) {
+    case TransportNeed::kOneConnection:
+      return std::nullopt;
+    case TransportNeed::kManyConnections:
+      if (transport == ContractTransport::kFd)
+        return "fd:N carries one connection";
+      return std::nullopt;
+    case TransportNeed::kUnixName:
+      if (transport == ContractTransport::kUnix ||
+          transport == ContractTransport::kUnixAbstract) {
+        return std::nullopt;
+      }
+      return "a case about the names of UNIX sockets";
+    case TransportNeed::kUnixPath:
+      if (transport == ContractTransport::kUnix) return std::nullopt;
+      return "a case about socket files: unix: alone";
   }
   return std::nullopt;
 }
@@ -40,6 +53,10 @@ const std::vector<Case>& Catalog() {
     AddBadInputCases(table);
     AddConcurrencyCases(table);
     AddListenerCases(table);
+    AddNameCases(table);
+    AddReleaseCases(table);
+    AddDescriptorCases(table);
+    AddMemoryCases(table);
     return new std::vector<Case>(std::move(table.rows()));
   }();
   return *catalog;

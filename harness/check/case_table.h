@@ -24,6 +24,8 @@ enum class CasePhase {
 enum class TransportNeed {
   kOneConnection,    // every transport
   kManyConnections,  // not fd:N, which carries one connection
+  kUnixName,         // a named UNIX socket: unix: or unix:@
+  kUnixPath,         // a socket file: unix: alone
 };
 
 // Why `transport` cannot run a case that needs `need`, or nullopt.
@@ -35,6 +37,9 @@ struct Case {
   CaseInfo info;  // id, name, description, contract clause, reference
   TransportNeed need = TransportNeed::kOneConnection;
   CasePhase phase = CasePhase::kWhileServing;
+  // Plays against an instance of its own, started for the case and stopped
+  // after it (the case changes the server: its descriptor limit).
+  bool fresh_server = false;
   // Step texts that give the registry its context when records differ
   // across transports (e.g. "abort": the server aborted the connection).
   std::vector<std::string> context = {};
@@ -67,6 +72,10 @@ void AddCloseCases(CaseTable& table);
 void AddBadInputCases(CaseTable& table);
 void AddConcurrencyCases(CaseTable& table);
 void AddListenerCases(CaseTable& table);
+void AddNameCases(CaseTable& table);
+void AddReleaseCases(CaseTable& table);
+void AddDescriptorCases(CaseTable& table);
+void AddMemoryCases(CaseTable& table);
 
 // Every case, in catalog order; built on first use.
 const std::vector<Case>& Catalog();

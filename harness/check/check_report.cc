@@ -180,6 +180,17 @@ std::string CheckReport::Matrix() const {
     if (!cell.result.wire_log.empty())
       absl::StrAppend(&failures, "wire log:\n", cell.result.wire_log);
   }
+  // SHOULD clauses missed: said, but not failures unless --strict.
+  for (const Cell& cell : cells) {
+    if (cell.result.verdict != Verdict::kNonStrict) continue;
+    const CaseInfo* info = InfoFor(cases, cell.case_id);
+    absl::StrAppend(&failures, "\nNON-STRICT ", cell.case_id, " ",
+                    info ? info->name : "", " on ",
+                    ContractTransportName(cell.transport), ": ",
+                    cell.result.reason, "\n");
+    if (!cell.result.wire_log.empty())
+      absl::StrAppend(&failures, "wire log:\n", cell.result.wire_log);
+  }
   for (const auto& [id, result] : cross) {
     if (result.verdict == Verdict::kFailed) {
       absl::StrAppend(&failures, "\nFAILED ", id,
@@ -227,6 +238,7 @@ std::string CheckReport::Json() const {
         ", \"name\": ", JsonString(info ? info->name : ""),
         ", \"clause\": ", JsonString(info ? info->clause : ""),
         ", \"reference\": ", JsonString(info ? info->reference : ""),
+        ", \"should\": ", info && info->should ? "true" : "false",
         ", \"transport\": ", JsonString(transport),
         ", \"verdict\": ", JsonString(VerdictName(result.verdict)),
         ", \"duration_ms\": ", absl::ToInt64Milliseconds(result.duration),

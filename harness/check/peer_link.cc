@@ -69,6 +69,12 @@ absl::StatusOr<Socket> PeerLink::Connect() {
   return std::move(pair->a);
 }
 
+std::optional<pid_t> PeerLink::ServerPid() const {
+  if (server_) return server_->pid();
+  if (!fd_servers_.empty()) return fd_servers_.back()->pid();
+  return std::nullopt;
+}
+
 std::optional<SutExit> PeerLink::Stop() {
   EndCase();
   if (!server_) return std::nullopt;

@@ -44,6 +44,9 @@ class PeerLink {
   // From the call to Start until the server said 'ready'.
   absl::Duration ready_after() const { return ready_after_; }
   SutProcess* server() { return server_ ? &*server_ : nullptr; }
+  // The server's process: the addressed one, or for fd:N the one started
+  // for the latest connection.
+  std::optional<pid_t> ServerPid() const;
   // Where the server listens; none for fd:N.
   const std::optional<Endpoint>& endpoint() const { return endpoint_; }
 

@@ -139,7 +139,12 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   check->add_option("--json", args.json, "write the JSON report here");
   check->add_option("--junit", args.junit, "write the JUnit report here");
   check->add_option("--html", args.html, "write the HTML report here");
-  check->add_flag("--list", args.list, "print the catalog and exit");
+  check->add_flag("--list", args.list,
+                  "print the catalog and exit: id, name, what it checks, the "
+                  "contract clause, the public reference, MUST or SHOULD");
+  check->add_flag("--strict", args.strict,
+                  "a SHOULD clause missed (NON-STRICT) counts as a failure in "
+                  "the exit status");
   check->footer(kCheckExitCodesHelp);
   return check;
 }
@@ -150,7 +155,8 @@ int RunCheck(const CheckArgs& args) {
     // reference: consumers parse the first columns, so new ones go last.
     for (const CaseInfo& info : CheckCatalog()) {
       std::cout << info.id << "\t" << info.name << "\t" << info.description
-                << "\t" << info.clause << "\t" << info.reference << "\n";
+                << "\t" << info.clause << "\t" << info.reference << "\t"
+                << (info.should ? "SHOULD" : "MUST") << "\n";
     }
     return kExitOk;
   }
@@ -180,6 +186,12 @@ int RunCheck(const CheckArgs& args) {
   }
   if (!written) return kExitUsage;
   if (report->Count(Verdict::kFailed) > 0) return kExitFailed;
+  if (args.strict && report->Count(Verdict::kNonStrict) > 0) {
+    std::cerr << "sockparity check: --strict: "
+              << report->Count(Verdict::kNonStrict)
+              << " NON-STRICT verdicts count as failures\n";
+    return kExitFailed;
+  }
   if (report->NothingRan()) {
     std::string why;
     for (const CheckReport::Cell& cell : report->cells) {

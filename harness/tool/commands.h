@@ -33,6 +33,7 @@ struct CheckArgs {
   uint64_t seed = 0;
   std::string json, junit, html;
   bool list = false;
+  bool strict = false;  // NON-STRICT counts as a failure in the exit status
   std::vector<std::string> server;  // what follows "--"
 };
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args);

@@ -7,7 +7,8 @@ namespace sockparity::tool {
 
 enum ExitCode : int {
   kExitOk = 0,
-  // replay: an undocumented divergence. check: a case FAILED.
+  // replay: an undocumented divergence. check: a case FAILED (or, with
+  // --strict, NON-STRICT).
   kExitFailed = 1,
   // Bad usage; for check also a server command that cannot be started.
   kExitUsage = 2,
@@ -21,10 +22,11 @@ enum ExitCode : int {
 
 // For the help texts.
 inline constexpr char kCheckExitCodesHelp[] =
-    "Exit status: 0 nothing FAILED; 1 a case FAILED; 2 bad usage, or the\n"
-    "server cannot be started at all; 3 the filters match no case; 4 no\n"
-    "case could run on any transport; 5 perturbation asked for but not in\n"
-    "effect.";
+    "Exit status: 0 nothing FAILED (NON-STRICT, a SHOULD clause missed, is\n"
+    "no failure); 1 a case FAILED, or with --strict was NON-STRICT; 2 bad\n"
+    "usage, or the server cannot be started at all; 3 the filters match no\n"
+    "case; 4 no case could run on any transport; 5 perturbation asked for\n"
+    "but not in effect.";
 inline constexpr char kReplayExitCodesHelp[] =
     "Exit status: 0 equal, or different only as the registry allows; 1 an\n"
     "undocumented divergence; 2 bad usage or an unreadable script.";

@@ -17,6 +17,15 @@
 //                     the connection (caught under --perturb eintr)
 //   abort-as-close    A closes gracefully, without SO_LINGER {1, 0}: no
 //                     reset on TCP
+//   steal-live-path   the socket path is unlinked before bind, unprobed: a
+//                     live server there is orphaned (cpython#121252)
+//   unlink-not-own    on exit the path is unlinked even if another server
+//                     has bound a new socket file there since (node#19729)
+//   abstract-padded   unix:@name is bound NUL-padded to sizeof(sockaddr_un)
+//                     (libuv#4266)
+//   path-truncated    a path over 100 bytes is cut to its first 100 bytes
+//   leak-on-reset     a connection whose recv fails with ECONNRESET is never
+//                     closed, and N keeps counting it
 //   none              no bug (the control)
 //
 // fd:N is not served (exit 64).
@@ -26,9 +35,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -52,6 +65,7 @@ bool ReadFull(int fd, uint8_t* data, size_t size, size_t* got) {
   while (*got < size) {
     ssize_t n = ::recv(fd, data + *got, size - *got, 0);
     if (n < 0 && errno == EINTR && bug != "eintr-fatal") continue;
+    if (n == 0) errno = 0;  // end of stream: no error for the caller
     if (n <= 0) return false;
     *got += static_cast<size_t>(n);
   }
@@ -99,15 +113,20 @@ void Serve(int fd) {
     }
   }
   std::vector<std::vector<uint8_t>> held;  // replies S may drop
+  bool reset = false;  // a recv failed with ECONNRESET
   while (true) {
     uint8_t header[4];
     size_t got = 0;
-    if (!ReadFull(fd, header, 4, &got)) break;
+    if (!ReadFull(fd, header, 4, &got)) {
+      reset = errno == ECONNRESET;
+      break;
+    }
     const uint32_t length = sockparity::DecodeLength(header);
     if (length == 0 || (length > sockparity::kContractMaxFrame && bug != "no-length-limit"))
       break;
     std::vector<uint8_t> payload(std::min<uint32_t>(length, 64u << 20));
     if (!ReadFull(fd, payload.data(), payload.size(), &got)) {
+      reset = errno == ECONNRESET;
       if (bug == "truncated-reply" && got > 0) {
         payload.resize(got);
         SendReply(fd, payload);
@@ -140,6 +159,7 @@ void Serve(int fd) {
       while ((n = ::recv(fd, sink, sizeof(sink), 0)) > 0 ||
              (n < 0 && errno == EINTR)) {
       }
+      reset = n < 0 && errno == ECONNRESET;
       break;
     } else if (op == 'C') {
       break;
@@ -154,6 +174,8 @@ void Serve(int fd) {
     for (const auto& reply : held) SendReply(fd, reply);
     held.clear();
   }
+  // leak-on-reset: a reset peer's connection is left open and counted.
+  if (reset && bug == "leak-on-reset") return;
   for (const auto& reply : held) SendReply(fd, reply);
   live--;
   if (bug != "fd-leak") ::close(fd);
@@ -167,6 +189,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   bug = argv[2];
+  // A misspelt bug would run as the control and pass: refuse it.
+  static const char* const kBugs[] = {"partial-write", "half-close-drop", "no-length-limit", "truncated-reply", "sigpipe", "fd-leak", "one-at-a-time", "stale-file", "tcp-only-option", "eintr-fatal", "abort-as-close", "steal-live-path", "unlink-not-own", "abstract-padded", "path-truncated", "leak-on-reset", "none"};
+  if (std::find(std::begin(kBugs), std::end(kBugs), bug) == std::end(kBugs)) {
+    std::fprintf(stderr, "unknown bug '%s'\n", bug.c_str());
+    return 2;
+  }
   absl::StatusOr<sockparity::Endpoint> endpoint =
       sockparity::Endpoint::Parse(argv[3]);
   if (!endpoint.ok()) return 64;
@@ -177,27 +205,89 @@ int main(int argc, char** argv) {
   int one = 1;
   if (endpoint->domain() != AF_UNIX)
     ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  const std::string path(endpoint->path());
-  if (::bind(listener, endpoint->addr(), endpoint->length()) != 0) {
-    if (errno != EADDRINUSE || path.empty() || bug == "stale-file") return 1;
-    ::unlink(path.c_str());
-    if (::bind(listener, endpoint->addr(), endpoint->length()) != 0) return 1;
+  // The address bound: the endpoint's own, or (abstract-padded,
+  // path-truncated) one built here the way the buggy code did.
+  sockaddr_storage storage{};
+  std::memcpy(&storage, endpoint->addr(), endpoint->length());
+  socklen_t length = endpoint->length();
+  std::string path(endpoint->path());
+  auto* un = reinterpret_cast<sockaddr_un*>(&storage);
+  if (bug == "abstract-padded" && endpoint->domain() == AF_UNIX &&
+      path.empty()) {
+    length = sizeof(sockaddr_un);  // the name, then NULs to the end
   }
+  if (bug == "path-truncated" && path.size() > 100) {
+    char fixed[100];  // the fixed buffer the path was copied into
+    std::memcpy(fixed, path.data(), sizeof(fixed));
+    path.assign(fixed, sizeof(fixed));
+    std::memset(un->sun_path, 0, sizeof(un->sun_path));
+    std::memcpy(un->sun_path, fixed, sizeof(fixed));
+    length = offsetof(sockaddr_un, sun_path) + sizeof(fixed) + 1;
+  }
+  const sockaddr* addr = reinterpret_cast<const sockaddr*>(&storage);
+  if (bug == "steal-live-path" && !path.empty()) ::unlink(path.c_str());
+  if (::bind(listener, addr, length) != 0) {
+    if (errno != EADDRINUSE || path.empty() || bug == "stale-file") return 1;
+    // Something is there: only a socket file nobody listens on (connect
+    // refused) may be removed; a live server keeps its file.
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+      std::fprintf(stderr, "%s: exists and is not a socket\n", path.c_str());
+      return 1;
+    }
+    // Non-blocking: a live server with a full backlog answers EAGAIN.
+    int probe =
+        ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int rc;
+    do {
+      rc = ::connect(probe, addr, length);
+    } while (rc != 0 && errno == EINTR);
+    const int error = rc == 0 ? 0 : errno;
+    ::close(probe);
+    if (error != ECONNREFUSED && error != ENOENT) {
+      std::fprintf(stderr, "%s: a server listens there (%s); not starting\n",
+                   path.c_str(),
+                   error == 0 ? "connected" : std::strerror(error));
+      return 1;
+    }
+    if (error == ECONNREFUSED) ::unlink(path.c_str());  // stale
+    if (::bind(listener, addr, length) != 0) return 1;
+  }
+  // The socket file this server made, to remove only that one on exit.
+  struct stat bound {};
+  const bool have_bound = !path.empty() && ::stat(path.c_str(), &bound) == 0;
   if (::listen(listener, 128) != 0) return 1;
   std::printf("ready\n");
   std::fflush(stdout);
+  // Out of descriptors (EMFILE, ENFILE): the listener is left alone for
+  // 100 ms rather than polled readable again at once.
+  bool paused = false;
   while (true) {
-    pollfd fds[2] = {{listener, POLLIN, 0}, {stop_pipe[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) continue;
+    pollfd fds[2] = {{paused ? -1 : listener, POLLIN, 0},
+                     {stop_pipe[0], POLLIN, 0}};
+    if (::poll(fds, 2, paused ? 100 : -1) < 0) continue;
     if (fds[1].revents) break;
+    paused = false;
+    if (!fds[0].revents) continue;
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      paused = errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+               errno == ENOMEM;
+      continue;
+    }
     if (bug == "one-at-a-time") {
       Serve(fd);
     } else {
       std::thread(Serve, fd).detach();
     }
   }
-  if (!path.empty()) ::unlink(path.c_str());
+  if (!path.empty()) {
+    struct stat now;
+    if (bug == "unlink-not-own" ||
+        (have_bound && ::stat(path.c_str(), &now) == 0 &&
+         now.st_dev == bound.st_dev && now.st_ino == bound.st_ino)) {
+      ::unlink(path.c_str());
+    }
+  }
   std::_Exit(0);
 }

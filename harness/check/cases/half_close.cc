@@ -6,6 +6,7 @@
 #include "check/case_helpers.h"
 #include "check/case_table.h"
 #include "sockparity/check/peer_contract.h"
+#include "absl/strings/str_cat.h"
 #include "sockparity/net/io.h"
 
 namespace sockparity::internal {
@@ -13,6 +14,59 @@ namespace {
 
 constexpr char kShutdown[] =
     "https://man7.org/linux/man-pages/man2/shutdown.2.html";
+// Half-close taken for a close on UNIX sockets alone.
+constexpr char kHalfCloseAsClose[] =
+    "https://github.com/oven-sh/bun/issues/33498";
+constexpr uint32_t kLarge = 8u << 20;
+
+// A B reply larger than the socket buffers, the client's SHUT_WR after
+// `read_first` bytes of it (0: at once, with the request), then the rest.
+void LargeReplyThenShutWr(Context& c, size_t read_first) {
+  std::optional<Socket> s = c.Connect();
+  if (!s || !c.Send(*s, ContractFrame(BulkRequest(kLarge)))) return;
+  const Bytes want = ContractFrame(BulkReply(kLarge));
+  Bytes got;
+  if (read_first > 0) {
+    absl::StatusOr<Bytes> first = RecvExactly(*s, read_first, c.timeout());
+    if (!first.ok()) {
+      c.Fail(absl::StrCat("the first ", read_first, " bytes of the reply"),
+             std::string(first.status().message()));
+      return;
+    }
+    got = std::move(*first);
+    c.Log(absl::StrCat("< ", got.size(), " bytes of the reply"));
+    // Pacing: the server's writes wait on the client meanwhile.
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  (void)Shutdown(*s, SHUT_WR);
+  c.Log("shutdown(SHUT_WR)");
+  c.Stage(read_first > 0 ? "after the client's SHUT_WR, mid-reply"
+                         : "after the client's SHUT_WR");
+  absl::StatusOr<Bytes> rest = RecvUntilEof(*s, c.timeout(), want.size() + 1);
+  if (!rest.ok()) {
+    c.Fail(absl::StrCat("the rest of the ", want.size(),
+                        "-byte reply frame, then end of stream"),
+           absl::IsDeadlineExceeded(rest.status())
+               ? std::string("nothing more (timed out)")
+               : std::string(rest.status().message()));
+    return;
+  }
+  Append(got, *rest);
+  c.Log(absl::StrCat("< ", rest->size(), " bytes, then end of stream"));
+  c.Record("recv", absl::StrCat(got.size(), " bytes, eof"));
+  if (got != want) {
+    size_t same = 0;
+    while (same < got.size() && same < want.size() && got[same] == want[same])
+      ++same;
+    c.Fail(absl::StrCat("the whole ", want.size(),
+                        "-byte reply frame, then end of stream"),
+           got.size() < want.size() && same == got.size()
+               ? absl::StrCat("end of stream after ", got.size(),
+                              " bytes: the reply was cut short")
+               : absl::StrCat(got.size(), " bytes, differing at byte ",
+                              same));
+  }
+}
 
 }  // namespace
 
@@ -61,6 +115,30 @@ void AddHalfCloseCases(CaseTable& table) {
             if (!c.ExpectFrame(*s, ToBytes("Ebefore"))) return;
             c.ExpectEnd(*s);
           },
+  });
+  table.Add({
+      .info = {.id = "5.3",
+               .name = "half-close/large-reply-at-once",
+               .description =
+                   "an 8 MiB B reply, the client's SHUT_WR right after the "
+                   "request: the whole reply, then end of stream",
+               .clause = "the client's half-close (SHUT_WR) is not a close, "
+                         "and replies still being produced or written when it "
+                         "arrives are still delivered",
+               .reference = kHalfCloseAsClose},
+      .play = [](Context& c) { LargeReplyThenShutWr(c, 0); },
+  });
+  table.Add({
+      .info = {.id = "5.4",
+               .name = "half-close/large-reply-after-pause",
+               .description =
+                   "an 8 MiB B reply, the client's SHUT_WR after reading 1 "
+                   "MiB of it and a pause: the rest, then end of stream",
+               .clause = "the client's half-close (SHUT_WR) is not a close, "
+                         "and replies still being produced or written when it "
+                         "arrives are still delivered",
+               .reference = kHalfCloseAsClose},
+      .play = [](Context& c) { LargeReplyThenShutWr(c, 1u << 20); },
   });
 }
 

@@ -73,9 +73,12 @@ struct CaseInfo {
   // What of docs/SUT_CONTRACT.md the case checks: a short quote or the
   // name of its section.
   std::string clause;
-  // Where the behaviour is specified publicly: a manual page or document
-  // URL, or the contract's section.
+  // Where the behaviour is specified publicly, or the public record that
+  // motivated the case: a manual page, an issue URL, the contract's section.
   std::string reference;
+  // A SHOULD clause of the contract: missing it gives NON-STRICT, not
+  // FAILED.
+  bool should = false;
 };
 
 struct CheckReport {

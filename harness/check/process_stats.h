@@ -1,0 +1,38 @@
+// Internal: measurements of a server's process and its descendants, read
+// from /proc: CPU time, resident memory, open descriptors.
+#ifndef SOCKPARITY_CHECK_PROCESS_STATS_H_
+#define SOCKPARITY_CHECK_PROCESS_STATS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace sockparity::internal {
+
+// `pid` and every live descendant (through /proc/PID/task/*/children).
+std::vector<pid_t> ProcessTree(pid_t pid);
+
+// User plus system CPU time of the tree, reaped children included.
+std::optional<absl::Duration> CpuTimeOf(pid_t pid);
+
+// The tree's VmRSS in bytes.
+std::optional<uint64_t> ResidentBytesOf(pid_t pid);
+
+// Whether the server is idle in the kernel: within `within`, one window of
+// `window` in which the tree used under `busy` of CPU. A busy loop uses
+// nearly all of every window; a server waiting in the kernel nearly none.
+struct IdleResult {
+  bool idle = false;
+  absl::Duration least;  // the least CPU seen in one window
+  int windows = 0;
+};
+IdleResult WaitUntilIdle(pid_t pid, absl::Duration window,
+                         absl::Duration busy, absl::Duration within);
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_CHECK_PROCESS_STATS_H_

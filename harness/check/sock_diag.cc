@@ -1,0 +1,223 @@
+#include "check/sock_diag.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "check/process_stats.h"
+#include "sockparity/net/errors.h"
+#include "sockparity/net/fd.h"
+
+namespace sockparity::internal {
+namespace {
+
+absl::Status ErrnoError(absl::string_view call);
+
+// Sends one dump request of sock_diag(7) and hands every answer's payload
+// to `each`, until NLMSG_DONE.
+template <typename Request, typename Each>
+absl::Status Dump(const Request& request, Each each) {
+  Fd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (!fd.valid()) return ErrnoError("socket(AF_NETLINK, NETLINK_SOCK_DIAG)");
+  struct {
+    nlmsghdr header;
+    Request body;
+  } message{};
+  message.header.nlmsg_len = sizeof(message);
+  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  message.body = request;
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ssize_t sent;
+  do {
+    sent = ::sendto(fd.get(), &message, sizeof(message), 0,
+                    reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return ErrnoError("sendto(sock_diag)");
+  alignas(nlmsghdr) char buffer[32768];
+  while (true) {
+    ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError("recv(sock_diag)");
+    if (n == 0) return absl::UnavailableError("sock_diag ended early");
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE) return absl::OkStatus();
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+        errno = -error->error;
+        return ErrnoError("sock_diag");
+      }
+      each(h);
+    }
+  }
+}
+
+uint64_t InodeOfLink(const std::string& target) {
+  // "socket:[12345]"
+  if (target.rfind("socket:[", 0) != 0 || target.back() != ']') return 0;
+  uint64_t inode = 0;
+  if (!absl::SimpleAtoi(target.substr(8, target.size() - 9), &inode)) return 0;
+  return inode;
+}
+
+absl::Status ErrnoError(absl::string_view call) {
+  return ErrnoStatus(errno, call, "the socket diagnostics");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets() {
+  unix_diag_req request{};
+  request.sdiag_family = AF_UNIX;
+  request.udiag_states = ~0u;
+  request.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
+  std::vector<UnixSocketEntry> entries;
+  absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
+    const auto* msg = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
+    if (msg->udiag_type != SOCK_STREAM) return;
+    UnixSocketEntry entry;
+    entry.inode = msg->udiag_ino;
+    entry.state = msg->udiag_state;
+    int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*msg)));
+    for (auto* a = reinterpret_cast<const rtattr*>(msg + 1); RTA_OK(a, left);
+         a = RTA_NEXT(a, left)) {
+      const char* data = static_cast<const char*>(RTA_DATA(a));
+      if (a->rta_type == UNIX_DIAG_NAME) {
+        entry.name.assign(data, RTA_PAYLOAD(a));
+      } else if (a->rta_type == UNIX_DIAG_PEER &&
+                 RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+        uint32_t peer;
+        std::memcpy(&peer, data, sizeof(peer));
+        entry.peer = peer;
+      }
+    }
+    entries.push_back(std::move(entry));
+  });
+  if (!dumped.ok()) return dumped;
+  return entries;
+}
+
+std::set<uint64_t> SocketInodesHeldBy(pid_t pid) {
+  std::set<uint64_t> inodes;
+  for (pid_t member : ProcessTree(pid)) {
+    const std::string dir_path = absl::StrCat("/proc/", member, "/fd");
+    DIR* dir = ::opendir(dir_path.c_str());
+    if (dir == nullptr) continue;
+    while (const dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      char target[64];
+      const ssize_t n =
+          ::readlinkat(::dirfd(dir), entry->d_name, target, sizeof(target));
+      if (n <= 0 || n >= static_cast<ssize_t>(sizeof(target))) continue;
+      if (uint64_t inode = InodeOfLink(std::string(target, n)))
+        inodes.insert(inode);
+    }
+    ::closedir(dir);
+  }
+  return inodes;
+}
+
+absl::StatusOr<std::vector<std::string>> UnixListenerNamesOf(pid_t pid) {
+  absl::StatusOr<std::vector<UnixSocketEntry>> all = UnixStreamSockets();
+  if (!all.ok()) return all.status();
+  const std::set<uint64_t> held = SocketInodesHeldBy(pid);
+  std::vector<std::string> names;
+  for (const UnixSocketEntry& entry : *all) {
+    if (entry.state == TCP_LISTEN && held.count(entry.inode))
+      names.push_back(entry.name);
+  }
+  return names;
+}
+
+std::string ShowUnixName(const std::string& name) {
+  if (name.empty()) return "(unnamed)";
+  const bool abstract = name[0] == '\0';
+  std::string text = abstract ? "@" : "";
+  size_t trailing_nuls = 0;
+  while (trailing_nuls < name.size() &&
+         name[name.size() - 1 - trailing_nuls] == '\0') {
+    ++trailing_nuls;
+  }
+  const size_t shown_end = name.size() - trailing_nuls;
+  for (size_t i = abstract ? 1 : 0; i < shown_end; ++i) {
+    const char c = name[i];
+    if (c >= 0x20 && c < 0x7f) {
+      text += c;
+    } else {
+      absl::StrAppendFormat(&text, "\\x%02x", static_cast<uint8_t>(c));
+    }
+  }
+  // A path's own terminating NUL is no padding; an abstract name has none.
+  if (abstract && trailing_nuls > 0 && shown_end > 0) {
+    absl::StrAppend(&text, " followed by ", trailing_nuls, " NUL bytes");
+  }
+  absl::StrAppend(&text, " (", abstract ? name.size() : shown_end, " bytes)");
+  return text;
+}
+
+absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
+  sockaddr_storage local{}, remote{};
+  socklen_t local_length = sizeof(local), remote_length = sizeof(remote);
+  if (::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local),
+                    &local_length) != 0) {
+    return ErrnoError("getsockname");
+  }
+  if (local.ss_family == AF_UNIX) {
+    struct stat own;
+    if (::fstat(client.fd(), &own) != 0) return ErrnoError("fstat");
+    absl::StatusOr<std::vector<UnixSocketEntry>> all = UnixStreamSockets();
+    if (!all.ok()) return all.status();
+    for (const UnixSocketEntry& entry : *all) {
+      if (entry.peer == own.st_ino) return entry.inode;
+    }
+    return absl::NotFoundError("no UNIX socket has the client's as its peer");
+  }
+  if (::getpeername(client.fd(), reinterpret_cast<sockaddr*>(&remote),
+                    &remote_length) != 0) {
+    return ErrnoError("getpeername");
+  }
+  inet_diag_req_v2 request{};
+  request.sdiag_family = local.ss_family;
+  request.sdiag_protocol = IPPROTO_TCP;
+  request.idiag_states = ~0u;
+  // The server's end: its source is the client's remote address.
+  auto port_of = [](const sockaddr_storage& a) {
+    return a.ss_family == AF_INET
+               ? reinterpret_cast<const sockaddr_in&>(a).sin_port
+               : reinterpret_cast<const sockaddr_in6&>(a).sin6_port;
+  };
+  const uint16_t server_port = port_of(remote), client_port = port_of(local);
+  uint64_t found = 0;
+  absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
+    const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+    if (msg->id.idiag_sport == server_port &&
+        msg->id.idiag_dport == client_port && msg->idiag_state != TCP_LISTEN) {
+      found = msg->idiag_inode;
+    }
+  });
+  if (!dumped.ok()) return dumped;
+  if (found == 0)
+    return absl::NotFoundError("no TCP socket is the client's peer");
+  return found;
+}
+
+}  // namespace sockparity::internal

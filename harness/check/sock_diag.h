@@ -1,0 +1,47 @@
+// Internal: what the kernel knows about sockets, read through sock_diag(7)
+// (NETLINK_SOCK_DIAG) and /proc/PID/fd: the names UNIX sockets are bound to
+// (abstract ones too, with any NUL padding), which socket is the server's
+// end of a client's connection, and which sockets a process holds.
+#ifndef SOCKPARITY_CHECK_SOCK_DIAG_H_
+#define SOCKPARITY_CHECK_SOCK_DIAG_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sockparity/net/socket.h"
+
+namespace sockparity::internal {
+
+struct UnixSocketEntry {
+  uint64_t inode = 0;
+  uint8_t state = 0;     // TCP_LISTEN (10) for a listener
+  std::string name;      // the bound address: "\0..." when abstract
+  uint64_t peer = 0;     // the peer's inode, 0 when none
+};
+
+// Every UNIX stream socket of the network namespace.
+absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets();
+
+// The inodes of the sockets `pid` and its descendants hold descriptors of.
+std::set<uint64_t> SocketInodesHeldBy(pid_t pid);
+
+// The names the UNIX stream sockets listening in `pid` (or a descendant)
+// are bound to.
+absl::StatusOr<std::vector<std::string>> UnixListenerNamesOf(pid_t pid);
+
+// A bound name as a reader sees it: "@name" for an abstract one, NULs as
+// \0, with its length when it has NULs or is long.
+std::string ShowUnixName(const std::string& name);
+
+// The inode of the other end of `client`'s connection (the server's socket):
+// through the peer link of UNIX sockets, or the TCP four-tuple.
+absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client);
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_CHECK_SOCK_DIAG_H_
