@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,10 +52,18 @@ static size_t MaybeCut(size_t length) {
 static atomic_int announced_pid;  // the process that wrote its "active" line
 
 // fstat on every call: descriptors are reused, so nothing is cached.
-bool IsSocket(int fd) {
+// Stream sockets alone: a datagram (or netlink) read cut short loses the
+// rest of its message, which the kernel never does to a reader.
+bool IsStreamSocket(int fd) {
   struct stat info;
   if (fstat(fd, &info) != 0) return false;
   if (!S_ISSOCK(info.st_mode)) return false;
+  int type = 0;
+  socklen_t type_length = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_length) != 0 ||
+      type != SOCK_STREAM) {
+    return false;
+  }
   if (announce_path[0] != '\0') {
     int pid = (int)getpid();  // a forked child announces itself too
     int seen = atomic_load_explicit(&announced_pid, memory_order_relaxed);
@@ -76,7 +85,7 @@ bool Perturb(int fd, int flags, size_t* length, struct Cut* cut) {
   int saved = errno;
   bool go_on = true;
   cut->active = false;
-  if (modes != 0 && IsSocket(fd)) {
+  if (modes != 0 && IsStreamSocket(fd)) {
     if ((modes & kEintr) && *length > 0 && Blocking(fd, flags) && OneIn(4)) {
       go_on = false;
     } else if (!(flags & MSG_PEEK) && CutsAreSafe()) {

@@ -97,7 +97,7 @@ static inline void EnsureInit(void) { pthread_once(&init_once, Init); }
 // ---- decide.c: randomness, and which calls are perturbed. ----
 
 bool OneIn(uint64_t n);
-bool IsSocket(int fd);
+bool IsStreamSocket(int fd);
 bool Blocking(int fd, int flags);
 
 // A length this library cut, so the caller's readiness can be re-armed when

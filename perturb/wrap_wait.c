@@ -14,7 +14,7 @@
 static bool AcceptFails(int fd) {
   if (modes == 0) return false;
   int saved = errno;
-  if (!IsSocket(fd)) {
+  if (!IsStreamSocket(fd)) {
     errno = saved;
     return false;
   }

@@ -6,6 +6,7 @@
 // transports (the peer of an abortive close sees a reset on TCP, an end of
 // stream on UNIX sockets) comes from the kernel and shows in the report.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ using sockparity::Bytes;
 namespace {
 
 constexpr size_t kHighWater = 4u << 20;
+// How long the acceptor rests when accept runs out of descriptors.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 class Session;
 std::set<Session*> sessions;
@@ -184,14 +187,47 @@ class Session : public std::enable_shared_from_this<Session> {
        close_after_flush_ = false;
 };
 
+bool OutOfResources(const boost::system::error_code& error) {
+  return error == asio::error::no_descriptors ||  // EMFILE
+         error == boost::system::errc::too_many_files_open_in_system ||
+         error == asio::error::no_buffer_space ||
+         error == asio::error::no_memory;
+}
+
 void Accept(asio::basic_socket_acceptor<Protocol>& acceptor,
-            const sockparity::Codec& codec) {
-  acceptor.async_accept([&acceptor, &codec](boost::system::error_code error,
-                                            Protocol::socket socket) {
-    if (error == asio::error::operation_aborted) return;
-    if (!error) std::make_shared<Session>(std::move(socket), codec)->Start();
-    Accept(acceptor, codec);
-  });
+            asio::steady_timer& backoff, const sockparity::Codec& codec) {
+  acceptor.async_accept(
+      [&acceptor, &backoff, &codec](boost::system::error_code error,
+                                    Protocol::socket socket) {
+        if (error == asio::error::operation_aborted) return;
+        if (OutOfResources(error)) {
+          // Accepting again at once would fail at once: a busy loop. The
+          // connection stays queued; the open ones are served meanwhile.
+          backoff.expires_after(kAcceptBackoff);
+          backoff.async_wait(
+              [&acceptor, &backoff, &codec](boost::system::error_code waited) {
+                if (!waited) Accept(acceptor, backoff, codec);
+              });
+          return;
+        }
+        if (!error)
+          std::make_shared<Session>(std::move(socket), codec)->Start();
+        Accept(acceptor, backoff, codec);
+      });
+}
+
+// Whether a server accepts connections at `where`. Only a refused
+// connection proves a socket file stale; anything else counts as live.
+// Asynchronous, so a live server with a full backlog cannot block us.
+bool SomeoneListens(const Protocol::endpoint& where) {
+  asio::io_context io;
+  Protocol::socket probe(io, where.protocol());
+  boost::system::error_code result;
+  probe.async_connect(where,
+                      [&](boost::system::error_code error) { result = error; });
+  io.run();
+  return result != asio::error::connection_refused &&
+         result != boost::system::errc::no_such_file_or_directory;
 }
 
 }  // namespace
@@ -209,7 +245,9 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   const std::string address = argv[1];
   std::optional<asio::basic_socket_acceptor<Protocol>> acceptor;
+  asio::steady_timer accept_backoff(io);
   std::string path;
+  struct stat bound {};  // the socket file we bound, to remove only if ours
   if (absl::StatusOr<int> fd = sockparity::ParseInheritedFd(address); fd.ok()) {
     Protocol::socket socket(io, Protocol(AF_UNIX, 0), *fd);
     std::make_shared<Session>(std::move(socket), **codec)->Start();
@@ -231,23 +269,33 @@ int main(int argc, char** argv) {
     if (endpoint->domain() != AF_UNIX)
       acceptor->set_option(asio::socket_base::reuse_address(true));
     boost::system::error_code error;
-    acceptor->bind(where, error);
-    if (error == asio::error::address_in_use && !path.empty()) {
-      // A socket file nobody listens on is stale: replace it.
-      Protocol::socket probe(io, protocol);
-      boost::system::error_code refused;
-      probe.connect(where, refused);
-      if (refused == asio::error::connection_refused) {
-        ::unlink(path.c_str());
-        error.clear();
-        acceptor->bind(where, error);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      acceptor->bind(where, error);
+      if (error != asio::error::address_in_use || path.empty()) break;
+      // A stale socket file (its server died) is replaced; a live one, or
+      // a file that is not a socket, belongs to someone else and stays.
+      struct stat st;
+      if (::lstat(path.c_str(), &st) != 0) continue;  // gone: bind again
+      if (!S_ISSOCK(st.st_mode)) {
+        std::fprintf(stderr,
+                     "%s exists and is not a socket; leaving it alone\n",
+                     path.c_str());
+        return 1;
       }
+      if (SomeoneListens(where)) {
+        std::fprintf(stderr,
+                     "a server already listens on %s; leaving it alone\n",
+                     path.c_str());
+        return 1;
+      }
+      ::unlink(path.c_str());
     }
     if (error) {
       std::fprintf(stderr, "cannot bind %s: %s\n", address.c_str(),
                    error.message().c_str());
       return 1;
     }
+    if (!path.empty() && ::stat(path.c_str(), &bound) != 0) path.clear();
     acceptor->listen(128);
     // By default Asio swallows accept's ECONNABORTED and waits for the
     // listener's next readiness event; its reactor is edge-triggered, so a
@@ -256,7 +304,7 @@ int main(int argc, char** argv) {
     // accept-aborted`). With the option the handler sees the error and
     // accepts again at once.
     acceptor->set_option(asio::socket_base::enable_connection_aborted(true));
-    Accept(*acceptor, **codec);
+    Accept(*acceptor, accept_backoff, **codec);
   }
   signals.async_wait([&](boost::system::error_code, int) {
     if (acceptor) acceptor->close();
@@ -277,6 +325,12 @@ int main(int argc, char** argv) {
   };
   if (!acceptor) check();
   io.run();
-  if (!path.empty()) ::unlink(path.c_str());
+  // Only if the file at the path is still ours: another server may have
+  // bound the path since (an overlapping restart).
+  struct stat st;
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0 &&
+      st.st_dev == bound.st_dev && st.st_ino == bound.st_ino) {
+    ::unlink(path.c_str());
+  }
   return 0;
 }

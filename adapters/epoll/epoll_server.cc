@@ -169,11 +169,17 @@ void Server::Service(Connection* c) {
   const bool can_read = reading && c->readable;
   const bool has_frame =
       c->state == State::kOpen && !c->paused && WholeFrameBuffered(*c);
+  // End of stream seen by the read that used up the budget, not yet acted
+  // on: its edge is spent, and nothing else would bring the close.
+  const bool unhandled_eof = c->state == State::kOpen && !c->paused && c->eof;
   const bool flushed_end =
       c->out.empty() && (c->state == State::kCloseAfterFlush ||
                          c->state == State::kShutAfterFlush);
   const bool ending = c->state == State::kGone || c->state == State::kAbortNow;
-  if (can_write || can_read || has_frame || flushed_end || ending) Requeue(c);
+  if (can_write || can_read || has_frame || unhandled_eof || flushed_end ||
+      ending) {
+    Requeue(c);
+  }
 }
 
 void Server::Turn(Connection* c) {

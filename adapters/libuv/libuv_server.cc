@@ -9,6 +9,7 @@
 // descriptor, since uv_tcp_close_reset exists only for TCP handles.
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -242,27 +244,79 @@ void OnSigterm(uv_signal_t*, int) {
   }
 }
 
-// The listening socket, bound by hand (see the note at the top); a stale
-// socket file is replaced.
-int Bind(const sockparity::Endpoint& endpoint) {
+// The file at `path`, if any (uv_fs_lstat, synchronous: no callback).
+std::optional<uv_stat_t> FileAt(const std::string& path) {
+  uv_fs_t request;
+  std::optional<uv_stat_t> found;
+  if (uv_fs_lstat(loop, &request, path.c_str(), nullptr) == 0)
+    found = request.statbuf;
+  uv_fs_req_cleanup(&request);
+  return found;
+}
+
+void Unlink(const std::string& path) {
+  uv_fs_t request;
+  uv_fs_unlink(loop, &request, path.c_str(), nullptr);
+  uv_fs_req_cleanup(&request);
+}
+
+// Whether a server accepts connections on the socket file at `path`. Only
+// a refused connection proves the file stale; anything else counts as
+// live. libuv connects without blocking, so a live server with a full
+// backlog (UV_EAGAIN) cannot keep us waiting.
+bool SomeoneListens(const std::string& path) {
+  constexpr int kPending = 1;
+  int status = kPending;
+  uv_pipe_t probe;
+  uv_connect_t request;
+  request.data = &status;
+  uv_pipe_init(loop, &probe, 0);
+  uv_pipe_connect(&request, &probe, path.c_str(), [](uv_connect_t* r, int s) {
+    *static_cast<int*>(r->data) = s;
+  });
+  while (status == kPending) uv_run(loop, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&probe), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);  // completes the close
+  return status != UV_ECONNREFUSED && status != UV_ENOENT;
+}
+
+// The listening socket, bound by hand (see the note at the top). A stale
+// socket file (its server died) is replaced; a live one, or a file that is
+// not a socket, is left alone. On failure says why and returns -1.
+int Bind(const sockparity::Endpoint& endpoint, const std::string& address) {
   int fd = ::socket(endpoint.domain(),
                     SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    std::fprintf(stderr, "socket: %s\n", std::strerror(errno));
+    return -1;
+  }
   int one = 1;
   if (endpoint.domain() != AF_UNIX)
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) {
-    if (errno != EADDRINUSE || endpoint.path().empty()) return -1;
-    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool stale =
-        ::connect(probe, endpoint.addr(), endpoint.length()) != 0 &&
-        errno == ECONNREFUSED;
-    ::close(probe);
-    if (!stale) return -1;
-    ::unlink(std::string(endpoint.path()).c_str());
-    if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) return -1;
+  const std::string path(endpoint.path());
+  for (int attempt = 0;; ++attempt) {
+    if (::bind(fd, endpoint.addr(), endpoint.length()) == 0) return fd;
+    if (errno != EADDRINUSE || path.empty() || attempt == 3) {
+      std::fprintf(stderr, "cannot bind %s: %s\n", address.c_str(),
+                   std::strerror(errno));
+      break;
+    }
+    std::optional<uv_stat_t> file = FileAt(path);
+    if (!file) continue;  // gone: bind again
+    if (!S_ISSOCK(file->st_mode)) {
+      std::fprintf(stderr, "%s exists and is not a socket; leaving it alone\n",
+                   path.c_str());
+      break;
+    }
+    if (SomeoneListens(path)) {
+      std::fprintf(stderr, "a server already listens on %s; leaving it alone\n",
+                   path.c_str());
+      break;
+    }
+    Unlink(path);
   }
-  return fd;
+  ::close(fd);
+  return -1;
 }
 
 }  // namespace
@@ -282,6 +336,7 @@ int main(int argc, char** argv) {
   uv_signal_start(&sigterm, OnSigterm, SIGTERM);
   const std::string address = argv[1];
   std::string path;
+  std::optional<uv_stat_t> bound_file;  // to remove at exit only if ours
   uv_pipe_t pipe_server;
   uv_tcp_t tcp_server;
   if (absl::StatusOr<int> fd = sockparity::ParseInheritedFd(address); fd.ok()) {
@@ -298,12 +353,9 @@ int main(int argc, char** argv) {
       return 2;
     }
     path = std::string(endpoint->path());
-    const int bound = Bind(*endpoint);
-    if (bound < 0) {
-      std::fprintf(stderr, "cannot bind %s: %s\n", address.c_str(),
-                   std::strerror(errno));
-      return 1;
-    }
+    const int bound = Bind(*endpoint, address);
+    if (bound < 0) return 1;
+    if (!path.empty()) bound_file = FileAt(path);
     listener_is_pipe = endpoint->domain() == AF_UNIX;
     int opened;
     if (listener_is_pipe) {
@@ -323,7 +375,15 @@ int main(int argc, char** argv) {
   std::printf("ready\n");
   std::fflush(stdout);
   uv_run(loop, UV_RUN_DEFAULT);
-  if (!path.empty()) ::unlink(path.c_str());
+  // Only if the file at the path is still ours: another server may have
+  // bound the path since (an overlapping restart).
+  if (bound_file) {
+    std::optional<uv_stat_t> now = FileAt(path);
+    if (now && now->st_dev == bound_file->st_dev &&
+        now->st_ino == bound_file->st_ino) {
+      Unlink(path);
+    }
+  }
   uv_loop_close(loop);
   return 0;
 }

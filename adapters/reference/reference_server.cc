@@ -9,9 +9,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <list>
@@ -32,6 +34,8 @@ using sockparity::Bytes;
 // Past this many queued reply bytes a connection is not read: a client that
 // does not read its replies gets backpressure, not an unbounded queue.
 constexpr size_t kOutputHighWater = 4u << 20;
+// How long the listener rests when accept runs out of descriptors.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
 int stop_pipe[2] = {-1, -1};
 
@@ -77,7 +81,9 @@ class Server {
       owners.clear();
       fds.push_back({stop_pipe[0], POLLIN, 0});
       owners.push_back(nullptr);
-      if (listener >= 0) {
+      const auto now = std::chrono::steady_clock::now();
+      const bool accepting = listener >= 0 && now >= accept_resume_;
+      if (accepting) {
         fds.push_back({listener, POLLIN, 0});
         owners.push_back(nullptr);
       }
@@ -90,21 +96,30 @@ class Server {
         owners.push_back(&c);
       }
       if (listener < 0 && connections_.empty()) return;
-      int ready = ::poll(fds.data(), fds.size(), -1);
+      int timeout = -1;
+      if (listener >= 0 && !accepting) {
+        // Rounded up, so the wait never ends just before the resume time.
+        timeout = static_cast<int>(
+            std::chrono::ceil<std::chrono::milliseconds>(accept_resume_ - now)
+                .count());
+      }
+      int ready = ::poll(fds.data(), fds.size(), timeout);
       if (ready < 0 && errno == EINTR) continue;
       if (ready < 0) {
         std::perror("poll");
         return;
       }
       if (fds[0].revents & POLLIN) return;
-      if (listener >= 0 && (fds[1].revents & POLLIN)) Accept(listener);
+      if (accepting && (fds[1].revents & POLLIN)) Accept(listener);
       for (size_t i = 0; i < fds.size(); ++i) {
         Connection* c = owners[i];
         if (c == nullptr || fds[i].revents == 0) continue;
         if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) Read(*c);
         if (!c->dead) Flush(*c);
       }
-      connections_.remove_if([](const Connection& c) { return c.dead; });
+      // A closed connection frees a descriptor: accept again at once.
+      if (connections_.remove_if([](const Connection& c) { return c.dead; }))
+        accept_resume_ = {};
     }
   }
 
@@ -117,7 +132,14 @@ class Server {
         Add(fd);
         continue;
       }
-      // EMFILE and the like: leave it queued and serve the others.
+      // Out of descriptors (or memory): the connection stays queued, and
+      // poll would report the listener readable again at once, a busy
+      // loop. Leave it out of poll for a while; serve the others meanwhile.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        accept_resume_ = std::chrono::steady_clock::now() + kAcceptBackoff;
+      }
+      // EAGAIN, ECONNABORTED, EINTR: poll reports what is still queued.
       return;
     }
   }
@@ -230,31 +252,89 @@ class Server {
 
   const sockparity::Codec& codec_;
   std::list<Connection> connections_;
+  // The listener is polled again from then on.
+  std::chrono::steady_clock::time_point accept_resume_;
 };
 
-// Binds `endpoint`; a socket file that nobody listens on any more is stale
-// and is replaced.
-int Listen(const sockparity::Endpoint& endpoint) {
-  int fd = ::socket(endpoint.domain(),
-                    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
+// The socket file this server bound, to remove at exit only if still ours.
+struct SocketFile {
+  std::string path;  // empty: none
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+// Whether a server accepts connections at `endpoint`. Only a refused
+// connection proves a socket file stale; anything else counts as live. Not
+// blocking: a live server with a full backlog answers EAGAIN.
+bool SomeoneListens(const sockparity::Endpoint& endpoint) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    sockparity::Fd probe(
+        ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!probe) return true;
+    if (::connect(probe.get(), endpoint.addr(), endpoint.length()) == 0)
+      return true;
+    if (errno != EINTR) return errno != ECONNREFUSED && errno != ENOENT;
+  }
+  return true;
+}
+
+// Binds and listens on `endpoint`. A stale socket file (its server died) is
+// replaced; a live one, or a file that is not a socket, is left alone. On
+// failure says why on stderr and returns -1.
+int Listen(const sockparity::Endpoint& endpoint, const std::string& address,
+           SocketFile& file) {
+  sockparity::Fd fd(::socket(endpoint.domain(),
+                             SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
+    std::fprintf(stderr, "socket: %s\n", std::strerror(errno));
+    return -1;
+  }
   int one = 1;
   if (endpoint.domain() != AF_UNIX) {
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   }
-  if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) {
-    if (errno != EADDRINUSE || endpoint.path().empty()) return -1;
-    int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool live =
-        ::connect(probe, endpoint.addr(), endpoint.length()) == 0 ||
-        errno != ECONNREFUSED;
-    ::close(probe);
-    if (live) return -1;
-    ::unlink(std::string(endpoint.path()).c_str());
-    if (::bind(fd, endpoint.addr(), endpoint.length()) != 0) return -1;
+  const std::string path(endpoint.path());
+  for (int attempt = 0;; ++attempt) {
+    if (::bind(fd.get(), endpoint.addr(), endpoint.length()) == 0) break;
+    if (errno != EADDRINUSE || path.empty() || attempt == 3) {
+      std::fprintf(stderr, "cannot bind %s: %s\n", address.c_str(),
+                   std::strerror(errno));
+      return -1;
+    }
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;  // gone: bind again
+    if (!S_ISSOCK(st.st_mode)) {
+      std::fprintf(stderr, "%s exists and is not a socket; leaving it alone\n",
+                   path.c_str());
+      return -1;
+    }
+    if (SomeoneListens(endpoint)) {
+      std::fprintf(stderr, "a server already listens on %s; leaving it alone\n",
+                   path.c_str());
+      return -1;
+    }
+    ::unlink(path.c_str());  // stale: nobody listens on it
   }
-  if (::listen(fd, 128) != 0) return -1;
-  return fd;
+  struct stat st;
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
+    file = {path, st.st_dev, st.st_ino};
+  }
+  if (::listen(fd.get(), 128) != 0) {
+    std::fprintf(stderr, "cannot listen on %s: %s\n", address.c_str(),
+                 std::strerror(errno));
+    return -1;
+  }
+  return fd.Release();
+}
+
+// Removes the socket file only if it is still the one we bound: another
+// server may have bound the path since (an overlapping restart).
+void RemoveSocketFile(const SocketFile& file) {
+  struct stat st;
+  if (!file.path.empty() && ::stat(file.path.c_str(), &st) == 0 &&
+      st.st_dev == file.dev && st.st_ino == file.ino) {
+    ::unlink(file.path.c_str());
+  }
 }
 
 }  // namespace
@@ -289,17 +369,13 @@ int main(int argc, char** argv) {
                  std::string(endpoint.status().message()).c_str());
     return 2;
   }
-  const int listener = Listen(*endpoint);
-  if (listener < 0) {
-    std::fprintf(stderr, "cannot listen on %s: %s\n", address.c_str(),
-                 std::strerror(errno));
-    return 1;
-  }
+  SocketFile file;
+  const int listener = Listen(*endpoint, address, file);
+  if (listener < 0) return 1;
   std::printf("ready\n");
   std::fflush(stdout);
   server.Run(listener);
   ::close(listener);
-  if (!endpoint->path().empty())
-    ::unlink(std::string(endpoint->path()).c_str());
+  RemoveSocketFile(file);
   return 0;
 }
