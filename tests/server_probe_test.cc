@@ -146,6 +146,19 @@ TEST(ProcessStats, TellsABusyLoopFromAWait) {
   EXPECT_TRUE(slept.idle);
 }
 
+// With five times more spinners than cores each gets a fifth of a CPU, but is
+// runnable all the time: still a busy loop, however loaded the machine.
+TEST(ProcessStats, TellsABusyLoopOnAnOverloadedMachine) {
+  std::vector<pid_t> load;
+  for (int i = 0; i < 10; ++i) load.push_back(Child(true));
+  const IdleResult spun = WaitUntilIdle(load[0], absl::Milliseconds(200),
+                                        absl::Milliseconds(50),
+                                        absl::Milliseconds(1000));
+  for (pid_t pid : load) Reap(pid);
+  EXPECT_FALSE(spun.idle);
+  EXPECT_GE(spun.least, absl::Milliseconds(150));
+}
+
 TEST(ProcessStats, CountsResidentMemory) {
   const std::optional<uint64_t> before = ResidentBytesOf(::getpid());
   ASSERT_TRUE(before.has_value());

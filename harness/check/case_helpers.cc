@@ -76,22 +76,22 @@ std::string WhatItListensOn(pid_t server) {
 }
 
 std::optional<std::string> BusyLoopSeen(pid_t server) {
-  constexpr absl::Duration kWindow = absl::Milliseconds(100);
-  constexpr absl::Duration kBusy = absl::Milliseconds(30);
+  constexpr absl::Duration kWindow = absl::Milliseconds(200);
+  constexpr absl::Duration kBusy = absl::Milliseconds(50);
   constexpr absl::Duration kWithin = absl::Seconds(3);
   const IdleResult idle = WaitUntilIdle(server, kWindow, kBusy, kWithin);
   if (idle.idle) return std::nullopt;
-  return absl::StrCat("it used at least ", absl::FormatDuration(idle.least),
-                      " of CPU in each of ", idle.windows,
-                      " windows of 100 ms: a busy loop");
+  return absl::StrCat("it was running or waiting for a CPU for at least ",
+                      absl::FormatDuration(idle.least), " of each of ",
+                      idle.windows, " windows of 200 ms: a busy loop");
 }
 
 bool ExpectIdle(Context& c, pid_t server, absl::string_view when) {
   std::optional<std::string> busy = BusyLoopSeen(server);
   if (!busy) return true;
   c.Fail(absl::StrCat("the server to wait in the kernel ", when,
-                      " (a window of 100 ms with under 30 ms of CPU, within "
-                      "3 s)"),
+                      " (a window of 200 ms in which it was runnable for "
+                      "under 50 ms, within 3 s)"),
          *busy);
   return false;
 }

@@ -43,6 +43,55 @@ std::optional<std::vector<std::string>> StatFields(pid_t pid) {
   return absl::StrSplit(line.substr(end + 2), ' ', absl::SkipEmpty());
 }
 
+// What a process's live threads spent running and, with `waiting`, also
+// runnable but waiting for a CPU, in nanoseconds, from
+// /proc/PID/task/TID/schedstat: exact, where utime and stime are sampled
+// at clock ticks (10 ms).
+std::optional<int64_t> ThreadTimeNs(pid_t pid, bool waiting) {
+  DIR* tasks = ::opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+  if (tasks == nullptr) return std::nullopt;
+  int64_t total = 0;
+  bool any = false;
+  while (const dirent* task = ::readdir(tasks)) {
+    if (task->d_name[0] == '.') continue;
+    std::ifstream in(
+        absl::StrCat("/proc/", pid, "/task/", task->d_name, "/schedstat"));
+    int64_t running = 0, queued = 0;
+    if (in >> running >> queued) {
+      total += running + (waiting ? queued : 0);
+      any = true;
+    }
+  }
+  ::closedir(tasks);
+  if (!any) return std::nullopt;
+  return total;
+}
+
+// CPU time of the tree; with `waiting`, runnable time (running or waiting
+// for a CPU).
+std::optional<absl::Duration> TreeTime(pid_t pid, bool waiting) {
+  static const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
+  absl::Duration total;
+  bool any = false;
+  for (pid_t member : ProcessTree(pid)) {
+    std::optional<std::vector<std::string>> fields = StatFields(member);
+    if (!fields || fields->size() < 15 || ticks_per_second <= 0) continue;
+    auto ticks = [&](int field) -> int64_t {  // field numbers of proc(5)
+      int64_t value = 0;
+      return absl::SimpleAtoi((*fields)[field - 3], &value) ? value : 0;
+    };
+    // Reaped children's time (cutime, cstime) is only known in ticks.
+    int64_t sampled = ticks(16) + ticks(17);
+    std::optional<int64_t> exact = ThreadTimeNs(member, waiting);
+    if (!exact) sampled += ticks(14) + ticks(15);  // utime, stime
+    total += absl::Nanoseconds(exact.value_or(0)) +
+             absl::Seconds(static_cast<double>(sampled) / ticks_per_second);
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return total;
+}
+
 }  // namespace
 
 std::vector<pid_t> ProcessTree(pid_t pid) {
@@ -54,21 +103,11 @@ std::vector<pid_t> ProcessTree(pid_t pid) {
 }
 
 std::optional<absl::Duration> CpuTimeOf(pid_t pid) {
-  static const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
-  int64_t ticks = 0;
-  bool any = false;
-  for (pid_t member : ProcessTree(pid)) {
-    std::optional<std::vector<std::string>> fields = StatFields(member);
-    if (!fields || fields->size() < 15) continue;
-    // utime, stime, cutime, cstime: fields 14 to 17 of proc(5).
-    for (int field = 14; field <= 17; ++field) {
-      int64_t value = 0;
-      if (absl::SimpleAtoi((*fields)[field - 3], &value)) ticks += value;
-    }
-    any = true;
-  }
-  if (!any || ticks_per_second <= 0) return std::nullopt;
-  return absl::Seconds(static_cast<double>(ticks) / ticks_per_second);
+  return TreeTime(pid, /*waiting=*/false);
+}
+
+std::optional<absl::Duration> RunnableTimeOf(pid_t pid) {
+  return TreeTime(pid, /*waiting=*/true);
 }
 
 std::optional<uint64_t> ResidentBytesOf(pid_t pid) {
@@ -96,10 +135,10 @@ IdleResult WaitUntilIdle(pid_t pid, absl::Duration window,
   IdleResult result;
   result.least = absl::InfiniteDuration();
   const absl::Time deadline = absl::Now() + within;
-  std::optional<absl::Duration> before = CpuTimeOf(pid);
+  std::optional<absl::Duration> before = RunnableTimeOf(pid);
   while (before) {
     absl::SleepFor(window);  // the measurement's window, not a wait
-    std::optional<absl::Duration> after = CpuTimeOf(pid);
+    std::optional<absl::Duration> after = RunnableTimeOf(pid);
     if (!after) break;
     ++result.windows;
     result.least = std::min(result.least, *after - *before);

@@ -19,12 +19,18 @@ std::vector<pid_t> ProcessTree(pid_t pid);
 // User plus system CPU time of the tree, reaped children included.
 std::optional<absl::Duration> CpuTimeOf(pid_t pid);
 
+// User plus system time, and the time spent runnable but waiting for a
+// CPU: a busy loop is runnable all the time however loaded the machine is,
+// where its CPU time shrinks with its share.
+std::optional<absl::Duration> RunnableTimeOf(pid_t pid);
+
 // The tree's VmRSS in bytes.
 std::optional<uint64_t> ResidentBytesOf(pid_t pid);
 
 // Whether the server is idle in the kernel: within `within`, one window of
-// `window` in which the tree used under `busy` of CPU. A busy loop uses
-// nearly all of every window; a server waiting in the kernel nearly none.
+// `window` in which the tree was runnable (RunnableTimeOf) for under
+// `busy`. A busy loop is runnable for nearly all of every window, however
+// busy the other cores are; a server waiting in the kernel nearly never.
 struct IdleResult {
   bool idle = false;
   absl::Duration least;  // the least CPU seen in one window
