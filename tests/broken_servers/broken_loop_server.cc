@@ -24,7 +24,8 @@
 //                        (exit status 1)
 //   unbounded-replies    no backpressure: input always read, every reply
 //                        queued
-//   half-close-unix      on UNIX sockets, end of stream from the client closes
+//   half-close-unix      on UNIX sockets, the client's hang-up (POLLRDHUP, as
+//                        soon as it shuts down writing) closes the connection
 //                        at once, dropping queued replies (julia#60959)
 //   none                 no bug (the control)
 //
@@ -429,6 +430,10 @@ int main(int argc, char** argv) {
         if (!c->read_eof &&
             (c->discard || (!c->stop_input && !Backpressured(*c))))
           events |= POLLIN;
+        // half-close-unix: a peer's hang-up (POLLRDHUP) taken for a close,
+        // seen at once even while the output queue holds input back.
+        if (bug == "half-close-unix" && c->unix_socket && !c->read_eof)
+          events |= POLLRDHUP;
       }
       fds.push_back({c->fd, events, 0});
       polled.push_back(c.get());
@@ -449,6 +454,11 @@ int main(int argc, char** argv) {
       Conn& c = *polled[i];
       const short revents = fds[i + 2].revents;
       if (c.dead || c.gone || revents == 0) continue;
+      if (bug == "half-close-unix" && c.unix_socket &&
+          (revents & POLLRDHUP)) {
+        CloseConn(c);  // the queued replies are dropped
+        continue;
+      }
       const bool hangup = (revents & (POLLHUP | POLLERR)) != 0;
       if ((revents & POLLIN) || (hangup && !c.read_eof)) OnReadable(c, hangup);
       if (!c.gone && !c.dead && c.out_bytes > 0 &&
