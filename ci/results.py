@@ -344,8 +344,10 @@ def docs(out, runs, target):
             report = by_mode.get(mode)
             if report is None:
                 continue
-            if report.get("perturbation_not_in_effect"):
-                notes.setdefault(("perturbation", "", "", ""), []).append(mode)
+            for absent in report.get("perturbation_not_in_effect", []):
+                key = ("perturbation", absent["why"], "", "")
+                where = f"{absent['transport']} ({mode})"
+                notes.setdefault(key, []).append(where)
             for (case, transport), (verdict, reason) in sorted(
                 cells(report).items(), key=lambda i: (case_key(i[0][0]), TRANSPORTS.index(i[0][1]))
             ):
@@ -373,8 +375,8 @@ def docs(out, runs, target):
         for (kind, text, reference, verdict), where in notes.items():
             if kind == "perturbation":
                 block.append(
-                    f"- perturbation not in effect ({', '.join(where)}): the server makes "
-                    "its system calls without libc, so those runs are of plain I/O.")
+                    f"- perturbation not in effect on {', '.join(where)}: {text}; "
+                    "those cells are of plain I/O.")
                 continue
             plain_cells = [w for w in where if w.endswith("(plain)")]
             shown = plain_cells or where

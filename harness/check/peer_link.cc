@@ -106,7 +106,8 @@ absl::Status PeerLink::PerturbationInEffect() const {
   }
   return absl::FailedPreconditionError(
       loaded ? "the library was loaded, but no socket call went through "
-               "it (the server makes its system calls without libc)"
+               "it (the server makes its system calls without libc, or no "
+               "connection ever reached it)"
              : "the server never loaded the library (a static binary, or "
                "a runtime that ignores LD_PRELOAD)");
 }
