@@ -24,6 +24,11 @@
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
 
+// The netlink macros (NLMSG_OK, RTA_OK) compare the kernel's unsigned
+// lengths with the int they count down: clang's -Wsign-compare objects to
+// code that is not ours.
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
 namespace sockparity::internal {
 namespace {
 
