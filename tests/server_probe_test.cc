@@ -15,9 +15,11 @@
 
 #include "check/process_stats.h"
 #include "check/sock_diag.h"
+#include "check/stall_watch.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sockparity/net/fd.h"
+#include "sockparity/net/io.h"
 #include "sockparity/net/listener.h"
 #include "sockparity/net/transport.h"
 #include "test_util.h"
@@ -40,8 +42,7 @@ Fd ListenAbstract(const std::string& name, bool padded) {
       padded ? sizeof(address)
              : static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
                                       name.size());
-  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length),
-            0);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length), 0);
   EXPECT_EQ(::listen(fd.get(), 4), 0);
   return fd;
 }
@@ -132,12 +133,12 @@ void Reap(pid_t pid) {
 TEST(ProcessStats, TellsABusyLoopFromAWait) {
   const pid_t busy = Child(true);
   const pid_t waiting = Child(false);
-  const IdleResult spun = WaitUntilIdle(busy, absl::Milliseconds(100),
-                                        absl::Milliseconds(30),
-                                        absl::Milliseconds(500));
-  const IdleResult slept = WaitUntilIdle(waiting, absl::Milliseconds(100),
-                                         absl::Milliseconds(30),
-                                         absl::Milliseconds(500));
+  const IdleResult spun =
+      WaitUntilIdle(busy, absl::Milliseconds(100), absl::Milliseconds(30),
+                    absl::Milliseconds(500));
+  const IdleResult slept =
+      WaitUntilIdle(waiting, absl::Milliseconds(100), absl::Milliseconds(30),
+                    absl::Milliseconds(500));
   Reap(busy);
   Reap(waiting);
   EXPECT_FALSE(spun.idle);
@@ -151,9 +152,9 @@ TEST(ProcessStats, TellsABusyLoopFromAWait) {
 TEST(ProcessStats, TellsABusyLoopOnAnOverloadedMachine) {
   std::vector<pid_t> load;
   for (int i = 0; i < 10; ++i) load.push_back(Child(true));
-  const IdleResult spun = WaitUntilIdle(load[0], absl::Milliseconds(200),
-                                        absl::Milliseconds(50),
-                                        absl::Milliseconds(1000));
+  const IdleResult spun =
+      WaitUntilIdle(load[0], absl::Milliseconds(200), absl::Milliseconds(50),
+                    absl::Milliseconds(1000));
   for (pid_t pid : load) Reap(pid);
   EXPECT_FALSE(spun.idle);
   EXPECT_GE(spun.least, absl::Milliseconds(150));
@@ -173,6 +174,122 @@ TEST(ProcessStats, TreeHoldsTheChildren) {
   EXPECT_THAT(ProcessTree(::getpid()), Contains(child));
   Reap(child);
 }
+
+// A server's end of a connection in a child process of its own, which
+// reads `take` bytes and then waits, or spins.
+enum class Serving { kTakesAllThenWaits, kNeverReads, kTakesAllThenSpins };
+
+struct ServedConnection {
+  Socket client;
+  pid_t server = -1;
+};
+
+ServedConnection Serve(TransportKind kind, Serving how, size_t take) {
+  ServedConnection served;
+  absl::StatusOr<Listener> listener = Listener::Open(kind);
+  EXPECT_TRUE(listener.ok()) << listener.status();
+  if (!listener.ok()) return served;
+  absl::StatusOr<Socket> client =
+      Connect(listener->endpoint(), absl::Seconds(5));
+  absl::StatusOr<Socket> accepted = listener->Accept(absl::Seconds(5));
+  EXPECT_TRUE(client.ok() && accepted.ok());
+  if (!client.ok() || !accepted.ok()) return served;
+  served.server = ::fork();
+  if (served.server == 0) {
+    char buffer[4096];
+    size_t taken = 0;
+    while (how != Serving::kNeverReads && taken < take) {
+      const ssize_t n = ::read(accepted->fd(), buffer, sizeof(buffer));
+      if (n > 0) taken += static_cast<size_t>(n);
+      if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+    volatile uint64_t spins = 0;
+    while (how == Serving::kTakesAllThenSpins) spins = spins + 1;
+    while (true) ::pause();
+  }
+  served.client = std::move(*client);
+  return served;
+}
+
+// Whether the watch says "stalled" within `within`, looking as a wait for
+// a reply does.
+std::optional<std::string> WatchFor(StallWatch& watch, absl::Duration within) {
+  const absl::Time deadline = absl::Now() + within;
+  while (absl::Now() < deadline) {
+    if (std::optional<std::string> why = watch.Stalled()) return why;
+    absl::SleepFor(StallWatch::kLookEvery);  // pacing the looks
+  }
+  return std::nullopt;
+}
+
+class Stall : public ::testing::TestWithParam<TransportKind> {};
+
+TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  ServedConnection c = Serve(GetParam(), Serving::kTakesAllThenWaits, 100000);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(100000, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
+  Reap(c.server);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("took all the client sent, then sat idle"));
+}
+
+TEST_P(Stall, ServerThatHasNotReadIsNotStalled) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  ServedConnection c = Serve(GetParam(), Serving::kNeverReads, 0);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  const std::optional<std::string> why =
+      WatchFor(watch, absl::Milliseconds(1500));
+  Reap(c.server);
+  EXPECT_EQ(why, std::nullopt);
+}
+
+// Waiting for the end, bytes the server leaves unread do not matter: it
+// holds the connection and neither reads nor closes it.
+TEST_P(Stall, ServerThatNeitherReadsNorClosesStallsTheEnd) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  ServedConnection c = Serve(GetParam(), Serving::kNeverReads, 0);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::Milliseconds(300), Awaiting::kEnd);
+  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
+  Reap(c.server);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("holds the connection open and sat idle"));
+}
+
+TEST_P(Stall, ServerThatRunsIsNotStalled) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  ServedConnection c = Serve(GetParam(), Serving::kTakesAllThenSpins, 1000);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  const std::optional<std::string> why =
+      WatchFor(watch, absl::Milliseconds(1500));
+  Reap(c.server);
+  EXPECT_EQ(why, std::nullopt);
+}
+
+TEST(Stall, NoWindowNeverStalls) {
+  ServedConnection c =
+      Serve(TransportKind::kUnixPath, Serving::kTakesAllThenWaits, 10);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(10, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::ZeroDuration());
+  const std::optional<std::string> why =
+      WatchFor(watch, absl::Milliseconds(500));
+  Reap(c.server);
+  EXPECT_EQ(why, std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, Stall,
+                         ::testing::Values(TransportKind::kUnixPath,
+                                           TransportKind::kTcp4),
+                         ::sockparity::testing::KindTestName());
 
 }  // namespace
 }  // namespace sockparity::internal

@@ -5,9 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "check/case_helpers.h"
 #include "sockparity/check/peer_contract.h"
+#include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/io.h"
-#include "sockparity/net/endpoint.h"
 #include "sockparity/net/listener.h"
 #include "sockparity/net/transport.h"
 #include "sockparity/script/differences.h"
@@ -40,6 +40,11 @@ std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
     return std::nullopt;
   }
   Log(absl::StrCat("connected to ", endpoint.ToString()));
+  if (server) {
+    servers_[socket->fd()] = *server;
+  } else {
+    servers_.erase(socket->fd());
+  }
   return std::move(*socket);
 }
 
@@ -96,7 +101,7 @@ bool Context::ExpectEndAsRegistered(const Socket& socket,
 }
 
 std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
-  absl::StatusOr<Bytes> header = RecvExactly(socket, 4, options_.timeout);
+  absl::StatusOr<Bytes> header = Receive(socket, 4);
   if (!header.ok()) {
     Fail("a reply frame", Describe(header.status()));
     return std::nullopt;
@@ -107,7 +112,7 @@ std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
          absl::StrCat("a length prefix of ", n));
     return std::nullopt;
   }
-  absl::StatusOr<Bytes> payload = RecvExactly(socket, n, options_.timeout);
+  absl::StatusOr<Bytes> payload = Receive(socket, n);
   if (!payload.ok()) {
     Fail(absl::StrCat("the ", n, " bytes of a reply"),
          Describe(payload.status()));
@@ -116,6 +121,81 @@ std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
   Log(absl::StrCat("< ", Show(*payload)));
   if (recorded) Digest(*payload);
   return std::move(*payload);
+}
+
+std::optional<pid_t> Context::ServerOf(const Socket& socket) const {
+  auto it = servers_.find(socket.fd());
+  if (it != servers_.end()) return it->second;
+  return link_.ServerPid();
+}
+
+std::optional<std::string> Context::NoPointWaiting(StallWatch& watch) {
+  if (SutProcess* server = link_.server()) {
+    if (std::optional<SutExit> exit = server->Poll())
+      return absl::StrCat("the server ended: ", exit->Describe());
+  }
+  return watch.Stalled();
+}
+
+absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
+  StallWatch watch(socket, ServerOf(socket), options_.stalled_after);
+  const absl::Time deadline = absl::Now() + options_.timeout;
+  Bytes out(n);
+  size_t got = 0;
+  while (got < n) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("recv: ", got, " of ", n, " bytes, then nothing"));
+    }
+    absl::StatusOr<size_t> r =
+        RecvSomeInto(socket, absl::MakeSpan(out).subspan(got),
+                     std::min(left, StallWatch::kLookEvery));
+    if (r.ok() && *r == 0) {
+      return absl::OutOfRangeError(
+          absl::StrCat("recv: end of stream after ", got, " of ", n, " bytes"));
+    }
+    if (r.ok()) {
+      got += *r;
+      watch.Progress();
+      continue;
+    }
+    if (!absl::IsDeadlineExceeded(r.status())) return r.status();
+    if (std::optional<std::string> why = NoPointWaiting(watch))
+      return absl::AbortedError(*why);
+  }
+  return out;
+}
+
+absl::StatusOr<Bytes> Context::ReceiveUntilEnd(const Socket& socket,
+                                               size_t limit) {
+  StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
+                   Awaiting::kEnd);
+  const absl::Time deadline = absl::Now() + options_.timeout;
+  Bytes out;
+  uint8_t chunk[64 << 10];
+  while (true) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("recv: ", out.size(), " bytes, then no end of stream"));
+    }
+    absl::StatusOr<size_t> r = RecvSomeInto(
+        socket, absl::MakeSpan(chunk), std::min(left, StallWatch::kLookEvery));
+    if (r.ok() && *r == 0) return out;
+    if (r.ok()) {
+      out.insert(out.end(), chunk, chunk + *r);
+      if (out.size() > limit) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "recv: more than ", limit, " bytes before end of stream"));
+      }
+      watch.Progress();
+      continue;
+    }
+    if (!absl::IsDeadlineExceeded(r.status())) return r.status();
+    if (std::optional<std::string> why = NoPointWaiting(watch))
+      return absl::AbortedError(*why);
+  }
 }
 
 bool Context::ExpectFrame(const Socket& socket, const Bytes& want) {
@@ -130,7 +210,7 @@ bool Context::ExpectFrame(const Socket& socket, const Bytes& want) {
 }
 
 std::optional<std::string> Context::End(const Socket& socket) {
-  absl::StatusOr<Bytes> rest = RecvUntilEof(socket, options_.timeout, 1 << 20);
+  absl::StatusOr<Bytes> rest = ReceiveUntilEnd(socket, 1 << 20);
   if (rest.ok()) {
     if (!rest->empty()) {
       Fail("no reply, then end of stream",
@@ -189,6 +269,8 @@ void Context::CannotJudge(absl::string_view why) {
 std::string Context::Describe(const absl::Status& status) {
   if (absl::IsOutOfRange(status)) return "end of stream";
   if (absl::IsDeadlineExceeded(status)) return "nothing (timed out)";
+  if (absl::IsAborted(status))
+    return absl::StrCat("nothing (", status.message(), ")");
   if (ErrnoOf(status)) return std::string(status.message());
   return status.ToString();
 }

@@ -5,6 +5,7 @@
 #define SOCKPARITY_CHECK_CASE_CONTEXT_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "check/peer_link.h"
+#include "check/stall_watch.h"
 #include "sockparity/check/peer_check.h"
 #include "sockparity/check/sut_process.h"
 #include "sockparity/net/bytes.h"
@@ -59,6 +61,12 @@ class Context {
   std::optional<Bytes> ReadFrame(const Socket& socket, bool recorded = true);
   bool ExpectFrame(const Socket& socket, const Bytes& want);
 
+  // RecvExactly and RecvUntilEof bounded by the timeout, that end early
+  // (ABORTED, saying why) once the server is stalled (StallWatch) or has
+  // ended.
+  absl::StatusOr<Bytes> Receive(const Socket& socket, size_t n);
+  absl::StatusOr<Bytes> ReceiveUntilEnd(const Socket& socket, size_t limit);
+
   // The connection's end as the client sees it: "eof" or an errno name;
   // any bytes first are a failure (a reply that should not be).
   std::optional<std::string> End(const Socket& socket);
@@ -86,13 +94,20 @@ class Context {
 
  private:
   static std::string Describe(const absl::Status& status);
+  // Between slices of a wait: why waiting longer cannot help, if so.
+  std::optional<std::string> NoPointWaiting(StallWatch& watch);
   void Digest(const Bytes& payload) {
     hash_.Add(payload);
     received_ += payload.size();
   }
 
+  // The server process behind each connection the case made, by
+  // descriptor: a case may start instances of its own.
+  std::optional<pid_t> ServerOf(const Socket& socket) const;
+
   PeerLink& link_;
   const CheckOptions& options_;
+  std::map<int, pid_t> servers_;
   uint64_t seed_;
   CaseResult result_;
   StreamHash hash_;  // of the recorded payloads

@@ -198,6 +198,11 @@ std::string CheckReport::Matrix() const {
     }
   }
   absl::StrAppend(&out, failures);
+  if (!not_played.empty()) {
+    absl::StrAppend(&out, "\nnot played (\"-\" above):\n");
+    for (const std::string& line : not_played)
+      absl::StrAppend(&out, "  ", line, "\n");
+  }
   if (!perturb.empty()) {
     absl::StrAppend(&out, "\nperturbation: ", absl::StrJoin(perturb, ","),
                     " (libsockparity_perturb.so, seed ", seed, ")\n");
@@ -226,9 +231,13 @@ std::string CheckReport::Json() const {
         "{\"transport\": ", JsonString(ContractTransportName(kind)),
         ", \"why\": ", JsonString(why), "}"));
   }
+  std::vector<std::string> skipped;
+  for (const std::string& line : not_played)
+    skipped.push_back(JsonString(line));
   absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
                   "],\n  \"perturbation_not_in_effect\": [",
-                  absl::StrJoin(missing, ", "), "],\n  \"results\": [\n");
+                  absl::StrJoin(missing, ", "), "],\n  \"not_played\": [",
+                  absl::StrJoin(skipped, ", "), "],\n  \"results\": [\n");
   bool first = true;
   auto item = [&](const std::string& id, const std::string& transport,
                   const CaseResult& result) {

@@ -1,9 +1,12 @@
 #include "sockparity/check/peer_check.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -234,6 +237,60 @@ CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
 
 }  // namespace
 
+namespace {
+
+// One transport's server and what its cases gave, kept apart so that
+// transports can run at the same time and the report keeps a fixed order.
+struct TransportRun {
+  std::unique_ptr<PeerLink> link;
+  absl::Status started;
+  std::vector<CheckReport::Cell> cells;
+  std::vector<std::string> not_played;
+  std::optional<std::string> perturbation_missing;
+};
+
+// Runs `each` on every element, on threads of its own or in turn.
+template <typename T, typename Each>
+void ForEach(std::vector<T>& items, bool at_once, Each each) {
+  if (!at_once || items.size() < 2) {
+    for (T& item : items) each(item);
+    return;
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(items.size());
+  for (T& item : items) threads.emplace_back([&each, &item] { each(item); });
+  for (std::thread& thread : threads) thread.join();
+}
+
+// The verdict every case gets on a transport whose server did not start.
+CaseResult StartVerdict(ContractTransport transport,
+                        const absl::Status& started) {
+  if (absl::IsUnavailable(started)) {
+    return {Verdict::kUnsupported, std::string(started.message()), "", {}, {}};
+  }
+  if (absl::IsUnimplemented(started)) {
+    if (!ContractRequires(transport)) {
+      return {
+          Verdict::kUnsupported, std::string(started.message()), "", {}, {}};
+    }
+    return {
+        Verdict::kFailed,
+        absl::StrCat("expected the server to serve ",
+                     ContractTransportName(transport),
+                     " (required by the contract); saw ", started.message()),
+        "",
+        {},
+        {}};
+  }
+  return {Verdict::kFailed,
+          absl::StrCat("expected the server to start; saw ", started.message()),
+          "",
+          {},
+          {}};
+}
+
+}  // namespace
+
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())
     return absl::InvalidArgumentError("no server command given");
@@ -253,87 +310,57 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         "the case filters match no case; 'sockparity check --list' lists them");
   }
   for (const Case* c : cases) report.cases.push_back(c->info);
-  auto progress = [&](const std::string& line) {
-    if (options.progress) options.progress(line);
-  };
-  auto add = [&](const std::string& id, ContractTransport transport,
-                 CaseResult result) {
-    std::string name;
-    for (const CaseInfo& info : report.cases) {
-      if (info.id == id) name = info.name;
-    }
+
+  std::mutex progress_mutex;  // progress lines come from every transport
+  std::atomic<bool> failed{false};
+  auto add = [&](TransportRun& run, const Case& c, CaseResult result) {
     if (result.verdict == Verdict::kFailed && result.reason.empty()) {
       result.reason =
           "expected a reason for this verdict; saw none (a bug in sockparity)";
     }
-    progress(absl::StrFormat(
-        "%-5s %-38s %-13s %-13s %s", id, name.substr(0, 38),
-        ContractTransportName(transport), VerdictName(result.verdict),
-        result.reason.substr(0, 120)));
-    report.cells.push_back({id, transport, std::move(result)});
+    if (result.verdict == Verdict::kFailed) failed = true;
+    if (options.progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      options.progress(absl::StrFormat(
+          "%-5s %-38s %-13s %-13s %s", c.info.id, c.info.name.substr(0, 38),
+          ContractTransportName(run.link->transport()),
+          VerdictName(result.verdict), result.reason.substr(0, 120)));
+    }
+    run.cells.push_back({c.info.id, run.link->transport(), std::move(result)});
   };
 
   // Every server starts before any case, so one that cannot start at all
   // is one message, not a failure per case.
-  struct Started {
-    std::unique_ptr<PeerLink> link;
-    absl::Status status;
-  };
-  std::vector<Started> links;
-  std::vector<std::pair<ContractTransport, absl::Status>> starts;
+  std::vector<TransportRun> runs;
   for (ContractTransport transport : options.transports) {
-    Started started;
-    started.link = std::make_unique<PeerLink>(options, transport, report.seed);
-    if (transport == ContractTransport::kTcp6 &&
+    TransportRun run;
+    run.link = std::make_unique<PeerLink>(options, transport, report.seed);
+    runs.push_back(std::move(run));
+  }
+  ForEach(runs, options.transports_at_once, [](TransportRun& run) {
+    if (run.link->transport() == ContractTransport::kTcp6 &&
         !TransportAvailability(TransportKind::kTcp6).ok()) {
-      started.status = absl::UnavailableError("IPv6 is off on this machine");
+      run.started = absl::UnavailableError("IPv6 is off on this machine");
     } else {
-      started.status = started.link->Start();
-      starts.emplace_back(transport, started.status);
+      run.started = run.link->Start();
     }
-    links.push_back(std::move(started));
+  });
+  std::vector<std::pair<ContractTransport, absl::Status>> starts;
+  for (const TransportRun& run : runs) {
+    if (!absl::IsUnavailable(run.started))
+      starts.emplace_back(run.link->transport(), run.started);
   }
   if (absl::Status fatal = CannotStart(options, starts); !fatal.ok()) {
     return fatal;
   }
 
-  for (Started& started : links) {
-    PeerLink& link = *started.link;
+  ForEach(runs, options.transports_at_once, [&](TransportRun& run) {
+    PeerLink& link = *run.link;
     const ContractTransport transport = link.transport();
-    if (absl::IsUnavailable(started.status)) {
-      for (const CaseInfo& info : report.cases) {
-        add(info.id, transport,
-            {Verdict::kUnsupported,
-             std::string(started.status.message()),
-             "",
-             {},
-             {}});
-      }
-      continue;
-    }
-    if (!started.status.ok()) {
-      Verdict verdict = Verdict::kFailed;
-      std::string reason = std::string(started.status.message());
-      if (absl::IsUnimplemented(started.status)) {
-        if (ContractRequires(transport)) {
-          reason = absl::StrCat("expected the server to serve ",
-                                ContractTransportName(transport),
-                                " (required by the contract); saw ", reason);
-        } else {
-          verdict = Verdict::kUnsupported;
-        }
-      } else {
-        reason = absl::StrCat("expected the server to start; saw ", reason);
-      }
-      if (verdict == Verdict::kFailed) {
-        absl::StrAppend(&report.startup_errors,
-                        ContractTransportName(transport), ": ",
-                        started.status.message(), "\n");
-      }
-      for (const CaseInfo& info : report.cases) {
-        add(info.id, transport, {verdict, reason, "", {}, {}});
-      }
-      continue;
+    if (!run.started.ok()) {
+      const CaseResult verdict = StartVerdict(transport, run.started);
+      for (const Case* c : cases) add(run, *c, verdict);
+      return;
     }
     // The phases in order: entering the one after the stop stops the
     // server, and its cases judge how it went.
@@ -342,9 +369,17 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
       if (phase == CasePhase::kAfterStop) {
         stopped.emplace(internal::StoppedServer{link, options, link.Stop()});
       }
-      for (const Case* c : cases) {
-        if (c->phase != phase) continue;
-        CaseResult result = RunCase(*c, link, options, report.seed,
+      for (size_t i = 0; i < cases.size(); ++i) {
+        const Case& c = *cases[i];
+        if (c.phase != phase) continue;
+        if (options.fail_fast && failed) {
+          run.not_played.push_back(
+              absl::StrCat(ContractTransportName(transport),
+                           ": --fail-fast: the cases from ", c.info.id,
+                           " on, after a case FAILED"));
+          return;
+        }
+        CaseResult result = RunCase(c, link, options, report.seed,
                                     stopped ? &*stopped : nullptr);
         // A server that ended while it should serve fails this case; the
         // rest of the phase is not played.
@@ -356,31 +391,57 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
               "expected the server to keep running; it ended during the "
               "case: ",
               server->Poll()->Describe(), "\n", server->Output());
-          add(c->info.id, transport, std::move(result));
+          add(run, c, std::move(result));
+          const auto next = std::find_if(
+              cases.begin() + i + 1, cases.end(),
+              [&](const Case* later) { return later->phase == phase; });
+          if (next != cases.end()) {
+            run.not_played.push_back(
+                absl::StrCat(ContractTransportName(transport),
+                             ": the cases from ", (*next)->info.id,
+                             " on while the server runs, after it ended "
+                             "during ",
+                             c.info.id));
+          }
           break;
         }
-        add(c->info.id, transport, std::move(result));
+        add(run, c, std::move(result));
       }
     }
-    if (absl::Status in_effect = link.PerturbationInEffect(); !in_effect.ok()) {
-      report.perturb_not_in_effect.emplace_back(
-          transport, std::string(in_effect.message()));
+    if (absl::Status in_effect = link.PerturbationInEffect(); !in_effect.ok())
+      run.perturbation_missing = std::string(in_effect.message());
+  });
+  for (TransportRun& run : runs) {
+    const ContractTransport transport = run.link->transport();
+    if (!run.started.ok() && !absl::IsUnavailable(run.started) &&
+        StartVerdict(transport, run.started).verdict == Verdict::kFailed) {
+      absl::StrAppend(&report.startup_errors, ContractTransportName(transport),
+                      ": ", run.started.message(), "\n");
+    }
+    for (CheckReport::Cell& cell : run.cells)
+      report.cells.push_back(std::move(cell));
+    for (std::string& line : run.not_played)
+      report.not_played.push_back(std::move(line));
+    if (run.perturbation_missing) {
+      report.perturb_not_in_effect.emplace_back(transport,
+                                                *run.perturbation_missing);
     }
   }
   // Cross-transport verdicts, of what the client recorded: the cases after
   // the stop play no client.
   for (const Case* c : cases) {
     if (c->phase != CasePhase::kWhileServing) continue;
-    std::vector<std::pair<TransportKind, const CaseResult*>> runs;
+    std::vector<std::pair<TransportKind, const CaseResult*>> runs_ok;
     for (const CheckReport::Cell& cell : report.cells) {
       if (cell.case_id == c->info.id &&
           (cell.result.verdict == Verdict::kOk ||
            cell.result.verdict == Verdict::kInformational)) {
-        runs.emplace_back(internal::SocketKindOf(cell.transport), &cell.result);
+        runs_ok.emplace_back(internal::SocketKindOf(cell.transport),
+                             &cell.result);
       }
     }
-    if (runs.size() < 2) continue;
-    report.cross.emplace_back(c->info.id, CrossVerdict(*c, runs));
+    if (runs_ok.size() < 2) continue;
+    report.cross.emplace_back(c->info.id, CrossVerdict(*c, runs_ok));
   }
   return report;
 }

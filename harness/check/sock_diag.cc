@@ -6,9 +6,11 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -179,23 +182,18 @@ std::string ShowUnixName(const std::string& name) {
   return text;
 }
 
-absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
-  sockaddr_storage local{}, remote{};
-  socklen_t local_length = sizeof(local), remote_length = sizeof(remote);
-  if (::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local),
-                    &local_length) != 0) {
-    return ErrnoError("getsockname");
-  }
-  if (local.ss_family == AF_UNIX) {
-    struct stat own;
-    if (::fstat(client.fd(), &own) != 0) return ErrnoError("fstat");
-    absl::StatusOr<std::vector<UnixSocketEntry>> all = UnixStreamSockets();
-    if (!all.ok()) return all.status();
-    for (const UnixSocketEntry& entry : *all) {
-      if (entry.peer == own.st_ino) return entry.inode;
-    }
-    return absl::NotFoundError("no UNIX socket has the client's as its peer");
-  }
+namespace {
+
+// The server's end of a TCP client's connection, as sock_diag lists it.
+struct TcpPeerEntry {
+  uint64_t inode = 0;
+  uint32_t unread = 0;  // bytes in its receive queue
+};
+
+absl::StatusOr<TcpPeerEntry> TcpPeerOf(const Socket& client,
+                                       const sockaddr_storage& local) {
+  sockaddr_storage remote{};
+  socklen_t remote_length = sizeof(remote);
   if (::getpeername(client.fd(), reinterpret_cast<sockaddr*>(&remote),
                     &remote_length) != 0) {
     return ErrnoError("getpeername");
@@ -211,18 +209,61 @@ absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
                : reinterpret_cast<const sockaddr_in6&>(a).sin6_port;
   };
   const uint16_t server_port = port_of(remote), client_port = port_of(local);
-  uint64_t found = 0;
+  std::optional<TcpPeerEntry> found;
   absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
     const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
     if (msg->id.idiag_sport == server_port &&
         msg->id.idiag_dport == client_port && msg->idiag_state != TCP_LISTEN) {
-      found = msg->idiag_inode;
+      found = TcpPeerEntry{msg->idiag_inode, msg->idiag_rqueue};
     }
   });
   if (!dumped.ok()) return dumped;
-  if (found == 0)
-    return absl::NotFoundError("no TCP socket is the client's peer");
-  return found;
+  if (!found) return absl::NotFoundError("no TCP socket is the client's peer");
+  return *found;
+}
+
+absl::StatusOr<sockaddr_storage> LocalAddressOf(const Socket& client) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof(local);
+  if (::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local),
+                    &length) != 0) {
+    return ErrnoError("getsockname");
+  }
+  return local;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
+  absl::StatusOr<sockaddr_storage> local = LocalAddressOf(client);
+  if (!local.ok()) return local.status();
+  if (local->ss_family == AF_UNIX) {
+    struct stat own;
+    if (::fstat(client.fd(), &own) != 0) return ErrnoError("fstat");
+    absl::StatusOr<std::vector<UnixSocketEntry>> all = UnixStreamSockets();
+    if (!all.ok()) return all.status();
+    for (const UnixSocketEntry& entry : *all) {
+      if (entry.peer == own.st_ino) return entry.inode;
+    }
+    return absl::NotFoundError("no UNIX socket has the client's as its peer");
+  }
+  absl::StatusOr<TcpPeerEntry> peer = TcpPeerOf(client, *local);
+  if (!peer.ok()) return peer.status();
+  return peer->inode;
+}
+
+absl::StatusOr<uint64_t> BytesNotTakenByPeer(const Socket& client) {
+  absl::StatusOr<sockaddr_storage> local = LocalAddressOf(client);
+  if (!local.ok()) return local.status();
+  // UNIX: what the client sent and the peer has not read is still charged
+  // to the client's send buffer. TCP: what is not acknowledged yet.
+  int queued = 0;
+  if (::ioctl(client.fd(), SIOCOUTQ, &queued) != 0)
+    return ErrnoError("ioctl(SIOCOUTQ)");
+  if (local->ss_family == AF_UNIX) return static_cast<uint64_t>(queued);
+  absl::StatusOr<TcpPeerEntry> peer = TcpPeerOf(client, *local);
+  if (!peer.ok()) return peer.status();
+  return static_cast<uint64_t>(queued) + peer->unread;
 }
 
 }  // namespace sockparity::internal

@@ -19,9 +19,9 @@ namespace sockparity::internal {
 
 struct UnixSocketEntry {
   uint64_t inode = 0;
-  uint8_t state = 0;     // TCP_LISTEN (10) for a listener
-  std::string name;      // the bound address: "\0..." when abstract
-  uint64_t peer = 0;     // the peer's inode, 0 when none
+  uint8_t state = 0;  // TCP_LISTEN (10) for a listener
+  std::string name;   // the bound address: "\0..." when abstract
+  uint64_t peer = 0;  // the peer's inode, 0 when none
 };
 
 // Every UNIX stream socket of the network namespace.
@@ -41,6 +41,11 @@ std::string ShowUnixName(const std::string& name);
 // The inode of the other end of `client`'s connection (the server's socket):
 // through the peer link of UNIX sockets, or the TCP four-tuple.
 absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client);
+
+// How many of the bytes `client` sent its peer has not read yet: on UNIX
+// sockets what the peer's receive queue still holds of them; on TCP, that
+// plus what is not acknowledged. 0 means the peer took everything.
+absl::StatusOr<uint64_t> BytesNotTakenByPeer(const Socket& client);
 
 }  // namespace sockparity::internal
 

@@ -69,6 +69,14 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
                           "' is not a duration like 5s or 500ms"));
     return kExitUsage;
   }
+  if (!absl::ParseDuration(args.stalled_after, &options.stalled_after) ||
+      options.stalled_after < absl::ZeroDuration()) {
+    Complain(absl::StrCat("--stalled-after '", args.stalled_after,
+                          "' is not a duration like 1s, 500ms or 0"));
+    return kExitUsage;
+  }
+  options.transports_at_once = !args.one_transport_at_a_time;
+  options.fail_fast = args.fail_fast;
   if (!args.transports.empty()) {
     options.transports.clear();
     for (const std::string& name : args.transports) {
@@ -128,6 +136,17 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       ->delimiter(',');
   check->add_option("--timeout", args.timeout,
                     "per wait inside a case, e.g. 5s or 500ms (default 10s)");
+  check->add_option(
+      "--stalled-after", args.stalled_after,
+      "a wait for a reply ends once the server has taken every byte sent "
+      "and sat idle in the kernel this long (default 1s; 0: wait out "
+      "--timeout)");
+  check->add_flag("--one-transport-at-a-time", args.one_transport_at_a_time,
+                  "start the servers and play the cases of one transport "
+                  "after another (default: all transports at once)");
+  check->add_flag("--fail-fast", args.fail_fast,
+                  "play no further case once one has FAILED (cases not "
+                  "played show as '-')");
   check->add_option("--seed", args.seed,
                     "for the random cases and the perturbation (default: "
                     "fresh, printed)");

@@ -34,6 +34,9 @@ struct CheckArgs {
   std::string json, junit, html;
   bool list = false;
   bool strict = false;  // NON-STRICT counts as a failure in the exit status
+  std::string stalled_after = "1s";
+  bool one_transport_at_a_time = false;
+  bool fail_fast = false;
   std::vector<std::string> server;  // what follows "--"
 };
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args);

@@ -27,6 +27,10 @@
 //   half-close-unix      on UNIX sockets, the client's hang-up (POLLRDHUP, as
 //                        soon as it shuts down writing) closes the connection
 //                        at once, dropping queued replies (julia#60959)
+//   write-on-read-only   output is written only right after input was read,
+//                        never on POLLOUT: a reply larger than the socket
+//                        buffer takes stays half sent while the client
+//                        waits for it (a lost write wakeup)
 //   none                 no bug (the control)
 //
 // fd:N is not served (exit 64).
@@ -391,7 +395,7 @@ int main(int argc, char** argv) {
   }
   bug = argv[2];
   // A misspelt bug would run as the control and pass: refuse it.
-  static const char* const kBugs[] = {"hangup-spin", "reset-after-fin-leak", "spin-after-close", "emfile-spin", "emfile-exit", "unbounded-replies", "half-close-unix", "none"};
+  static const char* const kBugs[] = {"hangup-spin", "reset-after-fin-leak", "spin-after-close", "emfile-spin", "emfile-exit", "unbounded-replies", "half-close-unix", "write-on-read-only", "none"};
   if (std::find(std::begin(kBugs), std::end(kBugs), bug) == std::end(kBugs)) {
     std::fprintf(stderr, "unknown bug '%s'\n", bug.c_str());
     return 2;
@@ -426,7 +430,7 @@ int main(int argc, char** argv) {
     for (const auto& c : conns) {
       short events = 0;
       if (!c->dead) {
-        if (c->out_bytes > 0) events |= POLLOUT;
+        if (c->out_bytes > 0 && bug != "write-on-read-only") events |= POLLOUT;
         if (!c->read_eof &&
             (c->discard || (!c->stop_input && !Backpressured(*c))))
           events |= POLLIN;
@@ -461,8 +465,10 @@ int main(int argc, char** argv) {
       }
       const bool hangup = (revents & (POLLHUP | POLLERR)) != 0;
       if ((revents & POLLIN) || (hangup && !c.read_eof)) OnReadable(c, hangup);
-      if (!c.gone && !c.dead && c.out_bytes > 0 &&
-          (revents & (POLLOUT | POLLHUP | POLLERR)))
+      const short write_on = bug == "write-on-read-only"
+                                 ? POLLIN
+                                 : (POLLOUT | POLLHUP | POLLERR);
+      if (!c.gone && !c.dead && c.out_bytes > 0 && (revents & write_on))
         OnWritable(c);
       Settle(c);
     }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "check/case_helpers.h"
 #include "check/case_table.h"
+#include "check/stall_watch.h"
 #include "sockparity/check/peer_contract.h"
 #include "sockparity/net/io.h"
 
@@ -23,15 +24,19 @@ constexpr char kSend[] = "https://man7.org/linux/man-pages/man2/send.2.html";
 
 // After the client vanished mid-reply: waits until the server has let go
 // of that connection (its descriptor count is back to `before`) or has
-// died, then fails the case if it died. Either ends the wait; only the
-// deadline bounds it, so the verdict does not depend on timing.
+// died or sits idle in the kernel, then fails the case if it died. Any of
+// these ends the wait; only the deadline bounds it, so the verdict does
+// not depend on timing.
 void ExpectServerSurvives(Context& c, int before) {
   SutProcess* server = c.link().server();
   if (server == nullptr) return;
   const absl::Time deadline = absl::Now() + c.timeout();
+  // A server idle in the kernel that still holds the connection is not
+  // going to die of it: no point waiting longer.
+  IdleWatch idle(server->pid(), c.options().stalled_after);
   absl::Duration pause = absl::Milliseconds(1);
   while (!server->Poll() && OpenDescriptorsOf(server->pid()) > before &&
-         absl::Now() < deadline) {
+         absl::Now() < deadline && !idle.Look()) {
     absl::SleepFor(pause);  // pacing re-checks, bounded by the deadline
     pause = std::min(pause * 2, absl::Milliseconds(20));
   }
@@ -50,7 +55,10 @@ void ClientLeavesMidReply(Context& c, bool reset) {
     std::optional<Socket> s = c.Connect();
     if (!s || !c.Send(*s, ContractFrame(BulkRequest(kContractMaxFrame - 1))))
       return;
-    (void)RecvExactly(*s, 1000, c.timeout());
+    if (absl::StatusOr<Bytes> first = RecvExactly(*s, 1000, c.timeout());
+        !first.ok()) {
+      c.Log(absl::StrCat("< ", first.status().message()));
+    }
     if (reset) {
       linger abort{1, 0};
       ::setsockopt(s->fd(), SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));

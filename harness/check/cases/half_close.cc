@@ -3,10 +3,10 @@
 
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "check/case_helpers.h"
 #include "check/case_table.h"
 #include "sockparity/check/peer_contract.h"
-#include "absl/strings/str_cat.h"
 #include "sockparity/net/io.h"
 
 namespace sockparity::internal {
@@ -27,7 +27,7 @@ void LargeReplyThenShutWr(Context& c, size_t read_first) {
   const Bytes want = ContractFrame(BulkReply(kLarge));
   Bytes got;
   if (read_first > 0) {
-    absl::StatusOr<Bytes> first = RecvExactly(*s, read_first, c.timeout());
+    absl::StatusOr<Bytes> first = c.Receive(*s, read_first);
     if (!first.ok()) {
       c.Fail(absl::StrCat("the first ", read_first, " bytes of the reply"),
              std::string(first.status().message()));
@@ -42,12 +42,14 @@ void LargeReplyThenShutWr(Context& c, size_t read_first) {
   c.Log("shutdown(SHUT_WR)");
   c.Stage(read_first > 0 ? "after the client's SHUT_WR, mid-reply"
                          : "after the client's SHUT_WR");
-  absl::StatusOr<Bytes> rest = RecvUntilEof(*s, c.timeout(), want.size() + 1);
+  absl::StatusOr<Bytes> rest = c.ReceiveUntilEnd(*s, want.size() + 1);
   if (!rest.ok()) {
     c.Fail(absl::StrCat("the rest of the ", want.size(),
                         "-byte reply frame, then end of stream"),
            absl::IsDeadlineExceeded(rest.status())
                ? std::string("nothing more (timed out)")
+           : absl::IsAborted(rest.status())
+               ? absl::StrCat("nothing more (", rest.status().message(), ")")
                : std::string(rest.status().message()));
     return;
   }
@@ -63,8 +65,7 @@ void LargeReplyThenShutWr(Context& c, size_t read_first) {
            got.size() < want.size() && same == got.size()
                ? absl::StrCat("end of stream after ", got.size(),
                               " bytes: the reply was cut short")
-               : absl::StrCat(got.size(), " bytes, differing at byte ",
-                              same));
+               : absl::StrCat(got.size(), " bytes, differing at byte ", same));
   }
 }
 

@@ -28,7 +28,7 @@ constexpr size_t kFrame = 1u << 20;
 // about what was offered.
 constexpr uint64_t kGrowthAllowed = 64u << 20;
 // The client counts the server as not reading once a send makes no
-// progress for this long.
+// progress for this long while the server is idle.
 constexpr int kStalledMs = 250;
 
 std::string Mib(uint64_t bytes) {
@@ -50,12 +50,14 @@ void UnreadReplies(Context& c) {
   const Bytes frame = ContractFrame(EchoPayload(kFrame - 4, 3));
   size_t sent = 0;
   bool stalled = false;
+  std::optional<absl::Time> no_progress_since;
   while (sent < kOffered) {
     const size_t at = sent % frame.size();
     const ssize_t n = ::send(s->fd(), frame.data() + at, frame.size() - at,
                              MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
+      no_progress_since.reset();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -65,8 +67,22 @@ void UnreadReplies(Context& c) {
       return;
     }
     pollfd writable{s->fd(), POLLOUT, 0};
-    const int ready = ::poll(&writable, 1, kStalledMs);
-    if (ready == 0) {
+    const std::optional<absl::Duration> ran_before = RunnableTimeOf(*pid);
+    const absl::Time waited_from = absl::Now();
+    if (::poll(&writable, 1, kStalledMs) != 0) {
+      no_progress_since.reset();
+      continue;
+    }
+    // A server that ran or waited for a CPU meanwhile may still be on its
+    // way to the next read (a loaded machine); one idle in the kernel has
+    // stopped reading. A server busy without reading is judged as it is
+    // after the timeout.
+    const std::optional<absl::Duration> ran_after = RunnableTimeOf(*pid);
+    const absl::Time now = absl::Now();
+    if (!no_progress_since) no_progress_since = waited_from;
+    if (!ran_before || !ran_after ||
+        *ran_after - *ran_before < (now - waited_from) / 10 ||
+        now - *no_progress_since >= c.timeout()) {
       stalled = true;
       break;
     }

@@ -64,6 +64,16 @@ struct CheckOptions {
   std::vector<std::string> perturb;
   std::string perturb_library;
   std::function<void(const std::string&)> progress;  // one line per case
+  // A wait for a reply ends early once the server has taken every byte
+  // the client sent and sat idle in the kernel (neither running nor
+  // waiting for a CPU) this long: the reply is not coming. Zero waits out
+  // every timeout.
+  absl::Duration stalled_after = absl::Seconds(1);
+  // Every transport's server at the same time (each has its own process;
+  // the report keeps its fixed order), or one after another.
+  bool transports_at_once = true;
+  // Play no further case once one has FAILED.
+  bool fail_fast = false;
 };
 
 struct CaseInfo {
@@ -97,6 +107,10 @@ struct CheckReport {
   // Transports where the perturbation did not reach the server, and why:
   // their verdicts are for plain I/O.
   std::vector<std::pair<ContractTransport, std::string>> perturb_not_in_effect;
+
+  // Why some cases were not played (--fail-fast, or a server that ended),
+  // one line each; their cells are missing.
+  std::vector<std::string> not_played;
 
   // True when no case could run: every cell is UNSUPPORTED.
   bool NothingRan() const;

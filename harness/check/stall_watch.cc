@@ -1,0 +1,78 @@
+#include "check/stall_watch.h"
+
+#include "absl/strings/str_cat.h"
+#include "check/process_stats.h"
+#include "check/sock_diag.h"
+
+namespace sockparity::internal {
+namespace {
+
+// Housekeeping threads (a runtime's timers, a garbage collector) may wake
+// now and then; a server producing a reply runs far more than this.
+constexpr double kIdleShare = 0.1;
+
+}  // namespace
+
+bool IdleWatch::Look() {
+  if (window_ <= absl::ZeroDuration()) return false;
+  const absl::Time now = absl::Now();
+  const std::optional<absl::Duration> runnable = RunnableTimeOf(pid_);
+  const std::optional<absl::Duration> before = last_runnable_;
+  const absl::Time looked_before = last_look_;
+  last_runnable_ = runnable;
+  last_look_ = now;
+  // The first look only starts the count.
+  if (!runnable || !before ||
+      *runnable - *before > (now - looked_before) * kIdleShare) {
+    idle_since_.reset();
+    return false;
+  }
+  if (!idle_since_) idle_since_ = looked_before;
+  return now - *idle_since_ >= window_;
+}
+
+StallWatch::StallWatch(const Socket& socket, std::optional<pid_t> server,
+                       absl::Duration window, Awaiting awaiting)
+    : socket_(socket), server_(server), awaiting_(awaiting) {
+  if (server_ && window > absl::ZeroDuration()) idle_.emplace(*server, window);
+}
+
+void StallWatch::Progress() {
+  if (idle_) idle_->Restart();
+}
+
+std::optional<std::string> StallWatch::Stalled() {
+  if (!idle_) return std::nullopt;
+  const bool idle = idle_->Look();
+  if (awaiting_ == Awaiting::kReply) {
+    // Bytes not taken yet: the server may still be on its way to them.
+    absl::StatusOr<uint64_t> not_taken = BytesNotTakenByPeer(socket_);
+    if (!not_taken.ok() || *not_taken > 0) {
+      idle_->Restart();
+      return std::nullopt;
+    }
+  }
+  if (!idle) return std::nullopt;
+  // Only the process tree that holds the server's end of the connection
+  // says anything about it: not one that has yet to accept it (a server
+  // out of descriptors may retry on a timer), nor one that handed it to a
+  // process outside its tree.
+  absl::StatusOr<uint64_t> peer = PeerSocketInode(socket_);
+  if (!peer.ok() || SocketInodesHeldBy(*server_).count(*peer) == 0) {
+    idle_->Restart();
+    return std::nullopt;
+  }
+  const std::string idle_for = absl::FormatDuration(idle_->window());
+  if (awaiting_ == Awaiting::kReply) {
+    return absl::StrCat("the server (pid ", *server_,
+                        ") took all the client sent, then sat idle in the "
+                        "kernel for ",
+                        idle_for, " with nothing on its way");
+  }
+  return absl::StrCat("the server (pid ", *server_,
+                      ") holds the connection open and sat idle in the "
+                      "kernel for ",
+                      idle_for, " with nothing on its way");
+}
+
+}  // namespace sockparity::internal
