@@ -107,6 +107,23 @@ TEST_P(PeerSocket, IsTheAcceptedSocketAndGoesWithIt) {
   EXPECT_THAT(SocketInodesHeldBy(::getpid()), Not(Contains(*inode)));
 }
 
+TEST_P(PeerSocket, HasNoInodeUntilAccepted) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  absl::StatusOr<Listener> listener = Listener::Open(GetParam());
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  absl::StatusOr<Socket> client =
+      Connect(listener->endpoint(), absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<uint64_t> queued = PeerSocketInode(*client);
+  ASSERT_TRUE(queued.ok()) << queued.status();
+  EXPECT_EQ(*queued, 0u);
+  absl::StatusOr<Socket> server = listener->Accept(absl::Seconds(5));
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<uint64_t> accepted = PeerSocketInode(*client);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_NE(*accepted, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, PeerSocket,
                          ::testing::Values(TransportKind::kUnixPath,
                                            TransportKind::kUnixAbstract,
@@ -272,6 +289,33 @@ TEST_P(Stall, ServerThatRunsIsNotStalled) {
       WatchFor(watch, absl::Milliseconds(1500));
   Reap(c.server);
   EXPECT_EQ(why, std::nullopt);
+}
+
+// A listener in a process that never accepts: the connection waits in its
+// queue, which a server may rightly leave for a while only when allowed.
+TEST_P(Stall, ServerThatDoesNotAcceptIsStalledUnlessAcceptMayWait) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  absl::StatusOr<Listener> listener = Listener::Open(GetParam());
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const pid_t server = ::fork();
+  if (server == 0) {
+    while (true) ::pause();
+  }
+  absl::StatusOr<Socket> client =
+      Connect(listener->endpoint(), absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE(SendAll(*client, Bytes(10, 'x'), absl::Seconds(5)).ok());
+  StallWatch may_wait(*client, server, absl::Milliseconds(300),
+                      Awaiting::kReply, /*accept_may_wait=*/true);
+  const std::optional<std::string> waited =
+      WatchFor(may_wait, absl::Milliseconds(1500));
+  StallWatch must_accept(*client, server, absl::Milliseconds(300));
+  const std::optional<std::string> why =
+      WatchFor(must_accept, absl::Seconds(5));
+  Reap(server);
+  EXPECT_EQ(waited, std::nullopt);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("has not accepted the connection"));
 }
 
 TEST(Stall, NoWindowNeverStalls) {

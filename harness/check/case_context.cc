@@ -138,7 +138,8 @@ std::optional<std::string> Context::NoPointWaiting(StallWatch& watch) {
 }
 
 absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
-  StallWatch watch(socket, ServerOf(socket), options_.stalled_after);
+  StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
+                   Awaiting::kReply, accept_may_wait_);
   const absl::Time deadline = absl::Now() + options_.timeout;
   Bytes out(n);
   size_t got = 0;
@@ -170,7 +171,7 @@ absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
 absl::StatusOr<Bytes> Context::ReceiveUntilEnd(const Socket& socket,
                                                size_t limit) {
   StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
-                   Awaiting::kEnd);
+                   Awaiting::kEnd, accept_may_wait_);
   const absl::Time deadline = absl::Now() + options_.timeout;
   Bytes out;
   uint8_t chunk[64 << 10];

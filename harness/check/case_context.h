@@ -84,6 +84,10 @@ class Context {
   // The case cannot be judged here (the machine refused what it needs):
   // UNSUPPORTED with the reason, unless it already failed.
   void CannotJudge(absl::string_view why);
+  // The server may rightly leave new connections unaccepted for a while
+  // (out of descriptors, retrying on a timer): waits do not end early on
+  // a connection it has not accepted.
+  void AcceptMayWait() { accept_may_wait_ = true; }
   bool failed() const { return result_.verdict == Verdict::kFailed; }
 
   CaseResult Finish() {
@@ -108,6 +112,7 @@ class Context {
   PeerLink& link_;
   const CheckOptions& options_;
   std::map<int, pid_t> servers_;
+  bool accept_may_wait_ = false;
   uint64_t seed_;
   CaseResult result_;
   StreamHash hash_;  // of the recorded payloads

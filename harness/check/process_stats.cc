@@ -130,8 +130,8 @@ std::optional<uint64_t> ResidentBytesOf(pid_t pid) {
   return total;
 }
 
-IdleResult WaitUntilIdle(pid_t pid, absl::Duration window,
-                         absl::Duration busy, absl::Duration within) {
+IdleResult WaitUntilIdle(pid_t pid, absl::Duration window, absl::Duration busy,
+                         absl::Duration within) {
   IdleResult result;
   result.least = absl::InfiniteDuration();
   const absl::Time deadline = absl::Now() + within;

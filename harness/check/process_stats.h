@@ -36,8 +36,8 @@ struct IdleResult {
   absl::Duration least;  // the least CPU seen in one window
   int windows = 0;
 };
-IdleResult WaitUntilIdle(pid_t pid, absl::Duration window,
-                         absl::Duration busy, absl::Duration within);
+IdleResult WaitUntilIdle(pid_t pid, absl::Duration window, absl::Duration busy,
+                         absl::Duration within);
 
 }  // namespace sockparity::internal
 

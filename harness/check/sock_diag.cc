@@ -97,7 +97,7 @@ absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets() {
   unix_diag_req request{};
   request.sdiag_family = AF_UNIX;
   request.udiag_states = ~0u;
-  request.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
+  request.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS;
   std::vector<UnixSocketEntry> entries;
   absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
     const auto* msg = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
@@ -116,6 +116,13 @@ absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets() {
         uint32_t peer;
         std::memcpy(&peer, data, sizeof(peer));
         entry.peer = peer;
+      } else if (a->rta_type == UNIX_DIAG_ICONS) {
+        for (size_t at = 0; at + sizeof(uint32_t) <= RTA_PAYLOAD(a);
+             at += sizeof(uint32_t)) {
+          uint32_t waiting;
+          std::memcpy(&waiting, data + at, sizeof(waiting));
+          entry.queued_peers.push_back(waiting);
+        }
       }
     }
     entries.push_back(std::move(entry));
@@ -244,6 +251,12 @@ absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
     if (!all.ok()) return all.status();
     for (const UnixSocketEntry& entry : *all) {
       if (entry.peer == own.st_ino) return entry.inode;
+    }
+    // Not accepted yet: the listener lists the client among its queue.
+    for (const UnixSocketEntry& entry : *all) {
+      for (uint64_t queued : entry.queued_peers) {
+        if (queued == own.st_ino) return 0;
+      }
     }
     return absl::NotFoundError("no UNIX socket has the client's as its peer");
   }

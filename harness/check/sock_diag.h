@@ -22,6 +22,9 @@ struct UnixSocketEntry {
   uint8_t state = 0;  // TCP_LISTEN (10) for a listener
   std::string name;   // the bound address: "\0..." when abstract
   uint64_t peer = 0;  // the peer's inode, 0 when none
+  // A listener's queue: the inodes of the clients whose connections wait
+  // to be accepted.
+  std::vector<uint64_t> queued_peers;
 };
 
 // Every UNIX stream socket of the network namespace.
@@ -39,7 +42,8 @@ absl::StatusOr<std::vector<std::string>> UnixListenerNamesOf(pid_t pid);
 std::string ShowUnixName(const std::string& name);
 
 // The inode of the other end of `client`'s connection (the server's socket):
-// through the peer link of UNIX sockets, or the TCP four-tuple.
+// through the peer link of UNIX sockets, or the TCP four-tuple. 0 while the
+// connection waits in the listener's queue: not accepted, it has no inode.
 absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client);
 
 // How many of the bytes `client` sent its peer has not read yet: on UNIX

@@ -32,8 +32,12 @@ bool IdleWatch::Look() {
 }
 
 StallWatch::StallWatch(const Socket& socket, std::optional<pid_t> server,
-                       absl::Duration window, Awaiting awaiting)
-    : socket_(socket), server_(server), awaiting_(awaiting) {
+                       absl::Duration window, Awaiting awaiting,
+                       bool accept_may_wait)
+    : socket_(socket),
+      server_(server),
+      awaiting_(awaiting),
+      accept_may_wait_(accept_may_wait) {
   if (server_ && window > absl::ZeroDuration()) idle_.emplace(*server, window);
 }
 
@@ -42,35 +46,38 @@ void StallWatch::Progress() {
 }
 
 std::optional<std::string> StallWatch::Stalled() {
-  if (!idle_) return std::nullopt;
-  const bool idle = idle_->Look();
-  if (awaiting_ == Awaiting::kReply) {
-    // Bytes not taken yet: the server may still be on its way to them.
-    absl::StatusOr<uint64_t> not_taken = BytesNotTakenByPeer(socket_);
-    if (!not_taken.ok() || *not_taken > 0) {
-      idle_->Restart();
-      return std::nullopt;
-    }
-  }
-  if (!idle) return std::nullopt;
-  // Only the process tree that holds the server's end of the connection
-  // says anything about it: not one that has yet to accept it (a server
-  // out of descriptors may retry on a timer), nor one that handed it to a
-  // process outside its tree.
-  absl::StatusOr<uint64_t> peer = PeerSocketInode(socket_);
-  if (!peer.ok() || SocketInodesHeldBy(*server_).count(*peer) == 0) {
+  if (!idle_ || !idle_->Look()) return std::nullopt;
+  const std::string idle_for = absl::FormatDuration(idle_->window());
+  // Not stalled after all: count a new window from here.
+  auto not_stalled = [&] {
     idle_->Restart();
     return std::nullopt;
-  }
-  const std::string idle_for = absl::FormatDuration(idle_->window());
-  if (awaiting_ == Awaiting::kReply) {
+  };
+  absl::StatusOr<uint64_t> peer = PeerSocketInode(socket_);
+  if (!peer.ok()) return not_stalled();
+  // An accepted socket has an inode; one still in the listener's queue
+  // has none yet.
+  if (*peer == 0) {
+    if (accept_may_wait_) return not_stalled();
     return absl::StrCat("the server (pid ", *server_,
-                        ") took all the client sent, then sat idle in the "
+                        ") has not accepted the connection and sat idle in "
+                        "the kernel for ",
+                        idle_for);
+  }
+  // Only the process tree that holds the server's end of the connection
+  // says anything about it, not one that handed it to a process outside.
+  if (SocketInodesHeldBy(*server_).count(*peer) == 0) return not_stalled();
+  if (awaiting_ == Awaiting::kEnd) {
+    return absl::StrCat("the server (pid ", *server_,
+                        ") holds the connection open and sat idle in the "
                         "kernel for ",
                         idle_for, " with nothing on its way");
   }
+  // Bytes not taken yet: the server may still be on its way to them.
+  absl::StatusOr<uint64_t> not_taken = BytesNotTakenByPeer(socket_);
+  if (!not_taken.ok() || *not_taken > 0) return not_stalled();
   return absl::StrCat("the server (pid ", *server_,
-                      ") holds the connection open and sat idle in the "
+                      ") took all the client sent, then sat idle in the "
                       "kernel for ",
                       idle_for, " with nothing on its way");
 }

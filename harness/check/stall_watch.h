@@ -54,8 +54,12 @@ class StallWatch {
  public:
   // `window` zero, or no server pid: never stalled (wait out every
   // timeout). Nothing is read until the first call to Stalled().
+  // `accept_may_wait`: the server may rightly leave the connection
+  // unaccepted for a while (out of descriptors, it retries on a timer);
+  // otherwise a server idle with the connection unaccepted is stalled.
   StallWatch(const Socket& socket, std::optional<pid_t> server,
-             absl::Duration window, Awaiting awaiting = Awaiting::kReply);
+             absl::Duration window, Awaiting awaiting = Awaiting::kReply,
+             bool accept_may_wait = false);
 
   // The client received something: the server is not stalled.
   void Progress();
@@ -71,6 +75,7 @@ class StallWatch {
   const Socket& socket_;
   std::optional<pid_t> server_;
   Awaiting awaiting_;
+  bool accept_may_wait_;
   std::optional<IdleWatch> idle_;
 };
 

@@ -17,7 +17,12 @@ constexpr char kConnections[] =
 
 void SixtyFourConnections(Context& c) {
   std::vector<Socket> sockets;
-  for (int i = 0; i < 64; ++i) {
+  // The earlier cases' connections are released first (the server learns
+  // of a close after the client made it), or N counts them too.
+  std::optional<Socket> first = c.Connect();
+  if (!first || !CountComesToOne(c, *first, "before the case")) return;
+  sockets.push_back(std::move(*first));
+  for (int i = 1; i < 64; ++i) {
     std::optional<Socket> s = c.Connect();
     if (!s) return;
     sockets.push_back(std::move(*s));

@@ -26,7 +26,8 @@
 namespace sockparity::internal {
 namespace {
 
-constexpr char kAccept[] = "https://man7.org/linux/man-pages/man2/accept.2.html";
+constexpr char kAccept[] =
+    "https://man7.org/linux/man-pages/man2/accept.2.html";
 constexpr int kFreeDescriptors = 4;
 constexpr int kBurst = 16;
 
@@ -54,6 +55,7 @@ rlim_t LimitLeaving(const std::set<int>& open, int free) {
 }
 
 void Exhaustion(Context& c) {
+  c.AcceptMayWait();  // out of descriptors, a server may retry on a timer
   const std::optional<pid_t> pid = c.link().ServerPid();
   SutProcess* server = c.link().server();
   std::optional<Socket> held = c.Connect();
@@ -65,13 +67,14 @@ void Exhaustion(Context& c) {
   const rlim_t limit = LimitLeaving(DescriptorNumbers(*pid), kFreeDescriptors);
   const rlimit low{limit, limit};
   if (::prlimit(*pid, RLIMIT_NOFILE, &low, nullptr) != 0) {
-    c.CannotJudge(absl::StrCat("the server's descriptor limit cannot be "
-                               "lowered: prlimit: ",
-                               std::strerror(errno)));
+    c.CannotJudge(
+        absl::StrCat("the server's descriptor limit cannot be "
+                     "lowered: prlimit: ",
+                     std::strerror(errno)));
     return;
   }
-  c.Log(absl::StrCat("RLIMIT_NOFILE of pid ", *pid, " lowered to ", limit,
-                     ": ", kFreeDescriptors, " descriptors left"));
+  c.Log(absl::StrCat("RLIMIT_NOFILE of pid ", *pid, " lowered to ", limit, ": ",
+                     kFreeDescriptors, " descriptors left"));
   std::vector<Socket> burst;
   for (int i = 0; i < kBurst; ++i) {
     absl::StatusOr<Socket> s =
@@ -85,9 +88,9 @@ void Exhaustion(Context& c) {
   // the reason then.
   const bool idle = ExpectIdle(c, *pid, "while descriptors are exhausted");
   if (std::optional<SutExit> ended = server->Poll()) {
-    c.Fail("the server to keep running when accept fails with EMFILE",
-           absl::StrCat("it ended (", ended->Describe(), ")\n",
-                        server->Output()));
+    c.Fail(
+        "the server to keep running when accept fails with EMFILE",
+        absl::StrCat("it ended (", ended->Describe(), ")\n", server->Output()));
     return;
   }
   if (!idle) return;

@@ -30,6 +30,9 @@ constexpr uint64_t kGrowthAllowed = 64u << 20;
 // The client counts the server as not reading once a send makes no
 // progress for this long while the server is idle.
 constexpr int kStalledMs = 250;
+// A server that runs but has read nothing for this long is judged as it
+// is: reading again after that is no backpressure anyone relies on.
+constexpr absl::Duration kBusyWithoutReading = absl::Seconds(2);
 
 std::string Mib(uint64_t bytes) {
   return absl::StrFormat("%.1f MiB", bytes / 1048576.0);
@@ -82,7 +85,7 @@ void UnreadReplies(Context& c) {
     if (!no_progress_since) no_progress_since = waited_from;
     if (!ran_before || !ran_after ||
         *ran_after - *ran_before < (now - waited_from) / 10 ||
-        now - *no_progress_since >= c.timeout()) {
+        now - *no_progress_since >= kBusyWithoutReading) {
       stalled = true;
       break;
     }

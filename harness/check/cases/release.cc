@@ -26,9 +26,6 @@ constexpr char kSpinAfterHangup[] =
 constexpr char kUnreadReplies[] =
     "https://man7.org/linux/man-pages/man7/tcp.7.html";
 
-// The contract gives 1 s; the case allows 2 s, so a loaded machine does not
-// make a correct server late.
-constexpr absl::Duration kReleaseWithin = absl::Seconds(2);
 
 // SO_LINGER {1, 0}: close(2) resets a TCP connection instead of a FIN.
 void ResetOnClose(const Socket& s) {
