@@ -1,6 +1,7 @@
 #include "sockparity/script/differential.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "sockparity/script/trace_table.h"
@@ -21,6 +22,43 @@ Script Prefix(const Script& script, int step) {
                : std::min(script.steps.size(), static_cast<size_t>(step) + 1);
   prefix.steps.assign(script.steps.begin(), script.steps.begin() + end);
   return prefix;
+}
+
+// Whether a step of `script` makes a child process. A child forked while
+// other kinds run holds copies of their sockets until it exits, so a close
+// there would not send its FIN at once.
+bool Forks(const Script& script) {
+  return std::any_of(
+      script.steps.begin(), script.steps.end(),
+      [](const Step& step) { return step.verb == Verb::kConnectAsNobody; });
+}
+
+// Runs `script` on every kind, each kind's result at its index. Each kind
+// has its own sockets, names and ports, so the kinds can run at once: the
+// waits of TCP (delayed ACKs) overlap each other and the UNIX kinds' work.
+std::vector<absl::StatusOr<Trace>> RunOnEveryKind(
+    const Script& script, absl::Span<const TransportKind> kinds,
+    const RunOptions& options) {
+  std::vector<absl::StatusOr<Trace>> results(kinds.size(),
+                                             absl::UnknownError("not run"));
+  auto run = [&](size_t i) {
+    results[i] = RunScript(script, kinds[i], options);
+  };
+  // Only TCP waits (for delayed ACKs); a thread costs more than a UNIX
+  // script takes, so those run here meanwhile.
+  auto own_thread = [&](size_t i) {
+    return !options.sequential_kinds && !Forks(script) &&
+           FamilyOf(kinds[i]) == Family::kTcp;
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (own_thread(i)) threads.emplace_back(run, i);
+  }
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (!own_thread(i)) run(i);
+  }
+  for (std::thread& thread : threads) thread.join();
+  return results;
 }
 
 }  // namespace
@@ -74,13 +112,14 @@ DifferentialRun RunDifferential(const Script& script,
                                 const DifferenceRegistry& registry,
                                 const RunOptions& options) {
   DifferentialRun run;
-  for (TransportKind kind : kinds) {
-    absl::StatusOr<Trace> trace = RunScript(script, kind, options);
-    if (!trace.ok()) {
-      run.skipped.emplace_back(kind, trace.status());
+  std::vector<absl::StatusOr<Trace>> results =
+      RunOnEveryKind(script, kinds, options);
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (!results[i].ok()) {
+      run.skipped.emplace_back(kinds[i], results[i].status());
       continue;
     }
-    run.traces.push_back(*std::move(trace));
+    run.traces.push_back(*std::move(results[i]));
   }
   run.pairs = CompareEveryPair(script, run.traces, registry);
   return run;

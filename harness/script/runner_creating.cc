@@ -172,7 +172,7 @@ StepOutcome Runner::Creating(const Step& step) {
           path = std::string(1, '\0') +
                  absl::StrFormat("sockparity-len-%d-%d-", ::getpid(), names_++);
         } else {
-          path = absl::StrCat(dir_.path(), "/", step.slot, "-", names_++, "-");
+          path = absl::StrCat(dir_->path(), "/", step.slot, "-", names_++, "-");
         }
         if (path.size() > n || n == 0)
           return not_here("the base path is longer than N");

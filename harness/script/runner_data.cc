@@ -107,11 +107,12 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       const absl::Time deadline = absl::Now() + options_.step_timeout;
       uint64_t done = 0;
       Bytes chunk;
+      const uint64_t seed = PatternSeed(step.slot);
       while (done < static_cast<uint64_t>(step.number)) {
         size_t size = std::min<uint64_t>(kChunk, step.number - done);
         chunk.resize(size);
         for (size_t i = 0; i < size; ++i)
-          chunk[i] = PatternByte(step.slot, slot.sent + i);
+          chunk[i] = PatternByte(seed, slot.sent + i);
         ssize_t n = ::send(fd, chunk.data(), size, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
           slot.sent += n;
@@ -143,9 +144,10 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
     case Verb::kFill: {
       uint64_t done = 0;
       Bytes chunk(kChunk);
+      const uint64_t seed = PatternSeed(step.slot);
       while (true) {
         for (size_t i = 0; i < kChunk; ++i)
-          chunk[i] = PatternByte(step.slot, slot.sent + i);
+          chunk[i] = PatternByte(seed, slot.sent + i);
         ssize_t n =
             ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
@@ -164,7 +166,7 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       }
     }
     case Verb::kSendFd: {
-      uint8_t byte = PatternByte(step.slot, slot.sent);
+      uint8_t byte = PatternByte(PatternSeed(step.slot), slot.sent);
       iovec iov{&byte, 1};
       alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
       msghdr msg{};
@@ -201,13 +203,16 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       return *waited;
     }
   }
-  Bytes buffer(kChunk);
+  if (buffer_ == nullptr) {
+    buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
+  }
+  uint8_t* const buffer = buffer_.get();
   switch (step.verb) {
     case Verb::kPeek: {
       size_t want = std::min<uint64_t>(step.number, kChunk);
       ssize_t n;
       do {
-        n = ::recv(fd, buffer.data(), want, MSG_DONTWAIT | MSG_PEEK);
+        n = ::recv(fd, buffer, want, MSG_DONTWAIT | MSG_PEEK);
       } while (n < 0 && errno == EINTR);
       if (n < 0) return Errno(errno);
       if (n == 0) return {want == 0 ? "ok" : "eof", ""};
@@ -222,7 +227,7 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       size_t got = 0;
       while (true) {
         bool descriptors = false;
-        ssize_t n = RecvOnce(fd, buffer.data() + got, want - got, &descriptors);
+        ssize_t n = RecvOnce(fd, buffer + got, want - got, &descriptors);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
           if (got == 0) return Errno(errno);
@@ -235,7 +240,7 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
         got += n;
         if (descriptors || got == want || QueuedBytes(fd) == 0) break;
       }
-      Receive(slot, buffer.data(), got);
+      Receive(slot, buffer, got);
       return {"data", absl::StrCat(got, " bytes")};
     }
     case Verb::kRecvWaitall: {
@@ -288,9 +293,9 @@ StepOutcome Runner::Data(const Step& step, Slot& slot) {
       uint64_t got = 0;
       while (got < want) {
         size_t size = std::min<uint64_t>(kChunk, want - got);
-        ssize_t n = ::recv(fd, buffer.data(), size, MSG_DONTWAIT);
+        ssize_t n = ::recv(fd, buffer, size, MSG_DONTWAIT);
         if (n > 0) {
-          Receive(slot, buffer.data(), n);
+          Receive(slot, buffer, n);
           got += n;
           continue;
         }

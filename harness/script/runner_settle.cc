@@ -29,13 +29,13 @@
 #include "absl/strings/str_split.h"
 #include "net/poll_wait.h"
 #include "script/script_runner.h"
+#include "script/tcp_lookup.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
 #include "sockparity/net/temp_dir.h"
 #include "sockparity/script/trace.h"
-#include "script/tcp_lookup.h"
 
 namespace sockparity::internal {
 
@@ -72,13 +72,57 @@ bool Runner::SeesAcknowledgements(const Step& step, bool nonblocking) {
   }
 }
 
+void Runner::SettleBefore(const Step& step) {
+  if (!SeesAcknowledgements(step, NonBlocking(step.slot))) return;
+  if (!options_.acknowledge_where_unseen && AcknowledgementsUnseen(step)) {
+    return;
+  }
+  Quiesce(Settle::kAcknowledged, options_.acknowledge_every_socket
+                                     ? nullptr
+                                     : SeesOnlyItsOwnAcknowledgements(step));
+}
+
+bool Runner::AcknowledgementsUnseen(const Step& step) {
+  // A TCP buffer size is compared as "autotuned"; its number, which an ACK
+  // can change, is a detail that depends on the machine's history anyway.
+  if (Tcp() && (step.verb == Verb::kSndbuf || step.verb == Verb::kRcvbuf)) {
+    return true;
+  }
+  // Once a socket has sent its FIN, poll reports OUT whatever its send
+  // queue holds, and no ACK changes IN, RDHUP, HUP or ERR (tcp_poll).
+  const Slot* slot = Find(step.slot);
+  return step.verb == Verb::kPoll && slot != nullptr && !slot->na &&
+         !slot->closed && !slot->listener && slot->sent_fin;
+}
+
+const std::string* Runner::SeesOnlyItsOwnAcknowledgements(const Step& step) {
+  switch (step.verb) {
+    case Verb::kPoll:
+    case Verb::kTcpState:
+    case Verb::kSend:
+    case Verb::kSendFd:
+      break;
+    default:
+      return nullptr;
+  }
+  // What a connected socket shows depends on what reached it and on the
+  // ACKs of what it sent, not on whether the others' ACKs are back (the
+  // peer's pending ACK of a FIN changes nothing the peer shows). A
+  // listener's pending connections depend on the clients' handshakes.
+  auto it = slots_.find(step.slot);
+  if (it == slots_.end() || it->second.listener || it->second.peer.empty()) {
+    return nullptr;
+  }
+  return &it->first;
+}
+
 // Waits until what the last step set off has reached the other side (and,
 // for kAcknowledged, until the other side's answers are back): on TCP, no
 // handshake half-done; every byte and FIN a socket sent is in its peer's
 // receive queue, or acknowledged, or held back by a closed window; every
 // socket whose peer sent a FIN or reset has seen it. UNIX sockets act
 // synchronously.
-void Runner::Quiesce(Settle level) {
+void Runner::Quiesce(Settle level, const std::string* only) {
   if (!Tcp()) return;
   const absl::Time deadline = absl::Now() + options_.quiescence_timeout;
   absl::Duration pause = absl::Microseconds(50);
@@ -86,8 +130,9 @@ void Runner::Quiesce(Settle level) {
     bool settled = true;
     for (auto& [name, slot] : slots_) {
       if (slot.na) continue;
-      const bool delivered =
-          level == Settle::kDelivered && DeliveredToPeer(slot);
+      const bool acknowledged =
+          level == Settle::kAcknowledged && (only == nullptr || name == *only);
+      const bool delivered = !acknowledged && DeliveredToPeer(slot);
       if (slot.closed) {
         if (!slot.tcp_tuple || delivered) continue;
         std::optional<int> state = internal::LookUpTcpState(*slot.tcp_tuple);
@@ -123,9 +168,47 @@ void Runner::Quiesce(Settle level) {
       }
     }
     if (settled || absl::Now() >= deadline) return;
-    absl::SleepFor(pause);  // pacing the re-check, bounded by the deadline
-    pause = std::min(pause * 2, absl::Milliseconds(10));
+    if (!options_.leave_acknowledgements_delayed) {
+      for (auto& [name, slot] : slots_) {
+        if (level == Settle::kAcknowledged &&
+            (only == nullptr || name == *only) && !slot.peer.empty()) {
+          HurryAcknowledgement(slot.peer);
+        }
+      }
+    }
+    // Nothing to wait on: an ACK that comes changes no poll event (a
+    // half-closed socket is writable either way). Pace the re-check.
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, options_.max_settle_pause);
   }
+}
+
+// Makes `name` (a socket whose peer awaits its ACK) send its delayed ACK
+// now. A TCP socket that gets a FIN delays its ACK (by up to 40 ms on
+// loopback), hoping to send its own FIN with it; TCP_QUICKACK sends a
+// scheduled ACK at once, but only with an empty receive queue, where the
+// FIN itself sits until read. When nothing but the FIN is queued, it is
+// read here: reading the end of stream changes nothing a later step sees
+// (every receive still returns it, poll still reports IN|RDHUP, and a
+// close with only a FIN unread sends a FIN, not a reset).
+void Runner::HurryAcknowledgement(const std::string& name) {
+  Slot* slot = Find(name);
+  if (slot == nullptr || slot->na || slot->closed || slot->listener ||
+      !slot->fd.valid()) {
+    return;
+  }
+  const int fd = slot->fd.get();
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
+  int queued = 0;
+  if (info.tcpi_state == TCP_CLOSE_WAIT && ::ioctl(fd, SIOCINQ, &queued) == 0 &&
+      queued == 0) {
+    uint8_t byte;
+    (void)::recv(fd, &byte, 1, MSG_DONTWAIT);  // 0: the end of stream
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
 // Whether everything `sender` sent, and its FIN, is at its open peer: the

@@ -75,7 +75,7 @@ Endpoint Runner::FreshAddress(const std::string& slot) {
   switch (kind_) {
     case TransportKind::kUnixPath:
       return *Endpoint::UnixPath(
-          absl::StrCat(dir_.path(), "/", slot, "-", names_++, ".sock"));
+          absl::StrCat(dir_->path(), "/", slot, "-", names_++, ".sock"));
     case TransportKind::kUnixAbstract: {
       static std::atomic<uint64_t> counter{0};
       static const uint32_t salt = std::random_device{}();
@@ -314,17 +314,18 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
   if (absl::Status available = TransportAvailability(kind); !available.ok()) {
     return available;
   }
-  absl::StatusOr<TempDir> dir = TempDir::Create();
-  if (!dir.ok()) return dir.status();
+  std::optional<TempDir> dir;
+  if (kind == TransportKind::kUnixPath || options.temp_dir_for_every_kind) {
+    absl::StatusOr<TempDir> made = TempDir::Create();
+    if (!made.ok()) return made.status();
+    dir = *std::move(made);
+  }
   Trace trace;
   trace.kind = kind;
   {
-    internal::Runner runner(kind, options, std::move(*dir));
+    internal::Runner runner(kind, options, std::move(dir));
     for (const Step& step : script.steps) {
-      if (internal::Runner::SeesAcknowledgements(
-              step, runner.NonBlocking(step.slot))) {
-        runner.Quiesce(internal::Runner::Settle::kAcknowledged);
-      }
+      runner.SettleBefore(step);
       trace.steps.push_back(runner.Run(step));
       runner.Quiesce(options.acknowledge_every_step
                          ? internal::Runner::Settle::kAcknowledged

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,9 +53,15 @@ struct Slot {
   std::deque<std::string> pending;  // listeners: connected slots not accepted
 };
 
-inline uint8_t PatternByte(const std::string& slot, uint64_t offset) {
+// The bytes slot `slot` sends: PatternByte(PatternSeed(slot), offset). The
+// seed is worked out once per send, not once per byte.
+inline uint64_t PatternSeed(const std::string& slot) {
   uint64_t seed = 0;
   for (char c : slot) seed = seed * 31 + static_cast<uint8_t>(c);
+  return seed;
+}
+
+inline uint8_t PatternByte(uint64_t seed, uint64_t offset) {
   return static_cast<uint8_t>((offset * 131 + seed) % 251);
 }
 
@@ -67,7 +74,9 @@ std::string TcpStateName(int state);
 
 class Runner {
  public:
-  Runner(TransportKind kind, const RunOptions& options, TempDir dir)
+  // `dir` holds the socket files of the unix kind; other kinds need none.
+  Runner(TransportKind kind, const RunOptions& options,
+         std::optional<TempDir> dir)
       : kind_(kind), options_(options), dir_(std::move(dir)) {}
 
   ~Runner() {
@@ -82,9 +91,14 @@ class Runner {
   // TCP delays the ACK of a FIN by 40 ms, so waiting for it after every step
   // made TCP scripts a hundred times slower than UNIX ones.
   enum class Settle { kDelivered, kAcknowledged };
-  void Quiesce(Settle level);
+  // With `only`, kAcknowledged applies to that slot alone, kDelivered to
+  // the others.
+  void Quiesce(Settle level, const std::string* only = nullptr);
   static bool SeesAcknowledgements(const Step& step, bool nonblocking);
+  // Before `step`: waits for the ACKs it can see, if any.
+  void SettleBefore(const Step& step);
   bool DeliveredToPeer(const Slot& sender);
+  void HurryAcknowledgement(const std::string& name);
   bool NonBlocking(const std::string& name) {
     Slot* slot = Find(name);
     return slot != nullptr && slot->nonblocking;
@@ -102,6 +116,13 @@ class Runner {
     auto it = slots_.find(name);
     return it == slots_.end() ? nullptr : &it->second;
   }
+  // Whether no ACK can change what `step` shows, though its verb can see
+  // ACKs in general.
+  bool AcknowledgementsUnseen(const Step& step);
+  // The slot whose ACKs alone `step` can see (poll, tcp-state, a send on a
+  // connected socket look at nothing else); nullptr when it can see any
+  // socket's (addresses, listeners).
+  const std::string* SeesOnlyItsOwnAcknowledgements(const Step& step);
   std::optional<StepOutcome> NeedOpen(const std::string& name, Slot** out);
   StepOutcome Errno(int error, absl::string_view detail = "") {
     return {ErrnoName(error), std::string(detail)};
@@ -121,10 +142,13 @@ class Runner {
 
   const TransportKind kind_;
   const RunOptions options_;
-  TempDir dir_;
+  std::optional<TempDir> dir_;
   std::map<std::string, Slot> slots_;
   std::vector<Fd> reserved_;  // ports bound so nothing can listen there
   std::vector<pid_t> children_;
+  // The receive verbs' buffer, made on first use: zeroing a fresh 64 KiB
+  // for every receive showed in the fuzzer's profile.
+  std::unique_ptr<uint8_t[]> buffer_;
   int names_ = 0;
 };
 

@@ -46,7 +46,8 @@ struct DifferentialRun {
   std::vector<std::string> entries_used() const;
 };
 
-// Runs `script` on each of `kinds` in turn, then compares every pair.
+// Runs `script` on each of `kinds` (at once, each kind in its own thread,
+// unless options.sequential_kinds), then compares every pair.
 DifferentialRun RunDifferential(
     const Script& script, absl::Span<const TransportKind> kinds,
     const DifferenceRegistry& registry = DifferenceRegistry::Default(),
