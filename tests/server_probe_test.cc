@@ -194,7 +194,12 @@ TEST(ProcessStats, TreeHoldsTheChildren) {
 
 // A server's end of a connection in a child process of its own, which
 // reads `take` bytes and then waits, or spins.
-enum class Serving { kTakesAllThenWaits, kNeverReads, kTakesAllThenSpins };
+enum class Serving {
+  kTakesAllThenWaits,
+  kNeverReads,
+  kTakesAllThenSpins,
+  kRepliesThenWaits,  // writes 4 KiB the client does not read, reads nothing
+};
 
 struct ServedConnection {
   Socket client;
@@ -219,6 +224,10 @@ ServedConnection Serve(TransportKind kind, Serving how, size_t take) {
       const ssize_t n = ::read(accepted->fd(), buffer, sizeof(buffer));
       if (n > 0) taken += static_cast<size_t>(n);
       if (n == 0 || (n < 0 && errno != EINTR)) break;
+    }
+    if (how == Serving::kRepliesThenWaits) {
+      const std::string reply(4096, 'r');
+      (void)!::write(accepted->fd(), reply.data(), reply.size());
     }
     volatile uint64_t spins = 0;
     while (how == Serving::kTakesAllThenSpins) spins = spins + 1;
@@ -253,9 +262,25 @@ TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
   EXPECT_THAT(*why, HasSubstr("took all the client sent, then sat idle"));
 }
 
-TEST_P(Stall, ServerThatHasNotReadIsNotStalled) {
+// A server that accepted the connection and never reads it, with nothing
+// of its own on the way to the client, is not going to reply.
+TEST_P(Stall, ServerThatNeverReadsIsStalled) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
   ServedConnection c = Serve(GetParam(), Serving::kNeverReads, 0);
+  ASSERT_GT(c.server, 0);
+  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
+  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
+  Reap(c.server);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("left what the client sent unread"));
+}
+
+// Backpressure: replies wait for the client to read them, so the server
+// rightly reads no more: not stalled however long it waits.
+TEST_P(Stall, ServerWhoseRepliesWaitForTheClientIsNotStalled) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  ServedConnection c = Serve(GetParam(), Serving::kRepliesThenWaits, 0);
   ASSERT_GT(c.server, 0);
   ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
   StallWatch watch(c.client, c.server, absl::Milliseconds(300));

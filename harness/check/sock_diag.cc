@@ -194,7 +194,8 @@ namespace {
 // The server's end of a TCP client's connection, as sock_diag lists it.
 struct TcpPeerEntry {
   uint64_t inode = 0;
-  uint32_t unread = 0;  // bytes in its receive queue
+  uint32_t unread = 0;   // bytes in its receive queue
+  uint32_t unacked = 0;  // bytes it sent or has yet to send, not acknowledged
 };
 
 absl::StatusOr<TcpPeerEntry> TcpPeerOf(const Socket& client,
@@ -221,7 +222,8 @@ absl::StatusOr<TcpPeerEntry> TcpPeerOf(const Socket& client,
     const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
     if (msg->id.idiag_sport == server_port &&
         msg->id.idiag_dport == client_port && msg->idiag_state != TCP_LISTEN) {
-      found = TcpPeerEntry{msg->idiag_inode, msg->idiag_rqueue};
+      found =
+          TcpPeerEntry{msg->idiag_inode, msg->idiag_rqueue, msg->idiag_wqueue};
     }
   });
   if (!dumped.ok()) return dumped;
@@ -265,18 +267,25 @@ absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client) {
   return peer->inode;
 }
 
-absl::StatusOr<uint64_t> BytesNotTakenByPeer(const Socket& client) {
+absl::StatusOr<ConnectionQueues> QueuesOf(const Socket& client) {
   absl::StatusOr<sockaddr_storage> local = LocalAddressOf(client);
   if (!local.ok()) return local.status();
   // UNIX: what the client sent and the peer has not read is still charged
-  // to the client's send buffer. TCP: what is not acknowledged yet.
-  int queued = 0;
-  if (::ioctl(client.fd(), SIOCOUTQ, &queued) != 0)
+  // to the client's send buffer, and what the peer sent is in the client's
+  // receive queue. TCP: add the server's queues, read through sock_diag.
+  int sent = 0, arrived = 0;
+  if (::ioctl(client.fd(), SIOCOUTQ, &sent) != 0)
     return ErrnoError("ioctl(SIOCOUTQ)");
-  if (local->ss_family == AF_UNIX) return static_cast<uint64_t>(queued);
+  if (::ioctl(client.fd(), SIOCINQ, &arrived) != 0)
+    return ErrnoError("ioctl(SIOCINQ)");
+  ConnectionQueues queues{static_cast<uint64_t>(sent),
+                          static_cast<uint64_t>(arrived)};
+  if (local->ss_family == AF_UNIX) return queues;
   absl::StatusOr<TcpPeerEntry> peer = TcpPeerOf(client, *local);
   if (!peer.ok()) return peer.status();
-  return static_cast<uint64_t>(queued) + peer->unread;
+  queues.not_taken += peer->unread;
+  queues.toward_client += peer->unacked;
+  return queues;
 }
 
 }  // namespace sockparity::internal

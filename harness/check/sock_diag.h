@@ -46,10 +46,16 @@ std::string ShowUnixName(const std::string& name);
 // connection waits in the listener's queue: not accepted, it has no inode.
 absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client);
 
-// How many of the bytes `client` sent its peer has not read yet: on UNIX
-// sockets what the peer's receive queue still holds of them; on TCP, that
-// plus what is not acknowledged. 0 means the peer took everything.
-absl::StatusOr<uint64_t> BytesNotTakenByPeer(const Socket& client);
+// What is still on its way in each direction of `client`'s connection.
+struct ConnectionQueues {
+  // What the client sent that its peer has not read yet (on TCP with what
+  // is not acknowledged; on UNIX sockets the buffer memory it takes, not
+  // its bytes): 0 means the peer took everything.
+  uint64_t not_taken = 0;
+  // Bytes the peer sent (or queued to send) that the client has not read.
+  uint64_t toward_client = 0;
+};
+absl::StatusOr<ConnectionQueues> QueuesOf(const Socket& client);
 
 }  // namespace sockparity::internal
 

@@ -67,15 +67,23 @@ std::optional<std::string> StallWatch::Stalled() {
   // Only the process tree that holds the server's end of the connection
   // says anything about it, not one that handed it to a process outside.
   if (SocketInodesHeldBy(*server_).count(*peer) == 0) return not_stalled();
+  absl::StatusOr<ConnectionQueues> queues = QueuesOf(socket_);
+  // Bytes on their way to the client: a server that stopped reading while
+  // its replies wait for the client (backpressure) is not stalled.
+  if (!queues.ok() || queues->toward_client > 0) return not_stalled();
   if (awaiting_ == Awaiting::kEnd) {
     return absl::StrCat("the server (pid ", *server_,
                         ") holds the connection open and sat idle in the "
                         "kernel for ",
                         idle_for, " with nothing on its way");
   }
-  // Bytes not taken yet: the server may still be on its way to them.
-  absl::StatusOr<uint64_t> not_taken = BytesNotTakenByPeer(socket_);
-  if (!not_taken.ok() || *not_taken > 0) return not_stalled();
+  if (queues->not_taken > 0) {
+    // (On UNIX sockets the count is of buffer memory, not bytes.)
+    return absl::StrCat("the server (pid ", *server_,
+                        ") left what the client sent unread and sat idle in "
+                        "the kernel for ",
+                        idle_for, " with nothing on its way to the client");
+  }
   return absl::StrCat("the server (pid ", *server_,
                       ") took all the client sent, then sat idle in the "
                       "kernel for ",

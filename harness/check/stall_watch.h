@@ -42,11 +42,12 @@ class IdleWatch {
 
 // What a client waits for on a connection.
 enum class Awaiting {
-  // A reply: the server must have taken every byte sent, or it may still
-  // be on its way to reading them.
+  // A reply. A server that sits idle with the request unread, and nothing
+  // on its way to the client, is not reading: only replies waiting for the
+  // client to read them (backpressure) let a server stop reading.
   kReply,
   // The end of the connection: the server may leave bytes sent after the
-  // end was due unread.
+  // end was due unread; it owes the close.
   kEnd,
 };
 
