@@ -123,6 +123,9 @@ def main():
     parser.add_argument("--reps", type=int, default=1)
     parser.add_argument("--quick", action="store_true",
                         help="three servers only (a smoke test)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated server names (e.g. "
+                        "loop:write-on-read-only)")
     args = parser.parse_args()
     tool = os.path.join(args.build, "harness", "sockparity")
     if not os.access(tool, os.X_OK):
@@ -130,6 +133,12 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     rows, wrong = [], []
     listed = servers(args.build, args.quick)
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = set(wanted) - {s[0] for s in listed}
+        if unknown:
+            sys.exit(f"check_times: no server named {', '.join(unknown)}")
+        listed = [s for s in listed if s[0] in wanted]
     for index, (name, kind, command) in enumerate(listed):
         times = {"new": [], "previous": []}
         for rep in range(args.reps):

@@ -465,8 +465,10 @@ int main(int argc, char** argv) {
       }
       const bool hangup = (revents & (POLLHUP | POLLERR)) != 0;
       if ((revents & POLLIN) || (hangup && !c.read_eof)) OnReadable(c, hangup);
+      // write-on-read-only: a hang-up or error still gets its write (which
+      // fails and ends the connection), so the one bug is the lost wakeup.
       const short write_on = bug == "write-on-read-only"
-                                 ? POLLIN
+                                 ? (POLLIN | POLLHUP | POLLERR)
                                  : (POLLOUT | POLLHUP | POLLERR);
       if (!c.gone && !c.dead && c.out_bytes > 0 && (revents & write_on))
         OnWritable(c);
