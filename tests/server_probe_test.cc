@@ -220,7 +220,8 @@ ServedConnection Serve(TransportKind kind, Serving how, size_t take) {
   if (served.server == 0) {
     char buffer[4096];
     size_t taken = 0;
-    while (how != Serving::kNeverReads && taken < take) {
+    while (how != Serving::kNeverReads && how != Serving::kRepliesThenWaits &&
+           taken < take) {
       const ssize_t n = ::read(accepted->fd(), buffer, sizeof(buffer));
       if (n > 0) taken += static_cast<size_t>(n);
       if (n == 0 || (n < 0 && errno != EINTR)) break;
@@ -248,16 +249,35 @@ std::optional<std::string> WatchFor(StallWatch& watch, absl::Duration within) {
   return std::nullopt;
 }
 
+// Serves a connection `how`, sends 1000 bytes, and watches it as a wait
+// for `awaiting` does, for `within`. `server_pid` gets the server's pid
+// (0 when it could not be made).
+std::optional<std::string> StallSeen(TransportKind kind, Serving how,
+                                     Awaiting awaiting, absl::Duration within,
+                                     pid_t& server_pid) {
+  ServedConnection c = Serve(kind, how, 1000);
+  server_pid = c.server > 0 ? c.server : 0;
+  if (server_pid == 0) return std::nullopt;
+  std::optional<std::string> why;
+  if (SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok()) {
+    StallWatch watch(c.client, c.server, absl::Milliseconds(300), awaiting);
+    why = WatchFor(watch, within);
+  } else {
+    server_pid = 0;
+  }
+  Reap(c.server);
+  return why;
+}
+
 class Stall : public ::testing::TestWithParam<TransportKind> {};
 
 TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  ServedConnection c = Serve(GetParam(), Serving::kTakesAllThenWaits, 100000);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(100000, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
-  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
-  Reap(c.server);
+  pid_t server = 0;
+  const std::optional<std::string> why =
+      StallSeen(GetParam(), Serving::kTakesAllThenWaits, Awaiting::kReply,
+                absl::Seconds(5), server);
+  ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
   EXPECT_THAT(*why, HasSubstr("took all the client sent, then sat idle"));
 }
@@ -266,12 +286,11 @@ TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
 // of its own on the way to the client, is not going to reply.
 TEST_P(Stall, ServerThatNeverReadsIsStalled) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  ServedConnection c = Serve(GetParam(), Serving::kNeverReads, 0);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
-  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
-  Reap(c.server);
+  pid_t server = 0;
+  const std::optional<std::string> why =
+      StallSeen(GetParam(), Serving::kNeverReads, Awaiting::kReply,
+                absl::Seconds(5), server);
+  ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
   EXPECT_THAT(*why, HasSubstr("left what the client sent unread"));
 }
@@ -280,13 +299,11 @@ TEST_P(Stall, ServerThatNeverReadsIsStalled) {
 // rightly reads no more: not stalled however long it waits.
 TEST_P(Stall, ServerWhoseRepliesWaitForTheClientIsNotStalled) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  ServedConnection c = Serve(GetParam(), Serving::kRepliesThenWaits, 0);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  pid_t server = 0;
   const std::optional<std::string> why =
-      WatchFor(watch, absl::Milliseconds(1500));
-  Reap(c.server);
+      StallSeen(GetParam(), Serving::kRepliesThenWaits, Awaiting::kReply,
+                absl::Milliseconds(1500), server);
+  ASSERT_GT(server, 0);
   EXPECT_EQ(why, std::nullopt);
 }
 
@@ -294,25 +311,22 @@ TEST_P(Stall, ServerWhoseRepliesWaitForTheClientIsNotStalled) {
 // holds the connection and neither reads nor closes it.
 TEST_P(Stall, ServerThatNeitherReadsNorClosesStallsTheEnd) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  ServedConnection c = Serve(GetParam(), Serving::kNeverReads, 0);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::Milliseconds(300), Awaiting::kEnd);
-  const std::optional<std::string> why = WatchFor(watch, absl::Seconds(5));
-  Reap(c.server);
+  pid_t server = 0;
+  const std::optional<std::string> why =
+      StallSeen(GetParam(), Serving::kNeverReads, Awaiting::kEnd,
+                absl::Seconds(5), server);
+  ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
   EXPECT_THAT(*why, HasSubstr("holds the connection open and sat idle"));
 }
 
 TEST_P(Stall, ServerThatRunsIsNotStalled) {
   if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  ServedConnection c = Serve(GetParam(), Serving::kTakesAllThenSpins, 1000);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::Milliseconds(300));
+  pid_t server = 0;
   const std::optional<std::string> why =
-      WatchFor(watch, absl::Milliseconds(1500));
-  Reap(c.server);
+      StallSeen(GetParam(), Serving::kTakesAllThenSpins, Awaiting::kReply,
+                absl::Milliseconds(1500), server);
+  ASSERT_GT(server, 0);
   EXPECT_EQ(why, std::nullopt);
 }
 

@@ -138,9 +138,9 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
                     "per wait inside a case, e.g. 5s or 500ms (default 10s)");
   check->add_option(
       "--stalled-after", args.stalled_after,
-      "a wait for a reply ends once the server has taken every byte sent "
-      "and sat idle in the kernel this long (default 1s; 0: wait out "
-      "--timeout)");
+      "a wait for a reply or an end ends once the server sat idle in the "
+      "kernel this long with nothing on its way to the client (default 1s; "
+      "0: wait out --timeout)");
   check->add_flag("--one-transport-at-a-time", args.one_transport_at_a_time,
                   "start the servers and play the cases of one transport "
                   "after another (default: all transports at once)");
