@@ -1,6 +1,7 @@
 #include "sockparity/check/sut_process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "check/shepherd.h"
 #include "sockparity/net/errors.h"
 
 namespace sockparity {
@@ -94,49 +96,47 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   for (std::string& entry : env_entries) envp.push_back(entry.data());
   envp.push_back(nullptr);
   const int inherited_fd = inherited != nullptr ? inherited->get() : -1;
-  // The child reports a failed exec here, so "cannot run" is told apart
-  // from a server that exits with 127 by itself.
-  int exec_error_pipe[2];
-  if (::pipe2(exec_error_pipe, O_CLOEXEC) != 0)
+  int control[2];
+  int status[2];
+  if (::pipe2(control, O_CLOEXEC) != 0)
     return ErrnoStatus(errno, "pipe2", command[0]);
-  Fd exec_error_read(exec_error_pipe[0]);
-  Fd exec_error_write(exec_error_pipe[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) return ErrnoStatus(errno, "fork", command[0]);
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec.
-    ::setpgid(0, 0);
-    ::dup2(out.get(), 1);
-    ::dup2(out.get(), 2);
-    if (inherited_fd >= 0) {
-      if (inherited_fd == fd_number) {
-        ::fcntl(fd_number, F_SETFD, 0);
-      } else {
-        ::dup2(inherited_fd, fd_number);
-      }
-    }
-    ::signal(SIGPIPE, SIG_DFL);
-    ::execvpe(argv[0], argv.data(), envp.data());
-    const int error = errno;
-    (void)!::write(exec_error_write.get(), &error, sizeof(error));
-    ::_exit(127);
-  }
+  Fd control_read(control[0]);
+  Fd control_write(control[1]);
+  if (::pipe2(status, O_CLOEXEC) != 0)
+    return ErrnoStatus(errno, "pipe2", command[0]);
+  Fd status_read(status[0]);
+  Fd status_write(status[1]);
+  const internal::ShepherdPlan plan{
+      argv.data(),        envp.data(),
+      out.get(),          inherited_fd,
+      fd_number,          control_read.get(),
+      status_write.get(), internal::ShepherdKeepFd()};
+  const pid_t shepherd = ::fork();
+  if (shepherd < 0) return ErrnoStatus(errno, "fork", command[0]);
+  if (shepherd == 0) internal::RunShepherd(plan);
   out.Close().IgnoreError();
-  exec_error_write.Close().IgnoreError();
-  int exec_error = 0;
-  ssize_t got;
-  do {
-    got = ::read(exec_error_read.get(), &exec_error, sizeof(exec_error));
-  } while (got < 0 && errno == EINTR);
-  if (got == sizeof(exec_error)) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  control_read.Close().IgnoreError();
+  status_write.Close().IgnoreError();
+  ::fcntl(status_read.get(), F_SETFL, O_NONBLOCK);
+  SutProcess sut(-1, shepherd, std::move(control_write), std::move(status_read),
+                 std::move(*dir));
+  // The shepherd names the server, then says whether its exec worked: a
+  // failed exec is told apart from a server that exits 127 by itself.
+  const absl::Time told_by = absl::Now() + absl::Seconds(10);
+  while (sut.exec_error_ < 0 && sut.ReadRecords(told_by) &&
+         absl::Now() < told_by) {
+  }
+  if (sut.exec_error_ != 0) {
+    const int exec_error = sut.exec_error_;
+    sut.Release();
+    if (exec_error < 0) {
+      return absl::InternalError(absl::StrCat(
+          "cannot start ", command[0], ": its shepherd process ended early"));
     }
     return absl::FailedPreconditionError(
         absl::StrCat("cannot run ", command[0], ": ", ErrnoName(exec_error),
                      " (", ::strerror(exec_error), ")"));
   }
-  SutProcess sut(pid, std::move(*dir));
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);
   while (true) {
@@ -163,45 +163,120 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   }
 }
 
+void SutProcess::HoldWhileServersRun(int fd) {
+  internal::SetShepherdKeepFd(fd);
+}
+
 SutProcess::SutProcess(SutProcess&& other) noexcept
-    : pid_(other.pid_), exit_(other.exit_), dir_(std::move(other.dir_)) {
+    : pid_(other.pid_),
+      shepherd_(other.shepherd_),
+      exec_error_(other.exec_error_),
+      control_(std::move(other.control_)),
+      status_(std::move(other.status_)),
+      exit_(other.exit_),
+      dir_(std::move(other.dir_)) {
   other.pid_ = -1;
+  other.shepherd_ = -1;
 }
 
 SutProcess::~SutProcess() {
-  if (pid_ > 0 && !exit_) Stop(absl::Seconds(2));
+  if (shepherd_ <= 0) return;
+  if (pid_ > 0 && !exit_) {
+    Stop(absl::Seconds(2));
+  } else {
+    Release();
+  }
+}
+
+bool SutProcess::ReadRecords(absl::Time deadline) {
+  if (!status_.valid()) return false;
+  bool took = false;
+  bool waited = false;
+  internal::ShepherdRecord record;
+  while (true) {
+    const ssize_t got = ::read(status_.get(), &record, sizeof(record));
+    if (got == sizeof(record)) {
+      took = true;
+      switch (record.kind) {
+        case internal::ShepherdRecord::kServerPid:
+          pid_ = record.value;
+          break;
+        case internal::ShepherdRecord::kExecOk:
+          exec_error_ = 0;
+          break;
+        case internal::ShepherdRecord::kExecError:
+          exec_error_ = record.value;
+          break;
+        case internal::ShepherdRecord::kServerEnd:
+          if (!exit_) exit_ = FromStatus(record.value);
+          break;
+      }
+      continue;
+    }
+    if (got == 0) {
+      status_.Close().IgnoreError();
+      return false;
+    }
+    if (got < 0 && errno == EINTR) continue;
+    if (took || waited || got > 0 || errno != EAGAIN) return true;
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    struct pollfd watched = {status_.get(), POLLIN, 0};
+    ::poll(&watched, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    waited = true;
+  }
+}
+
+void SutProcess::Release() {
+  if (shepherd_ <= 0) return;
+  control_.Close().IgnoreError();
+  // It kills what is left and exits, which closes its end of the pipe.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (ReadRecords(deadline) && absl::Now() < deadline) {
+  }
+  int status = 0;
+  pid_t ended = ::waitpid(shepherd_, &status, WNOHANG);
+  if (ended == 0) {
+    // Stuck past its deadline (a process that ignores SIGKILL in an
+    // uninterruptible sleep): stop waiting; it goes on on its own.
+    ::kill(shepherd_, SIGKILL);
+    ended = ::waitpid(shepherd_, &status, 0);
+  }
+  shepherd_ = -1;
+  if (!exit_) {
+    exit_ = SutExit{};
+    exit_->signal = SIGKILL;
+    exit_->killed = true;
+  }
 }
 
 std::optional<SutExit> SutProcess::Poll() {
-  if (exit_ || pid_ <= 0) return exit_;
-  int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) exit_ = FromStatus(status);
+  if (exit_ || shepherd_ <= 0) return exit_;
+  ReadRecords(absl::InfinitePast());
   return exit_;
 }
 
 SutExit SutProcess::Stop(absl::Duration grace) {
-  if (Poll()) return *exit_;
   const absl::Time start = absl::Now();
-  ::kill(pid_, SIGTERM);
-  absl::Duration pause = absl::Milliseconds(1);
-  while (!Poll() && absl::Now() - start < grace) {
-    absl::SleepFor(pause);  // pacing re-checks, bounded by the grace period
-    pause = std::min(pause * 2, absl::Milliseconds(20));
+  if (!Poll() && pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    absl::Duration pause = absl::Milliseconds(1);
+    while (!Poll() && absl::Now() - start < grace) {
+      ReadRecords(absl::Now() + pause);  // wakes on the shepherd's report
+      pause = std::min(pause * 2, absl::Milliseconds(20));
+    }
+    if (!exit_) {
+      ::kill(-pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
+      Release();
+      exit_->killed = true;
+      exit_->took = absl::Now() - start;
+      return *exit_;
+    }
+    exit_->took = absl::Now() - start;
   }
-  if (!exit_) {
-    // Its whole process group, so helpers it started go too.
-    ::kill(-pid_, SIGKILL);
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exit_ = FromStatus(status);
-    exit_->killed = true;
-  } else {
-    // Whatever it left running in its group does not outlive it.
-    ::kill(-pid_, SIGKILL);
-  }
-  exit_->took = absl::Now() - start;
+  // Whatever it started does not outlive it.
+  Release();
   return *exit_;
 }
 

@@ -1,7 +1,10 @@
 // A system under test (SUT) started as a child process, as the peer contract
 // says: `COMMAND... ADDRESS`, ready once it prints the line "ready", stopped
 // with SIGTERM. Nothing it does can hang the suite: every wait has a
-// deadline, and a SUT that outlives its grace period is killed.
+// deadline, and a SUT that outlives its grace period is killed. Every
+// process it starts (workers, a daemon after setsid) ends with it, also
+// when the suite's own process is killed: a shepherd process stands
+// between them (check/shepherd.h).
 #ifndef SOCKPARITY_SUT_PROCESS_H_
 #define SOCKPARITY_SUT_PROCESS_H_
 
@@ -48,21 +51,46 @@ class SutProcess {
       const Fd* inherited = nullptr, int fd_number = -1,
       const std::vector<std::string>& environment = {});
 
+  // Every server started after this call keeps a copy of `fd` (a pipe's
+  // write end) open until it and every process it started have ended, also
+  // if this process is killed: the reader of that pipe sees end of file
+  // once nothing of the run is left (the command uses it to remove the
+  // run's temporary files whatever ended it).
+  static void HoldWhileServersRun(int fd);
+
   SutProcess(SutProcess&& other) noexcept;
   SutProcess& operator=(SutProcess&& other) = delete;
   ~SutProcess();
 
+  // The server's own process (not the shepherd's).
   pid_t pid() const { return pid_; }
   // The exit, if it has already ended.
   std::optional<SutExit> Poll();
-  // SIGTERM, then up to `grace` for it to end, then SIGKILL.
+  // SIGTERM, then up to `grace` for it to end, then SIGKILL; then every
+  // process it left behind is killed.
   SutExit Stop(absl::Duration grace = absl::Seconds(2));
   // What it wrote to standard output and standard error so far.
   std::string Output() const;
 
  private:
-  SutProcess(pid_t pid, TempDir dir) : pid_(pid), dir_(std::move(dir)) {}
+  SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status, TempDir dir)
+      : pid_(pid),
+        shepherd_(shepherd),
+        control_(std::move(control)),
+        status_(std::move(status)),
+        dir_(std::move(dir)) {}
+  // Takes what the shepherd reported, waiting up to `deadline`; false once
+  // it has closed its end (it has exited).
+  bool ReadRecords(absl::Time deadline);
+  // Has the shepherd kill whatever is left of the server's tree, and waits
+  // for it to exit.
+  void Release();
+
   pid_t pid_ = -1;
+  pid_t shepherd_ = -1;
+  int exec_error_ = -1;  // -1 until the shepherd says
+  Fd control_;           // closing it ends the server's tree
+  Fd status_;            // the shepherd's reports
   std::optional<SutExit> exit_;
   TempDir dir_;
 };
