@@ -203,6 +203,11 @@ std::string CheckReport::Matrix() const {
     for (const std::string& line : not_played)
       absl::StrAppend(&out, "  ", line, "\n");
   }
+  if (!notes.empty()) {
+    absl::StrAppend(&out, "\nnotes:\n");
+    for (const std::string& line : notes)
+      absl::StrAppend(&out, "  ", line, "\n");
+  }
   if (!perturb.empty()) {
     absl::StrAppend(&out, "\nperturbation: ", absl::StrJoin(perturb, ","),
                     " (libsockparity_perturb.so, seed ", seed, ")\n");
@@ -231,13 +236,15 @@ std::string CheckReport::Json() const {
         "{\"transport\": ", JsonString(ContractTransportName(kind)),
         ", \"why\": ", JsonString(why), "}"));
   }
-  std::vector<std::string> skipped;
+  std::vector<std::string> skipped, noted;
   for (const std::string& line : not_played)
     skipped.push_back(JsonString(line));
+  for (const std::string& line : notes) noted.push_back(JsonString(line));
   absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
                   "],\n  \"perturbation_not_in_effect\": [",
                   absl::StrJoin(missing, ", "), "],\n  \"not_played\": [",
-                  absl::StrJoin(skipped, ", "), "],\n  \"results\": [\n");
+                  absl::StrJoin(skipped, ", "), "],\n  \"notes\": [",
+                  absl::StrJoin(noted, ", "), "],\n  \"results\": [\n");
   bool first = true;
   auto item = [&](const std::string& id, const std::string& transport,
                   const CaseResult& result) {

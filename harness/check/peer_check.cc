@@ -422,6 +422,8 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
       report.cells.push_back(std::move(cell));
     for (std::string& line : run.not_played)
       report.not_played.push_back(std::move(line));
+    for (const std::string& note : run.link->notes())
+      report.notes.push_back(note);
     if (run.perturbation_missing) {
       report.perturb_not_in_effect.emplace_back(transport,
                                                 *run.perturbation_missing);

@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "check/server_port.h"
 #include "sockparity/net/listener.h"
 
 namespace sockparity::internal {
@@ -40,11 +42,39 @@ absl::Status PeerLink::Start() {
     }
     absl::StatusOr<std::string> address = FreshAddress();
     if (!address.ok()) return address.status();
-    absl::StatusOr<SutProcess> sut =
-        SutProcess::Start(options_.command, *address, absl::Seconds(10),
-                          nullptr, -1, Environment());
-    if (!sut.ok()) return sut.status();
-    server_.emplace(std::move(*sut));
+    std::optional<absl::StatusOr<SutProcess>> sut;
+    sut.emplace(SutProcess::Start(options_.command, *address, absl::Seconds(10),
+                                  nullptr, -1, Environment()));
+    // A port outside the ephemeral range can still be taken by another
+    // program between the choice and the server's bind: start again on a
+    // fresh one, but only when that is shown (the port is now in use by a
+    // process outside the server's tree, which has ended), and say so.
+    for (int retry = 0;
+         retry < 3 && absl::IsFailedPrecondition(sut->status()) &&
+         socket_kind() != TransportKind::kUnixPath &&
+         socket_kind() != TransportKind::kUnixAbstract;
+         ++retry) {
+      uint32_t port = 0;
+      if (!absl::SimpleAtoi(address->substr(address->rfind(':') + 1), &port) ||
+          !PortInUse(socket_kind(), static_cast<uint16_t>(port))) {
+        break;
+      }
+      absl::StatusOr<std::string> fresh = FreshAddress();
+      if (!fresh.ok()) break;
+      notes_.push_back(absl::StrCat(ContractTransportName(transport_),
+                                    ": the server ended before it "
+                                    "was ready on ",
+                                    *address,
+                                    ", and another process held that port "
+                                    "by then; started again on ",
+                                    *fresh));
+      address = fresh;
+      sut.emplace(SutProcess::Start(options_.command, *address,
+                                    absl::Seconds(10), nullptr, -1,
+                                    Environment()));
+    }
+    if (!sut->ok()) return sut->status();
+    server_.emplace(std::move(**sut));
     absl::StatusOr<Endpoint> endpoint = Endpoint::Parse(*address);
     if (!endpoint.ok()) return endpoint.status();
     endpoint_ = *endpoint;
@@ -142,10 +172,11 @@ absl::StatusOr<std::string> PeerLink::FreshAddress() {
                           "-", absl::ToUnixMicros(absl::Now()));
     }
     default: {
-      // A port the kernel picked, released for the server to bind.
-      absl::StatusOr<Listener> probe = Listener::Open(socket_kind());
-      if (!probe.ok()) return probe.status();
-      return probe->endpoint().ToString();
+      absl::StatusOr<uint16_t> port = PickServerPort(socket_kind());
+      if (!port.ok()) return port.status();
+      return socket_kind() == TransportKind::kTcp6
+                 ? absl::StrCat("tcp:[::1]:", *port)
+                 : absl::StrCat("tcp:127.0.0.1:", *port);
     }
   }
 }

@@ -52,6 +52,10 @@ class PeerLink {
 
   absl::StatusOr<Socket> Connect();
 
+  // What a reader of the report should know about how the server was
+  // started (a start again on a fresh port).
+  const std::vector<std::string>& notes() const { return notes_; }
+
   // Ends the per-connection servers of fd:N.
   void EndCase() { fd_servers_.clear(); }
 
@@ -78,6 +82,7 @@ class PeerLink {
   absl::Duration ready_after_;
   std::optional<TempDir> dir_;
   std::optional<TempDir> perturb_dir_;
+  std::vector<std::string> notes_;
   std::optional<Endpoint> endpoint_;
   std::optional<SutProcess> server_;
   std::vector<std::unique_ptr<SutProcess>> fd_servers_;

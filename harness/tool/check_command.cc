@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "absl/time/time.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "run_guard.h"
 
 namespace sockparity::tool {
 namespace {
@@ -48,11 +51,38 @@ absl::StatusOr<std::string> FindPerturbLibrary() {
                    " (set SOCKPARITY_PERTURB_LIBRARY to its path)"));
 }
 
+// Whole or not at all: a full disk shows only when the buffer is flushed.
 bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-  if (!out) Complain(absl::StrCat("cannot write '", path, "'"));
-  return static_cast<bool>(out);
+  out.close();
+  if (out.fail()) {
+    const int error = errno;
+    Complain(absl::StrCat(
+        "cannot write the report '", path, "' whole",
+        error != 0 ? absl::StrCat(": ", ::strerror(error)) : std::string()));
+    return false;
+  }
+  return true;
+}
+
+// A report path that cannot be written is a usage error found before the
+// run, not after it.
+bool ReportPathWritable(const std::string& flag, const std::string& path) {
+  if (path.empty()) return true;
+  std::string dir = ".";
+  if (const size_t slash = path.rfind('/'); slash != std::string::npos)
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+  const bool exists = ::access(path.c_str(), F_OK) == 0;
+  if (exists ? ::access(path.c_str(), W_OK) == 0
+             : ::access(dir.c_str(), W_OK | X_OK) == 0) {
+    return true;
+  }
+  const int error = errno;
+  Complain(absl::StrCat(flag, " '", path, "' cannot be written",
+                        exists ? "" : absl::StrCat(" (in '", dir, "')"), ": ",
+                        ::strerror(error)));
+  return false;
 }
 
 // The options as the check library takes them, or the exit status of a
@@ -187,6 +217,12 @@ int RunCheck(const CheckArgs& args) {
   std::variant<CheckOptions, int> parsed = ToOptions(args);
   if (const int* code = std::get_if<int>(&parsed)) return *code;
   CheckOptions& options = std::get<CheckOptions>(parsed);
+  if (!ReportPathWritable("--json", args.json) ||
+      !ReportPathWritable("--junit", args.junit) ||
+      !ReportPathWritable("--html", args.html)) {
+    return kExitUsage;
+  }
+  GuardRun();
   options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   absl::StatusOr<CheckReport> report = sockparity::RunCheck(options);
   if (!report.ok()) {
@@ -203,7 +239,7 @@ int RunCheck(const CheckArgs& args) {
     std::cerr << "sockparity check: the server did not start on:\n"
               << report->startup_errors;
   }
-  if (!written) return kExitUsage;
+  if (!written) return kExitReportNotWritten;
   if (report->Count(Verdict::kFailed) > 0) return kExitFailed;
   if (args.strict && report->Count(Verdict::kNonStrict) > 0) {
     std::cerr << "sockparity check: --strict: "

@@ -18,6 +18,9 @@ enum ExitCode : int {
   kExitNothingRan = 4,
   // check: perturbation asked for but not in effect on some transport.
   kExitPerturbationNotInEffect = 5,
+  // check: a report (--json, --junit, --html) could not be written whole:
+  // before any other status but 2, since the run's results are lost.
+  kExitReportNotWritten = 6,
 };
 
 // For the help texts.
@@ -26,7 +29,9 @@ inline constexpr char kCheckExitCodesHelp[] =
     "no failure); 1 a case FAILED, or with --strict was NON-STRICT; 2 bad\n"
     "usage, or the server cannot be started at all; 3 the filters match no\n"
     "case; 4 no case could run on any transport; 5 perturbation asked for\n"
-    "but not in effect.";
+    "but not in effect; 6 a report could not be written whole (a report\n"
+    "path that cannot be written at all is found before the first case:\n"
+    "2).";
 inline constexpr char kReplayExitCodesHelp[] =
     "Exit status: 0 equal, or different only as the registry allows; 1 an\n"
     "undocumented divergence; 2 bad usage or an unreadable script.";

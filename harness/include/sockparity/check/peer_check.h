@@ -112,6 +112,9 @@ struct CheckReport {
   // one line each; their cells are missing.
   std::vector<std::string> not_played;
 
+  // What a reader should know about how the run went that no verdict says
+  // (a server started again on a fresh port), one line each.
+  std::vector<std::string> notes;
   // True when no case could run: every cell is UNSUPPORTED.
   bool NothingRan() const;
 
