@@ -44,13 +44,13 @@ TEST(ServerPort, InUseSeesAListener) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address),
-                   sizeof(address)),
-            0);
+  ASSERT_EQ(
+      ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+      0);
   socklen_t length = sizeof(address);
-  ASSERT_EQ(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address),
-                          &length),
-            0);
+  ASSERT_EQ(
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length),
+      0);
   EXPECT_TRUE(PortInUse(TransportKind::kTcp4, ntohs(address.sin_port)));
 }
 

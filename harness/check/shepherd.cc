@@ -143,7 +143,8 @@ void EndTree(pid_t server, bool* reported, int status_fd) {
 }
 
 [[noreturn]] void ExecServer(const ShepherdPlan& plan, int output_fd,
-                             int inherited_fd, int exec_error_fd) {
+                             int error_fd, int inherited_fd,
+                             int exec_error_fd) {
   ::setpgid(0, 0);
   // A fresh start: no signal ignored or blocked because the suite, or this
   // shepherd, had it so (ignored dispositions survive exec).
@@ -152,7 +153,7 @@ void EndTree(pid_t server, bool* reported, int status_fd) {
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::dup2(output_fd, 1);
-  ::dup2(output_fd, 2);
+  ::dup2(error_fd, 2);
   if (inherited_fd >= 0) ::dup2(inherited_fd, plan.fd_number);
   ::execvpe(plan.argv[0], plan.argv, plan.envp);
   const int error = errno;
@@ -176,11 +177,13 @@ void RunShepherd(const ShepherdPlan& plan) {
   int control_fd = Lift(plan.control_fd, floor);
   int status_fd = Lift(plan.status_fd, floor);
   int output_fd = Lift(plan.output_fd, floor);
+  int error_fd = Lift(plan.error_fd, floor);
   int inherited_fd = Lift(plan.inherited_fd, floor);
   int keep = Lift(plan.keep_fd, floor);
-  int kept[] = {control_fd, status_fd, output_fd, inherited_fd, keep};
-  CloseAllExcept(kept, 5);
-  if (control_fd < 0 || status_fd < 0 || output_fd < 0) ::_exit(126);
+  int kept[] = {control_fd, status_fd, output_fd, error_fd, inherited_fd, keep};
+  CloseAllExcept(kept, 6);
+  if (control_fd < 0 || status_fd < 0 || output_fd < 0 || error_fd < 0)
+    ::_exit(126);
 
   sigset_t child_ended;
   ::sigemptyset(&child_ended);
@@ -191,12 +194,14 @@ void RunShepherd(const ShepherdPlan& plan) {
   if (signals < 0 || ::pipe2(exec_error, O_CLOEXEC) != 0) ::_exit(126);
 
   const pid_t server = ::fork();
-  if (server == 0) ExecServer(plan, output_fd, inherited_fd, exec_error[1]);
+  if (server == 0)
+    ExecServer(plan, output_fd, error_fd, inherited_fd, exec_error[1]);
   ::close(exec_error[1]);
   // This process must not hold the server's end of an inherited
   // connection: the client would never see it close.
   if (inherited_fd >= 0) ::close(inherited_fd);
   ::close(output_fd);
+  ::close(error_fd);
   bool reported = false;
   if (server < 0) {
     Send(status_fd, ShepherdRecord::kExecError, errno);

@@ -37,7 +37,8 @@ struct ShepherdRecord {
 struct ShepherdPlan {
   char* const* argv;
   char* const* envp;
-  int output_fd;     // becomes the server's stdout and stderr
+  int output_fd;     // becomes the server's stdout
+  int error_fd;      // becomes the server's stderr
   int inherited_fd;  // -1, or becomes descriptor `fd_number` of the server
   int fd_number;
   int control_fd;  // read end: EOF or a byte means "end the server's tree"

@@ -14,25 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "check/output_tail.h"
 #include "check/shepherd.h"
 #include "sockparity/net/errors.h"
 
 namespace sockparity {
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool HasReadyLine(const std::string& output) {
-  for (absl::string_view line : absl::StrSplit(output, '\n')) {
-    if (line == "ready" || line == "ready\r") return true;
-  }
-  return false;
-}
 
 SutExit FromStatus(int status) {
   SutExit exit;
@@ -45,12 +32,8 @@ SutExit FromStatus(int status) {
   return exit;
 }
 
-std::string Tail(const std::string& text, size_t bytes = 2000) {
-  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
-}
-
 std::string OutputOrNone(const std::string& output) {
-  return output.empty() ? "(none)" : Tail(output);
+  return output.empty() ? "(none)" : output;
 }
 
 }  // namespace
@@ -71,10 +54,17 @@ absl::StatusOr<SutProcess> SutProcess::Start(
     return absl::InvalidArgumentError("no SUT command given");
   absl::StatusOr<TempDir> dir = TempDir::Create();
   if (!dir.ok()) return dir.status();
-  const std::string out_path = dir->path() + "/output.log";
+  // Two files: readiness is a line on standard output alone, as the
+  // contract says. Files, not pipes: a server never blocks on its output
+  // because the suite is busy elsewhere.
+  const std::string out_path = dir->path() + "/stdout.log";
+  const std::string err_path = dir->path() + "/stderr.log";
   Fd out(
       ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!out.valid()) return ErrnoStatus(errno, "open", out_path);
+  Fd err(
+      ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!err.valid()) return ErrnoStatus(errno, "open", err_path);
   std::vector<std::string> args = command;
   args.push_back(address);
   std::vector<char*> argv;
@@ -106,15 +96,21 @@ absl::StatusOr<SutProcess> SutProcess::Start(
     return ErrnoStatus(errno, "pipe2", command[0]);
   Fd status_read(status[0]);
   Fd status_write(status[1]);
-  const internal::ShepherdPlan plan{
-      argv.data(),        envp.data(),
-      out.get(),          inherited_fd,
-      fd_number,          control_read.get(),
-      status_write.get(), internal::ShepherdKeepFd()};
+  internal::ShepherdPlan plan{};
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+  plan.output_fd = out.get();
+  plan.error_fd = err.get();
+  plan.inherited_fd = inherited_fd;
+  plan.fd_number = fd_number;
+  plan.control_fd = control_read.get();
+  plan.status_fd = status_write.get();
+  plan.keep_fd = internal::ShepherdKeepFd();
   const pid_t shepherd = ::fork();
   if (shepherd < 0) return ErrnoStatus(errno, "fork", command[0]);
   if (shepherd == 0) internal::RunShepherd(plan);
   out.Close().IgnoreError();
+  err.Close().IgnoreError();
   control_read.Close().IgnoreError();
   status_write.Close().IgnoreError();
   ::fcntl(status_read.get(), F_SETFL, O_NONBLOCK);
@@ -140,7 +136,7 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);
   while (true) {
-    if (HasReadyLine(sut.Output())) return sut;
+    if (sut.SaidReady()) return sut;
     if (std::optional<SutExit> exit = sut.Poll()) {
       if (exit->exited && exit->code == kSutUnsupportedExit) {
         return absl::UnimplementedError(absl::StrCat(
@@ -167,6 +163,19 @@ void SutProcess::HoldWhileServersRun(int fd) {
   internal::SetShepherdKeepFd(fd);
 }
 
+SutProcess::SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status,
+                       TempDir dir)
+    : pid_(pid),
+      shepherd_(shepherd),
+      control_(std::move(control)),
+      status_(std::move(status)),
+      dir_(std::move(dir)),
+      output_mutex_(std::make_unique<std::mutex>()),
+      stdout_(
+          std::make_unique<internal::OutputTail>(dir_.path() + "/stdout.log")),
+      stderr_(std::make_unique<internal::OutputTail>(dir_.path() +
+                                                     "/stderr.log")) {}
+
 SutProcess::SutProcess(SutProcess&& other) noexcept
     : pid_(other.pid_),
       shepherd_(other.shepherd_),
@@ -174,7 +183,10 @@ SutProcess::SutProcess(SutProcess&& other) noexcept
       control_(std::move(other.control_)),
       status_(std::move(other.status_)),
       exit_(other.exit_),
-      dir_(std::move(other.dir_)) {
+      dir_(std::move(other.dir_)),
+      output_mutex_(std::move(other.output_mutex_)),
+      stdout_(std::move(other.stdout_)),
+      stderr_(std::move(other.stderr_)) {
   other.pid_ = -1;
   other.shepherd_ = -1;
 }
@@ -280,8 +292,27 @@ SutExit SutProcess::Stop(absl::Duration grace) {
   return *exit_;
 }
 
+bool SutProcess::SaidReady() const {
+  if (!stdout_) return false;
+  std::lock_guard<std::mutex> lock(*output_mutex_);
+  stdout_->Update();
+  return stdout_->ready();
+}
+
 std::string SutProcess::Output() const {
-  return dir_.path().empty() ? "" : ReadFile(dir_.path() + "/output.log");
+  if (!stdout_) return "";
+  std::lock_guard<std::mutex> lock(*output_mutex_);
+  stdout_->Update();
+  stderr_->Update();
+  std::string text;
+  for (const auto& [name, tail] : {std::pair{"stdout", stdout_.get()},
+                                   std::pair{"stderr", stderr_.get()}}) {
+    if (tail->total() == 0) continue;
+    std::string body = tail->Text();
+    if (!body.empty() && body.back() != '\n') body.push_back('\n');
+    absl::StrAppend(&text, "[", name, "]\n", body);
+  }
+  return text;
 }
 
 }  // namespace sockparity

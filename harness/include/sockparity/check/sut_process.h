@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +22,9 @@
 #include "sockparity/net/temp_dir.h"
 
 namespace sockparity {
+namespace internal {
+class OutputTail;
+}  // namespace internal
 
 // The peer contract's exit status for an address form a SUT does not serve.
 inline constexpr int kSutUnsupportedExit = 64;
@@ -69,16 +74,14 @@ class SutProcess {
   // SIGTERM, then up to `grace` for it to end, then SIGKILL; then every
   // process it left behind is killed.
   SutExit Stop(absl::Duration grace = absl::Seconds(2));
-  // What it wrote to standard output and standard error so far.
+  // The tails of what it wrote to standard output and standard error so
+  // far (a few KiB of each, saying how much came before), labelled.
   std::string Output() const;
 
  private:
-  SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status, TempDir dir)
-      : pid_(pid),
-        shepherd_(shepherd),
-        control_(std::move(control)),
-        status_(std::move(status)),
-        dir_(std::move(dir)) {}
+  SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status, TempDir dir);
+  // Whether it printed "ready" on standard output.
+  bool SaidReady() const;
   // Takes what the shepherd reported, waiting up to `deadline`; false once
   // it has closed its end (it has exited).
   bool ReadRecords(absl::Time deadline);
@@ -93,6 +96,9 @@ class SutProcess {
   Fd status_;            // the shepherd's reports
   std::optional<SutExit> exit_;
   TempDir dir_;
+  std::unique_ptr<std::mutex> output_mutex_;
+  std::unique_ptr<internal::OutputTail> stdout_;
+  std::unique_ptr<internal::OutputTail> stderr_;
 };
 
 }  // namespace sockparity
