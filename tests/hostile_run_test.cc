@@ -156,6 +156,17 @@ TEST_F(HostileRun, ReadyOnStderrIsNotReadiness) {
   ExpectNothingLeft();
 }
 
+// --timeout bounds waits inside a case; the contract gives 10 s to start,
+// on fd:N too.
+TEST_F(HostileRun, AShortTimeoutDoesNotShortenTheStart) {
+  const Outcome run = RunCommand(
+      Check({"--cases", "1.1", "--transport", "fd,unix", "--timeout", "500ms"},
+            "slow-start"),
+      Path("log"));
+  EXPECT_EQ(run.exit_status, 0) << run.output;
+  ExpectNothingLeft();
+}
+
 TEST_F(HostileRun, WorkersOfALeaderThatCrashedEndWithTheRun) {
   const Outcome run = RunCommand(
       Check({"--cases", "1.*", "--transport", "unix"}, "leader-crashes"),

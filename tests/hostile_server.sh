@@ -4,6 +4,7 @@
 #   flood-before-ready  100 MB on stdout before the server's "ready"
 #   flood-and-crash     serves, then writes 100 MB to stderr and crashes
 #   ready-on-stderr     says "ready" on stderr only (the contract: stdout)
+#   slow-start          says "ready" after 1.5 s, within the contract's 10 s
 #   leader-crashes      a pre-fork server: a worker serves, the leader
 #                       crashes and leaves it running
 mode=$1 server=$2
@@ -22,6 +23,9 @@ case $mode in
     kill -SEGV "$pid"
     wait "$pid"
     exit 139 ;;
+  slow-start)
+    sleep 1.5
+    exec "$server" "$@" ;;
   ready-on-stderr)
     exec "$server" "$@" 1>&2 ;;
   leader-crashes)

@@ -16,6 +16,7 @@
 #include "check/case_table.h"
 #include "check/peer_link.h"
 #include "sockparity/check/sut_process.h"
+#include "sockparity/net/temp_dir.h"
 #include "sockparity/script/differences.h"
 #include "sockparity/script/glob.h"
 
@@ -239,6 +240,9 @@ CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
 
 namespace {
 
+// sun_path holds 108 bytes, the last for the terminating NUL.
+constexpr size_t kMaxUnixPathBytes = 107;
+
 // One transport's server and what its cases gave, kept apart so that
 // transports can run at the same time and the report keeps a fixed order.
 struct TransportRun {
@@ -294,6 +298,20 @@ CaseResult StartVerdict(ContractTransport transport,
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())
     return absl::InvalidArgumentError("no server command given");
+  // The unix: server's socket file lives in a directory under TMPDIR: a
+  // path Linux cannot bind is the environment's fault, not the server's.
+  if (std::find(options.transports.begin(), options.transports.end(),
+                ContractTransport::kUnix) != options.transports.end()) {
+    const std::string example =
+        absl::StrCat(TempRoot(), "/", TempDirPrefix(), "XXXXXX/sut.sock");
+    if (example.size() > kMaxUnixPathBytes) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "TMPDIR '%s' is too long: the server's socket path (%s) would be "
+          "%d bytes, and Linux allows %d (sockaddr_un); set TMPDIR to a "
+          "shorter directory",
+          TempRoot(), example, example.size(), kMaxUnixPathBytes));
+    }
+  }
   if (!options.perturb.empty() && options.perturb_library.empty()) {
     return absl::InvalidArgumentError(
         "perturbation modes need the perturbation library's path");

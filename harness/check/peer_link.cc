@@ -43,7 +43,7 @@ absl::Status PeerLink::Start() {
     absl::StatusOr<std::string> address = FreshAddress();
     if (!address.ok()) return address.status();
     std::optional<absl::StatusOr<SutProcess>> sut;
-    sut.emplace(SutProcess::Start(options_.command, *address, absl::Seconds(10),
+    sut.emplace(SutProcess::Start(options_.command, *address, kSutReadyWithin,
                                   nullptr, -1, Environment()));
     // A port outside the ephemeral range can still be taken by another
     // program between the choice and the server's bind: start again on a
@@ -69,9 +69,8 @@ absl::Status PeerLink::Start() {
                                     "by then; started again on ",
                                     *fresh));
       address = fresh;
-      sut.emplace(SutProcess::Start(options_.command, *address,
-                                    absl::Seconds(10), nullptr, -1,
-                                    Environment()));
+      sut.emplace(SutProcess::Start(options_.command, *address, kSutReadyWithin,
+                                    nullptr, -1, Environment()));
     }
     if (!sut->ok()) return sut->status();
     server_.emplace(std::move(**sut));
@@ -92,7 +91,7 @@ absl::StatusOr<Socket> PeerLink::Connect() {
       MakeConnectedPair(TransportKind::kSocketpair);
   if (!pair.ok()) return pair.status();
   absl::StatusOr<SutProcess> sut =
-      SutProcess::Start(options_.command, "fd:3", options_.timeout,
+      SutProcess::Start(options_.command, "fd:3", kSutReadyWithin,
                         &pair->b.owned_fd(), 3, Environment());
   if (!sut.ok()) return sut.status();
   fd_servers_.push_back(std::make_unique<SutProcess>(std::move(*sut)));

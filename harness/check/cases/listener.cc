@@ -84,7 +84,7 @@ CaseResult StaleSocketFile(const StoppedServer& s) {
   }
   fd.Close().IgnoreError();
   absl::StatusOr<SutProcess> again =
-      SutProcess::Start(s.options.command, "unix:" + path, absl::Seconds(10),
+      SutProcess::Start(s.options.command, "unix:" + path, kSutReadyWithin,
                         nullptr, -1, s.link.Environment());
   if (!again.ok()) {
     result.verdict = Verdict::kFailed;

@@ -48,7 +48,7 @@ std::optional<ino_t> InodeAt(const std::string& path) {
 // own (same command, same perturbation).
 absl::StatusOr<SutProcess> StartInstance(Context& c,
                                          const std::string& address) {
-  return SutProcess::Start(c.options().command, address, absl::Seconds(10),
+  return SutProcess::Start(c.options().command, address, kSutReadyWithin,
                            nullptr, -1, c.link().Environment());
 }
 

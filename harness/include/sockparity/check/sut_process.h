@@ -28,6 +28,10 @@ class OutputTail;
 
 // The peer contract's exit status for an address form a SUT does not serve.
 inline constexpr int kSutUnsupportedExit = 64;
+// The peer contract: a SUT prints "ready" within this long of its start.
+// Not --timeout (a wait inside a case): a shorter one must not fail a SUT
+// that starts within the contract's time.
+inline constexpr absl::Duration kSutReadyWithin = absl::Seconds(10);
 
 struct SutExit {
   bool exited = false;  // by itself (code), else by a signal
@@ -52,7 +56,7 @@ class SutProcess {
   // stayed silent.
   static absl::StatusOr<SutProcess> Start(
       const std::vector<std::string>& command, const std::string& address,
-      absl::Duration ready_timeout = absl::Seconds(10),
+      absl::Duration ready_timeout = kSutReadyWithin,
       const Fd* inherited = nullptr, int fd_number = -1,
       const std::vector<std::string>& environment = {});
 
