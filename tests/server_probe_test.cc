@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -193,9 +194,9 @@ TEST(ProcessStats, TreeHoldsTheChildren) {
 }
 
 // A server's end of a connection in a child process of its own, which
-// reads `take` bytes and then waits, or spins.
+// reads exactly `take` bytes and then waits, or spins.
 enum class Serving {
-  kTakesAllThenWaits,
+  kTakesAllThenWaits,  // (all of `take`: fewer than sent is a first request)
   kNeverReads,
   kTakesAllThenSpins,
   kRepliesThenWaits,  // writes 4 KiB the client does not read, reads nothing
@@ -222,7 +223,8 @@ ServedConnection Serve(TransportKind kind, Serving how, size_t take) {
     size_t taken = 0;
     while (how != Serving::kNeverReads && how != Serving::kRepliesThenWaits &&
            taken < take) {
-      const ssize_t n = ::read(accepted->fd(), buffer, sizeof(buffer));
+      const ssize_t n = ::read(accepted->fd(), buffer,
+                               std::min(sizeof(buffer), take - taken));
       if (n > 0) taken += static_cast<size_t>(n);
       if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
@@ -249,18 +251,21 @@ std::optional<std::string> WatchFor(StallWatch& watch, absl::Duration within) {
   return std::nullopt;
 }
 
-// Serves a connection `how`, sends 1000 bytes, and watches it as a wait
-// for `awaiting` does, for `within`. `server_pid` gets the server's pid
-// (0 when it could not be made).
+// Serves a connection `how` (taking `take` bytes), sends 1000 bytes, and
+// watches it as a wait for `awaiting` does, for `within`, with the count
+// of bytes sent. `server_pid` gets the server's pid (0 when it could not
+// be made).
 std::optional<std::string> StallSeen(TransportKind kind, Serving how,
                                      Awaiting awaiting, absl::Duration within,
-                                     pid_t& server_pid) {
-  ServedConnection c = Serve(kind, how, 1000);
+                                     pid_t& server_pid, size_t take = 1000) {
+  ServedConnection c = Serve(kind, how, take);
   server_pid = c.server > 0 ? c.server : 0;
   if (server_pid == 0) return std::nullopt;
   std::optional<std::string> why;
   if (SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok()) {
-    StallWatch watch(c.client, c.server, absl::Milliseconds(300), awaiting);
+    StallWatch watch(c.client, c.server, absl::Milliseconds(300), awaiting,
+                     /*accept_may_wait=*/false,
+                     [] { return std::optional<uint64_t>(1000); });
     why = WatchFor(watch, within);
   } else {
     server_pid = 0;
@@ -279,7 +284,29 @@ TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
                 absl::Seconds(5), server);
   ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("took all the client sent, then sat idle"));
+  EXPECT_THAT(*why, HasSubstr("took all the client sent (1000 bytes), then "
+                              "sat idle in the kernel for 300ms"));
+  // The window is below the contract's: said so, with the clause named.
+  EXPECT_THAT(*why, HasSubstr("(--stalled-after 300ms, shorter than the 2s "
+                              "the contract allows: docs/SUT_CONTRACT.md, "
+                              "\"When a reply is due\")"));
+}
+
+// Pipelined requests: the server took the first (10 bytes) and sleeps
+// before reading the next. It did not leave "the request" unread: the
+// reason says how much it took.
+TEST_P(Stall, ServerThatTookTheFirstRequestSaysHowMuch) {
+  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+  pid_t server = 0;
+  const std::optional<std::string> why =
+      StallSeen(GetParam(), Serving::kTakesAllThenWaits, Awaiting::kReply,
+                absl::Seconds(5), server, /*take=*/10);
+  ASSERT_GT(server, 0);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_THAT(*why, HasSubstr("took the first 10 of the 1000 bytes the "
+                              "client sent and left the other 990 unread, "
+                              "then sat idle"));
+  EXPECT_THAT(*why, Not(HasSubstr("left the request unread")));
 }
 
 // A server that accepted the connection and never reads it, with nothing
@@ -292,7 +319,8 @@ TEST_P(Stall, ServerThatNeverReadsIsStalled) {
                 absl::Seconds(5), server);
   ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("left what the client sent unread"));
+  EXPECT_THAT(*why, HasSubstr("took none of the 1000 bytes the client sent "
+                              "(left the request unread), then sat idle"));
 }
 
 // Backpressure: replies wait for the client to read them, so the server
@@ -318,6 +346,7 @@ TEST_P(Stall, ServerThatNeitherReadsNorClosesStallsTheEnd) {
   ASSERT_GT(server, 0);
   ASSERT_TRUE(why.has_value());
   EXPECT_THAT(*why, HasSubstr("holds the connection open and sat idle"));
+  EXPECT_THAT(*why, HasSubstr("When a reply is due"));
 }
 
 TEST_P(Stall, ServerThatRunsIsNotStalled) {
@@ -354,7 +383,10 @@ TEST_P(Stall, ServerThatDoesNotAcceptIsStalledUnlessAcceptMayWait) {
   Reap(server);
   EXPECT_EQ(waited, std::nullopt);
   ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("has not accepted the connection"));
+  EXPECT_THAT(*why, HasSubstr("has not accepted the connection and sat "
+                              "idle in the kernel for 300ms with it in the "
+                              "listener's queue"));
+  EXPECT_THAT(*why, HasSubstr("When a reply is due"));
 }
 
 TEST(Stall, NoWindowNeverStalls) {
