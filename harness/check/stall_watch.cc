@@ -40,14 +40,15 @@ std::string AgainstTheContract(absl::Duration window, Awaiting awaiting) {
   const std::string allowed = absl::FormatDuration(kContractReplyWindow);
   if (window < kContractReplyWindow) {
     return absl::StrCat(" (--stalled-after ", absl::FormatDuration(window),
-                        ", shorter than the ", allowed, " the contract allows: ",
-                        kContractReplyWindowClause, ")");
+                        ", shorter than the ", allowed,
+                        " the contract allows: ", kContractReplyWindowClause,
+                        ")");
   }
-  return absl::StrCat(
-      ": longer than the ", allowed, " the contract lets an idle server hold ",
-      awaiting == Awaiting::kEnd ? "a due end of the connection"
-                                 : "a due reply",
-      " (", kContractReplyWindowClause, ")");
+  return absl::StrCat(": longer than the ", allowed,
+                      " the contract lets an idle server hold ",
+                      awaiting == Awaiting::kEnd ? "a due end of the connection"
+                                                 : "a due reply",
+                      " (", kContractReplyWindowClause, ")");
 }
 
 // What the server did with what the client sent. Requests may be
@@ -59,7 +60,8 @@ std::string WhatItTook(const ConnectionQueues& queues,
     return sent ? absl::StrCat("took all the client sent (", *sent, " bytes)")
                 : "took all the client sent";
   }
-  if (!queues.not_taken_in_bytes) return "left some of what the client sent unread";
+  if (!queues.not_taken_in_bytes)
+    return "left some of what the client sent unread";
   if (!sent) {
     return absl::StrCat("left the last ", queues.not_taken,
                         " bytes the client sent unread");

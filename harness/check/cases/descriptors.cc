@@ -109,8 +109,7 @@ void Exhaustion(Context& c) {
   // request it may hold for the reply window before it sees the close, a
   // few at a time as descriptors allow: up to the timeout. How fast a
   // closed connection is released is judged by 11.x.
-  if (!CountComesToOne(c, *held, "on the held connection", c.timeout()))
-    return;
+  if (!CountComesToOne(c, *held, "on the held connection", c.timeout())) return;
   c.Log("the server released the burst: descriptors free again");
   c.Stage("on a new connection once descriptors were free again");
   std::optional<Socket> after = c.Connect();

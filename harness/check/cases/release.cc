@@ -60,7 +60,8 @@ void Released(Context& c, absl::string_view how,
   if (c.failed()) return;
   const absl::Time ended = absl::Now();
   const absl::Duration within =
-      kReleaseWithin + (held_requests ? kContractReplyWindow : absl::ZeroDuration());
+      kReleaseWithin +
+      (held_requests ? kContractReplyWindow : absl::ZeroDuration());
   std::string count;
   bool held = true;
   while (true) {
