@@ -1,6 +1,6 @@
 # sockparity_add_conformance_tests(NAME name COMMAND server [args...]
 #                                  [TRANSPORTS kind...] [CASES glob...]
-#                                  [TIMEOUT seconds])
+#                                  [TIMEOUT seconds] [OPTIONS option...])
 #
 # Registers the peer-conformance catalog (`sockparity check`) against a
 # server as ctest tests: one per case group (echo, segmentation, ...) and
@@ -12,12 +12,16 @@
 #
 # COMMAND may use generator expressions ($<TARGET_FILE:my_server>).
 # TRANSPORTS defaults to every kind; CASES (globs over case ids or names,
-# e.g. "1.*" or "bad-input/*") to the whole catalog.
+# e.g. "1.*" or "bad-input/*") to the whole catalog. OPTIONS go to every
+# `sockparity check` as they are, before the server command: e.g.
+# `OPTIONS --stalled-after 3s --timeout 60s` for a server allowed more than
+# the contract's reply window in the project's own runs. TIMEOUT is ctest's
+# limit for each test (300 s by default).
 include_guard(GLOBAL)
 
 function(sockparity_add_conformance_tests)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;TIMEOUT"
-                        "COMMAND;TRANSPORTS;CASES")
+                        "COMMAND;TRANSPORTS;CASES;OPTIONS")
   if(NOT arg_NAME)
     message(FATAL_ERROR "sockparity_add_conformance_tests: NAME is required")
   endif()
@@ -55,12 +59,14 @@ function(sockparity_add_conformance_tests)
   set(command "${arg_COMMAND}")
   set(transports "${arg_TRANSPORTS}")
   set(cases "${arg_CASES}")
+  set(options "${arg_OPTIONS}")
   file(GENERATE OUTPUT "${include_file}" CONTENT
 "set(sockparity_name [==[${arg_NAME}]==])
 set(sockparity_tool [==[$<TARGET_FILE:sockparity::sockparity>]==])
 set(sockparity_server [==[${command}]==])
 set(sockparity_transports [==[${transports}]==])
 set(sockparity_cases [==[${cases}]==])
+set(sockparity_options [==[${options}]==])
 set(sockparity_timeout ${arg_TIMEOUT})
 set(sockparity_out [==[${out}]==])
 include([==[${CMAKE_CURRENT_FUNCTION_LIST_DIR}/SockparityDiscoverCases.cmake]==])

@@ -61,8 +61,8 @@ foreach(group IN LISTS groups)
   list(JOIN cases_${group} "," case_list)
   foreach(kind IN LISTS sockparity_transports)
     set(test "${sockparity_name}.${group}.${kind}")
-    add_test("${test}" "${sockparity_tool}" check --cases "${case_list}"
-             --transport "${kind}"
+    add_test("${test}" "${sockparity_tool}" check ${sockparity_options}
+             --cases "${case_list}" --transport "${kind}"
              --junit "${sockparity_out}/${group}.${kind}.xml"
              -- ${sockparity_server})
     # Exit 4: no case of the group could run on this transport (fd:N

@@ -1,6 +1,7 @@
 // The check's view of a server from outside: the names its UNIX sockets
 // are bound to (sock_diag), the server's end of a client's connection, the
-// sockets a process holds, and its CPU time and memory from /proc.
+// sockets a process holds, and its CPU time and memory from /proc (the stall
+// watch built on them: stall_watch_test.cc).
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <string>
@@ -15,7 +17,6 @@
 
 #include "check/process_stats.h"
 #include "check/sock_diag.h"
-#include "check/stall_watch.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sockparity/net/fd.h"
@@ -28,7 +29,6 @@ namespace sockparity::internal {
 namespace {
 
 using ::testing::Contains;
-using ::testing::HasSubstr;
 using ::testing::Not;
 
 // A listening abstract socket bound to `name`, padded with NULs to the
@@ -191,188 +191,6 @@ TEST(ProcessStats, TreeHoldsTheChildren) {
   EXPECT_THAT(ProcessTree(::getpid()), Contains(child));
   Reap(child);
 }
-
-// A server's end of a connection in a child process of its own, which
-// reads `take` bytes and then waits, or spins.
-enum class Serving {
-  kTakesAllThenWaits,
-  kNeverReads,
-  kTakesAllThenSpins,
-  kRepliesThenWaits,  // writes 4 KiB the client does not read, reads nothing
-};
-
-struct ServedConnection {
-  Socket client;
-  pid_t server = -1;
-};
-
-ServedConnection Serve(TransportKind kind, Serving how, size_t take) {
-  ServedConnection served;
-  absl::StatusOr<Listener> listener = Listener::Open(kind);
-  EXPECT_TRUE(listener.ok()) << listener.status();
-  if (!listener.ok()) return served;
-  absl::StatusOr<Socket> client =
-      Connect(listener->endpoint(), absl::Seconds(5));
-  absl::StatusOr<Socket> accepted = listener->Accept(absl::Seconds(5));
-  EXPECT_TRUE(client.ok() && accepted.ok());
-  if (!client.ok() || !accepted.ok()) return served;
-  served.server = ::fork();
-  if (served.server == 0) {
-    char buffer[4096];
-    size_t taken = 0;
-    while (how != Serving::kNeverReads && how != Serving::kRepliesThenWaits &&
-           taken < take) {
-      const ssize_t n = ::read(accepted->fd(), buffer, sizeof(buffer));
-      if (n > 0) taken += static_cast<size_t>(n);
-      if (n == 0 || (n < 0 && errno != EINTR)) break;
-    }
-    if (how == Serving::kRepliesThenWaits) {
-      const std::string reply(4096, 'r');
-      (void)!::write(accepted->fd(), reply.data(), reply.size());
-    }
-    volatile uint64_t spins = 0;
-    while (how == Serving::kTakesAllThenSpins) spins = spins + 1;
-    while (true) ::pause();
-  }
-  served.client = std::move(*client);
-  return served;
-}
-
-// Whether the watch says "stalled" within `within`, looking as a wait for
-// a reply does.
-std::optional<std::string> WatchFor(StallWatch& watch, absl::Duration within) {
-  const absl::Time deadline = absl::Now() + within;
-  while (absl::Now() < deadline) {
-    if (std::optional<std::string> why = watch.Stalled()) return why;
-    absl::SleepFor(StallWatch::kLookEvery);  // pacing the looks
-  }
-  return std::nullopt;
-}
-
-// Serves a connection `how`, sends 1000 bytes, and watches it as a wait
-// for `awaiting` does, for `within`. `server_pid` gets the server's pid
-// (0 when it could not be made).
-std::optional<std::string> StallSeen(TransportKind kind, Serving how,
-                                     Awaiting awaiting, absl::Duration within,
-                                     pid_t& server_pid) {
-  ServedConnection c = Serve(kind, how, 1000);
-  server_pid = c.server > 0 ? c.server : 0;
-  if (server_pid == 0) return std::nullopt;
-  std::optional<std::string> why;
-  if (SendAll(c.client, Bytes(1000, 'x'), absl::Seconds(5)).ok()) {
-    StallWatch watch(c.client, c.server, absl::Milliseconds(300), awaiting);
-    why = WatchFor(watch, within);
-  } else {
-    server_pid = 0;
-  }
-  Reap(c.server);
-  return why;
-}
-
-class Stall : public ::testing::TestWithParam<TransportKind> {};
-
-TEST_P(Stall, ServerThatTookEverythingAndWaitsIsStalled) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  pid_t server = 0;
-  const std::optional<std::string> why =
-      StallSeen(GetParam(), Serving::kTakesAllThenWaits, Awaiting::kReply,
-                absl::Seconds(5), server);
-  ASSERT_GT(server, 0);
-  ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("took all the client sent, then sat idle"));
-}
-
-// A server that accepted the connection and never reads it, with nothing
-// of its own on the way to the client, is not going to reply.
-TEST_P(Stall, ServerThatNeverReadsIsStalled) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  pid_t server = 0;
-  const std::optional<std::string> why =
-      StallSeen(GetParam(), Serving::kNeverReads, Awaiting::kReply,
-                absl::Seconds(5), server);
-  ASSERT_GT(server, 0);
-  ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("left what the client sent unread"));
-}
-
-// Backpressure: replies wait for the client to read them, so the server
-// rightly reads no more: not stalled however long it waits.
-TEST_P(Stall, ServerWhoseRepliesWaitForTheClientIsNotStalled) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  pid_t server = 0;
-  const std::optional<std::string> why =
-      StallSeen(GetParam(), Serving::kRepliesThenWaits, Awaiting::kReply,
-                absl::Milliseconds(1500), server);
-  ASSERT_GT(server, 0);
-  EXPECT_EQ(why, std::nullopt);
-}
-
-// Waiting for the end, bytes the server leaves unread do not matter: it
-// holds the connection and neither reads nor closes it.
-TEST_P(Stall, ServerThatNeitherReadsNorClosesStallsTheEnd) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  pid_t server = 0;
-  const std::optional<std::string> why =
-      StallSeen(GetParam(), Serving::kNeverReads, Awaiting::kEnd,
-                absl::Seconds(5), server);
-  ASSERT_GT(server, 0);
-  ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("holds the connection open and sat idle"));
-}
-
-TEST_P(Stall, ServerThatRunsIsNotStalled) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  pid_t server = 0;
-  const std::optional<std::string> why =
-      StallSeen(GetParam(), Serving::kTakesAllThenSpins, Awaiting::kReply,
-                absl::Milliseconds(1500), server);
-  ASSERT_GT(server, 0);
-  EXPECT_EQ(why, std::nullopt);
-}
-
-// A listener in a process that never accepts: the connection waits in its
-// queue, which a server may rightly leave for a while only when allowed.
-TEST_P(Stall, ServerThatDoesNotAcceptIsStalledUnlessAcceptMayWait) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  absl::StatusOr<Listener> listener = Listener::Open(GetParam());
-  ASSERT_TRUE(listener.ok()) << listener.status();
-  const pid_t server = ::fork();
-  if (server == 0) {
-    while (true) ::pause();
-  }
-  absl::StatusOr<Socket> client =
-      Connect(listener->endpoint(), absl::Seconds(5));
-  ASSERT_TRUE(client.ok()) << client.status();
-  ASSERT_TRUE(SendAll(*client, Bytes(10, 'x'), absl::Seconds(5)).ok());
-  StallWatch may_wait(*client, server, absl::Milliseconds(300),
-                      Awaiting::kReply, /*accept_may_wait=*/true);
-  const std::optional<std::string> waited =
-      WatchFor(may_wait, absl::Milliseconds(1500));
-  StallWatch must_accept(*client, server, absl::Milliseconds(300));
-  const std::optional<std::string> why =
-      WatchFor(must_accept, absl::Seconds(5));
-  Reap(server);
-  EXPECT_EQ(waited, std::nullopt);
-  ASSERT_TRUE(why.has_value());
-  EXPECT_THAT(*why, HasSubstr("has not accepted the connection"));
-}
-
-TEST(Stall, NoWindowNeverStalls) {
-  ServedConnection c =
-      Serve(TransportKind::kUnixPath, Serving::kTakesAllThenWaits, 10);
-  ASSERT_GT(c.server, 0);
-  ASSERT_TRUE(SendAll(c.client, Bytes(10, 'x'), absl::Seconds(5)).ok());
-  StallWatch watch(c.client, c.server, absl::ZeroDuration());
-  const std::optional<std::string> why =
-      WatchFor(watch, absl::Milliseconds(500));
-  Reap(c.server);
-  EXPECT_EQ(why, std::nullopt);
-}
-
-INSTANTIATE_TEST_SUITE_P(Kinds, Stall,
-                         ::testing::Values(TransportKind::kUnixPath,
-                                           TransportKind::kTcp4),
-                         ::sockparity::testing::KindTestName());
 
 }  // namespace
 }  // namespace sockparity::internal

@@ -1,5 +1,7 @@
 #include "check/case_context.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,28 @@
 #include "sockparity/script/differences.h"
 
 namespace sockparity::internal {
+namespace {
+
+uint64_t InodeOf(const Socket& socket) {
+  struct stat st;
+  return ::fstat(socket.fd(), &st) == 0 ? st.st_ino : 0;
+}
+
+}  // namespace
+
+std::shared_ptr<SentBytes> Context::SentOn(const Socket& socket) const {
+  auto it = sent_.find(InodeOf(socket));
+  return it == sent_.end() ? nullptr : it->second;
+}
+
+void Context::CountSent(const Socket& socket, const absl::Status& sent,
+                        size_t n) {
+  if (std::shared_ptr<SentBytes> count = SentOn(socket)) {
+    // A failed send took an unknown part of the bytes.
+    if (sent.ok()) count->bytes += n;
+    if (!sent.ok()) count->exact = false;
+  }
+}
 
 std::optional<Socket> Context::Connect() {
   if (link_.endpoint()) return ConnectTo(*link_.endpoint(), link_.ServerPid());
@@ -22,6 +46,7 @@ std::optional<Socket> Context::Connect() {
     return std::nullopt;
   }
   Log("connected");
+  sent_[InodeOf(*socket)] = std::make_shared<SentBytes>();
   return std::move(*socket);
 }
 
@@ -40,6 +65,7 @@ std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
     return std::nullopt;
   }
   Log(absl::StrCat("connected to ", endpoint.ToString()));
+  sent_[InodeOf(*socket)] = std::make_shared<SentBytes>();
   if (server) {
     servers_[socket->fd()] = *server;
   } else {
@@ -50,6 +76,7 @@ std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
 
 bool Context::Send(const Socket& socket, const Bytes& bytes) {
   absl::Status sent = SendAll(socket, bytes, options_.timeout);
+  CountSent(socket, sent, bytes.size());
   Log(absl::StrCat("> ", bytes.size(), " bytes"));
   if (!sent.ok()) Fail("to send the request", Describe(sent));
   return sent.ok();
@@ -66,6 +93,7 @@ bool Context::SendUntilClosed(const Socket& socket, const Bytes& bytes,
   absl::Status sent =
       SendAll(socket, Bytes(bytes.begin() + must_arrive, bytes.end()),
               options_.timeout);
+  CountSent(socket, sent, bytes.size() - must_arrive);
   Log(absl::StrCat("> ", bytes.size() - must_arrive, " bytes"));
   if (sent.ok()) return true;
   const std::optional<int> error = ErrnoOf(sent);
@@ -123,6 +151,15 @@ std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
   return std::move(*payload);
 }
 
+SentCount Context::SentCountOf(const Socket& socket) const {
+  std::shared_ptr<SentBytes> count = SentOn(socket);
+  if (!count) return {};
+  return [count]() -> std::optional<uint64_t> {
+    if (!count->exact) return std::nullopt;
+    return count->bytes.load();
+  };
+}
+
 std::optional<pid_t> Context::ServerOf(const Socket& socket) const {
   auto it = servers_.find(socket.fd());
   if (it != servers_.end()) return it->second;
@@ -139,7 +176,7 @@ std::optional<std::string> Context::NoPointWaiting(StallWatch& watch) {
 
 absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
   StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
-                   Awaiting::kReply, accept_may_wait_);
+                   Awaiting::kReply, accept_may_wait_, SentCountOf(socket));
   const absl::Time deadline = absl::Now() + options_.timeout;
   Bytes out(n);
   size_t got = 0;
@@ -171,7 +208,7 @@ absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
 absl::StatusOr<Bytes> Context::ReceiveUntilEnd(const Socket& socket,
                                                size_t limit) {
   StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
-                   Awaiting::kEnd, accept_may_wait_);
+                   Awaiting::kEnd, accept_may_wait_, SentCountOf(socket));
   const absl::Time deadline = absl::Now() + options_.timeout;
   Bytes out;
   uint8_t chunk[64 << 10];

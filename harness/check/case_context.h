@@ -4,8 +4,10 @@
 #ifndef SOCKPARITY_CHECK_CASE_CONTEXT_H_
 #define SOCKPARITY_CHECK_CASE_CONTEXT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,6 +24,14 @@
 #include "sockparity/net/stream_hash.h"
 
 namespace sockparity::internal {
+
+// Bytes the client sent on a connection, counted as the kernel takes
+// them (also by a BackgroundSend's thread); not `exact` once some went
+// uncounted.
+struct SentBytes {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<bool> exact{true};
+};
 
 // The client's side of one case on one transport: its calls, what it saw
 // (the wire log), the record compared across transports, the verdict.
@@ -89,6 +99,9 @@ class Context {
   // a connection it has not accepted.
   void AcceptMayWait() { accept_may_wait_ = true; }
   bool failed() const { return result_.verdict == Verdict::kFailed; }
+  // The count of bytes sent on a connection this context made (null for
+  // others), for a stall's reason to say how much the server took.
+  std::shared_ptr<SentBytes> SentOn(const Socket& socket) const;
 
   CaseResult Finish() {
     result_.record.push_back(
@@ -108,10 +121,14 @@ class Context {
   // The server process behind each connection the case made, by
   // descriptor: a case may start instances of its own.
   std::optional<pid_t> ServerOf(const Socket& socket) const;
+  SentCount SentCountOf(const Socket& socket) const;
 
   PeerLink& link_;
   const CheckOptions& options_;
   std::map<int, pid_t> servers_;
+  void CountSent(const Socket& socket, const absl::Status& sent, size_t n);
+  // By the socket's inode: a descriptor number is reused once closed.
+  std::map<uint64_t, std::shared_ptr<SentBytes>> sent_;
   bool accept_may_wait_ = false;
   uint64_t seed_;
   CaseResult result_;

@@ -1,7 +1,9 @@
 #include "check/case_helpers.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +14,7 @@
 #include "check/process_stats.h"
 #include "check/sock_diag.h"
 #include "sockparity/check/peer_contract.h"
+#include "sockparity/net/errors.h"
 #include "sockparity/net/io.h"
 
 namespace sockparity::internal {
@@ -101,11 +104,11 @@ bool ExpectIdle(Context& c, pid_t server, absl::string_view when) {
   return false;
 }
 
-bool CountComesToOne(Context& c, const Socket& s, absl::string_view when) {
+bool CountComesToOne(Context& c, const Socket& s, absl::string_view when,
+                     absl::Duration within) {
   // Connections closed before are released within kReleaseWithin, or
   // never: waiting the whole timeout does not change the verdict.
-  const absl::Time deadline =
-      absl::Now() + std::min(c.timeout(), kReleaseWithin);
+  const absl::Time deadline = absl::Now() + std::min(c.timeout(), within);
   if (!c.Send(s, ContractFrame("N"))) return false;
   std::optional<Bytes> reply = c.ReadFrame(s, /*recorded=*/false);
   while (reply && *reply != ToBytes("N1") && absl::Now() < deadline) {
@@ -122,10 +125,44 @@ bool CountComesToOne(Context& c, const Socket& s, absl::string_view when) {
   return true;
 }
 
-BackgroundSend::BackgroundSend(const Socket& socket, Bytes bytes,
-                               absl::Duration timeout)
-    : thread_([this, &socket, bytes = std::move(bytes), timeout] {
-        status_ = SendAll(socket, bytes, timeout);
+namespace {
+
+// SendAll, counting into `count` after each send(2): while the rest waits
+// for room, the count is what the kernel has.
+absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
+                         absl::Duration timeout, SentBytes& count) {
+  const absl::Time deadline = absl::Now() + timeout;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::send(socket.fd(), bytes.data() + done,
+                             bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      count.bytes += static_cast<uint64_t>(n);
+      continue;
+    }
+    const int error = n < 0 ? errno : EIO;
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK) {
+      count.exact = false;  // (nothing was taken; the case fails anyway)
+      return ErrnoStatus(
+          error, absl::StrCat("send (", done, " of ", bytes.size(), " bytes)"),
+          socket.Describe());
+    }
+    absl::StatusOr<short> ready =
+        WaitForEvents(socket, POLLOUT, deadline - absl::Now());
+    if (!ready.ok()) return ready.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+BackgroundSend::BackgroundSend(Context& c, const Socket& socket, Bytes bytes)
+    : thread_([this, &socket, bytes = std::move(bytes), timeout = c.timeout(),
+               count = c.SentOn(socket)] {
+        status_ = count ? SendCounted(socket, bytes, timeout, *count)
+                        : SendAll(socket, bytes, timeout);
       }) {}
 
 absl::Status BackgroundSend::Join() {

@@ -54,13 +54,20 @@ std::optional<std::string> BusyLoopSeen(pid_t server);
 // a loaded machine does not make a correct server late.
 inline constexpr absl::Duration kReleaseWithin = absl::Seconds(2);
 
-bool CountComesToOne(Context& c, const Socket& s, absl::string_view when);
+// `within` replaces kReleaseWithin where what is awaited is not the
+// release of a connection the client closed alone but also the requests
+// the server read from it before the close, each of which it may hold for
+// the contract's reply window.
+bool CountComesToOne(Context& c, const Socket& s, absl::string_view when,
+                     absl::Duration within = kReleaseWithin);
 
 // Sends `bytes` on a thread while the case reads, for requests larger than
-// both socket buffers together.
+// both socket buffers together. Each byte is counted as the kernel takes
+// it (Context::SentOn), so a stall found meanwhile says how much of the
+// stream the server took.
 class BackgroundSend {
  public:
-  BackgroundSend(const Socket& socket, Bytes bytes, absl::Duration timeout);
+  BackgroundSend(Context& c, const Socket& socket, Bytes bytes);
   absl::Status Join();
 
  private:

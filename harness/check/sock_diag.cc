@@ -97,7 +97,8 @@ absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets() {
   unix_diag_req request{};
   request.sdiag_family = AF_UNIX;
   request.udiag_states = ~0u;
-  request.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS;
+  request.udiag_show =
+      UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
   std::vector<UnixSocketEntry> entries;
   absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
     const auto* msg = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
@@ -123,6 +124,12 @@ absl::StatusOr<std::vector<UnixSocketEntry>> UnixStreamSockets() {
           std::memcpy(&waiting, data + at, sizeof(waiting));
           entry.queued_peers.push_back(waiting);
         }
+      } else if (a->rta_type == UNIX_DIAG_RQLEN &&
+                 RTA_PAYLOAD(a) >= sizeof(unix_diag_rqlen)) {
+        unix_diag_rqlen rqlen;
+        std::memcpy(&rqlen, data, sizeof(rqlen));
+        // A listener's is its queue of connections, not bytes.
+        if (entry.state != TCP_LISTEN) entry.unread = rqlen.udiag_rqueue;
       }
     }
     entries.push_back(std::move(entry));
@@ -271,8 +278,9 @@ absl::StatusOr<ConnectionQueues> QueuesOf(const Socket& client) {
   absl::StatusOr<sockaddr_storage> local = LocalAddressOf(client);
   if (!local.ok()) return local.status();
   // UNIX: what the client sent and the peer has not read is still charged
-  // to the client's send buffer, and what the peer sent is in the client's
-  // receive queue. TCP: add the server's queues, read through sock_diag.
+  // to the client's send buffer (as memory), and in bytes in the peer's
+  // receive queue; what the peer sent is in the client's receive queue.
+  // TCP: add the server's queues, read through sock_diag.
   int sent = 0, arrived = 0;
   if (::ioctl(client.fd(), SIOCOUTQ, &sent) != 0)
     return ErrnoError("ioctl(SIOCOUTQ)");
@@ -280,7 +288,21 @@ absl::StatusOr<ConnectionQueues> QueuesOf(const Socket& client) {
     return ErrnoError("ioctl(SIOCINQ)");
   ConnectionQueues queues{static_cast<uint64_t>(sent),
                           static_cast<uint64_t>(arrived)};
-  if (local->ss_family == AF_UNIX) return queues;
+  if (local->ss_family == AF_UNIX) {
+    struct stat own;
+    absl::StatusOr<std::vector<UnixSocketEntry>> all = UnixStreamSockets();
+    if (::fstat(client.fd(), &own) == 0 && all.ok()) {
+      for (const UnixSocketEntry& entry : *all) {
+        if (entry.peer == own.st_ino && entry.state != TCP_LISTEN) {
+          queues.not_taken = entry.unread;
+          return queues;
+        }
+      }
+    }
+    // Not accepted yet, or not to be read: the memory, in place of bytes.
+    queues.not_taken_in_bytes = false;
+    return queues;
+  }
   absl::StatusOr<TcpPeerEntry> peer = TcpPeerOf(client, *local);
   if (!peer.ok()) return peer.status();
   queues.not_taken += peer->unread;

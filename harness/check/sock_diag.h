@@ -25,6 +25,8 @@ struct UnixSocketEntry {
   // A listener's queue: the inodes of the clients whose connections wait
   // to be accepted.
   std::vector<uint64_t> queued_peers;
+  // A connected socket's bytes received and not yet read.
+  uint32_t unread = 0;
 };
 
 // Every UNIX stream socket of the network namespace.
@@ -49,11 +51,13 @@ absl::StatusOr<uint64_t> PeerSocketInode(const Socket& client);
 // What is still on its way in each direction of `client`'s connection.
 struct ConnectionQueues {
   // What the client sent that its peer has not read yet (on TCP with what
-  // is not acknowledged; on UNIX sockets the buffer memory it takes, not
-  // its bytes): 0 means the peer took everything.
+  // is not acknowledged): 0 means the peer took everything.
   uint64_t not_taken = 0;
   // Bytes the peer sent (or queued to send) that the client has not read.
   uint64_t toward_client = 0;
+  // Whether not_taken counts bytes. Where the peer's queue cannot be read
+  // it is the buffer memory the client's unread bytes take.
+  bool not_taken_in_bytes = true;
 };
 absl::StatusOr<ConnectionQueues> QueuesOf(const Socket& client);
 

@@ -1,16 +1,20 @@
-// Internal: when waiting longer for a server cannot help. A server whose
-// process tree, for a whole window, neither ran nor waited for a CPU is
-// waiting in the kernel for something; if what it waits for is input the
-// client will not send, the reply or the close it owes is not on its way.
-// Telling that apart from a slow or starved server lets a failing case end
-// at once instead of waiting out its timeout, and never fails one that is
-// merely slow: a server that is working, or waiting for a CPU on a loaded
-// machine, is runnable.
+// Internal: when waiting longer for a server cannot help. The contract
+// ("When a reply is due", kContractReplyWindow) lets a server that owes a
+// reply or the end of a connection hold it while idle in the kernel (a
+// timer, an upstream call) for a bounded window. A server whose process
+// tree, for the whole window, neither ran nor waited for a CPU, with
+// nothing on its way to the client, has held it longer than that: the
+// case fails at once, saying what the server did with what the client
+// sent, instead of waiting out its timeout. A server that is working, or
+// waiting for a CPU on a loaded machine, is runnable and never stalled:
+// it is waited for up to the timeout.
 #ifndef SOCKPARITY_CHECK_STALL_WATCH_H_
 #define SOCKPARITY_CHECK_STALL_WATCH_H_
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -51,6 +55,10 @@ enum class Awaiting {
   kEnd,
 };
 
+// How many bytes the client has sent on the connection so far, when it
+// counted every one of them; none when it did not.
+using SentCount = std::function<std::optional<uint64_t>()>;
+
 class StallWatch {
  public:
   // `window` zero, or no server pid: never stalled (wait out every
@@ -58,16 +66,21 @@ class StallWatch {
   // `accept_may_wait`: the server may rightly leave the connection
   // unaccepted for a while (out of descriptors, it retries on a timer);
   // otherwise a server idle with the connection unaccepted is stalled.
+  // `sent`: lets the reason say how much of it the server took.
   StallWatch(const Socket& socket, std::optional<pid_t> server,
              absl::Duration window, Awaiting awaiting = Awaiting::kReply,
-             bool accept_may_wait = false);
+             bool accept_may_wait = false, SentCount sent = {});
 
   // The client received something: the server is not stalled.
   void Progress();
 
   // Looks again (call it every kLookEvery while waiting): once stalled,
-  // why, e.g. "the server (pid 42) took all the client sent, then sat idle
-  // in the kernel for 1s with nothing on its way".
+  // why, e.g. "the server (pid 42) took all the client sent (17 bytes),
+  // then sat idle in the kernel for 2s with nothing on its way to the
+  // client, longer than the contract's window ...". Several requests may
+  // be in flight, and the reply awaited is to the first one unanswered:
+  // the reason says how much the server took, which is true whether it
+  // sleeps before its reply or before reading the next request.
   std::optional<std::string> Stalled();
 
   static constexpr absl::Duration kLookEvery = absl::Milliseconds(50);
@@ -77,6 +90,8 @@ class StallWatch {
   std::optional<pid_t> server_;
   Awaiting awaiting_;
   bool accept_may_wait_;
+  bool seen_accepted_ = false;
+  SentCount sent_;
   std::optional<IdleWatch> idle_;
 };
 

@@ -168,9 +168,15 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
                     "per wait inside a case, e.g. 5s or 500ms (default 10s)");
   check->add_option(
       "--stalled-after", args.stalled_after,
-      "a wait for a reply or an end ends once the server sat idle in the "
-      "kernel this long with nothing on its way to the client (default 1s; "
-      "0: wait out --timeout)");
+      absl::StrCat(
+          "a wait for a reply or an end fails once the server sat idle in "
+          "the kernel this long with nothing on its way to the client "
+          "(default ",
+          absl::FormatDuration(kContractReplyWindow),
+          ": the contract's window for holding a due reply, ",
+          kContractReplyWindowClause,
+          "; 0: wait out --timeout). A server that is running or waiting "
+          "for a CPU is waited for up to --timeout"));
   check->add_flag("--one-transport-at-a-time", args.one_transport_at_a_time,
                   "start the servers and play the cases of one transport "
                   "after another (default: all transports at once)");

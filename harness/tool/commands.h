@@ -34,7 +34,7 @@ struct CheckArgs {
   std::string json, junit, html;
   bool list = false;
   bool strict = false;  // NON-STRICT counts as a failure in the exit status
-  std::string stalled_after = "1s";
+  std::string stalled_after = absl::FormatDuration(kContractReplyWindow);
   bool one_transport_at_a_time = false;
   bool fail_fast = false;
   std::vector<std::string> server;  // what follows "--"

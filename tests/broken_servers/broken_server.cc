@@ -2,7 +2,11 @@
 // thread-per-connection server on the peer contract, run with exactly one
 // bug switched on:
 //
-//   broken_server --bug NAME ADDRESS
+//   broken_server --bug NAME [--reply-delay-ms D] ADDRESS
+//
+// --reply-delay-ms: before each reply the connection's thread sleeps D ms
+// (a timer, an upstream call: idle in the kernel), as a correct but slow
+// server may, within or beyond the contract's reply window.
 //
 //   partial-write     one send per reply, the rest of a short write dropped
 //   half-close-drop   S shuts down before the earlier replies are sent
@@ -43,7 +47,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -55,6 +61,7 @@
 namespace {
 
 std::string bug = "none";
+int reply_delay_ms = 0;
 std::atomic<int> live{0};
 int stop_pipe[2];
 
@@ -134,6 +141,8 @@ void Serve(int fd) {
       break;
     }
     const uint8_t op = payload[0];
+    if (reply_delay_ms > 0 && (op == 'E' || op == 'B' || op == 'N'))
+      std::this_thread::sleep_for(std::chrono::milliseconds(reply_delay_ms));
     if (op == 'E') {
       if (bug == "half-close-drop") {
         held.push_back(payload);
@@ -184,8 +193,14 @@ void Serve(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 6 && std::string(argv[3]) == "--reply-delay-ms") {
+    reply_delay_ms = std::atoi(argv[4]);
+    argv[3] = argv[5];
+    argc = 4;
+  }
   if (argc != 4 || std::string(argv[1]) != "--bug") {
-    std::fprintf(stderr, "usage: %s --bug NAME ADDRESS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s --bug NAME [--reply-delay-ms D] ADDRESS\n",
+                 argv[0]);
     return 2;
   }
   bug = argv[2];

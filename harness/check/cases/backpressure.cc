@@ -54,7 +54,7 @@ void AddBackpressureCases(CaseTable& table) {
             Bytes stream = ContractFrame(BulkRequest(8u << 20));
             const Bytes big = EchoPayload(8u << 20, 9);
             Append(stream, ContractFrame(big));
-            BackgroundSend send(*s, stream, c.timeout());
+            BackgroundSend send(c, *s, stream);
             if (c.ExpectFrame(*s, BulkReply(8u << 20))) c.ExpectFrame(*s, big);
             absl::Status sent = send.Join();
             if (!sent.ok())

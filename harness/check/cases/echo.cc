@@ -18,7 +18,7 @@ void Echo(Context& c, const std::vector<size_t>& sizes) {
   if (!s) return;
   for (size_t size : sizes) {
     const Bytes payload = EchoPayload(size, static_cast<uint8_t>(size));
-    BackgroundSend send(*s, ContractFrame(payload), c.timeout());
+    BackgroundSend send(c, *s, ContractFrame(payload));
     const bool ok = c.ExpectFrame(*s, payload);
     absl::Status sent = send.Join();
     if (!sent.ok()) c.Fail("to send the request", std::string(sent.message()));

@@ -23,7 +23,7 @@ void AddPipeliningCases(CaseTable& table) {
             Bytes stream;
             for (int i = 0; i < 500; ++i)
               Append(stream, ContractFrame(absl::StrCat("E", i)));
-            BackgroundSend send(*s, stream, c.timeout());
+            BackgroundSend send(c, *s, stream);
             for (int i = 0; i < 500 && !c.failed(); ++i) {
               c.ExpectFrame(*s, ToBytes(absl::StrCat("E", i)));
             }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "sockparity/check/peer_contract.h"
 
 namespace sockparity {
 
@@ -64,11 +65,11 @@ struct CheckOptions {
   std::vector<std::string> perturb;
   std::string perturb_library;
   std::function<void(const std::string&)> progress;  // one line per case
-  // A wait for a reply ends early once the server has taken every byte
-  // the client sent and sat idle in the kernel (neither running nor
-  // waiting for a CPU) this long: the reply is not coming. Zero waits out
-  // every timeout.
-  absl::Duration stalled_after = absl::Seconds(1);
+  // A wait for a reply or an end ends early, FAILED, once the server sat
+  // idle in the kernel (neither running nor waiting for a CPU) this long
+  // with nothing on its way to the client: by default the contract's
+  // window for holding a due reply. Zero waits out every timeout.
+  absl::Duration stalled_after = kContractReplyWindow;
   // Every transport's server at the same time (each has its own process;
   // the report keeps its fixed order), or one after another.
   bool transports_at_once = true;

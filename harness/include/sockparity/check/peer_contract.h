@@ -9,12 +9,22 @@
 #include <optional>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "sockparity/net/bytes.h"
 
 namespace sockparity {
 
 inline constexpr uint32_t kContractMaxFrame = 16u << 20;
+
+// The contract's clause "When a reply is due": a server that owes a reply
+// (or the end of a connection) may hold it while idle in the kernel (a
+// timer, an upstream call) for at most this long. The one source of the
+// figure: `check --stalled-after` defaults to it, its help and the stall
+// reasons quote it.
+inline constexpr absl::Duration kContractReplyWindow = absl::Seconds(2);
+inline constexpr char kContractReplyWindowClause[] =
+    "docs/SUT_CONTRACT.md, \"When a reply is due\"";
 
 // L from the 4 bytes of a frame's header (big-endian).
 inline uint32_t DecodeLength(const uint8_t* header) {
