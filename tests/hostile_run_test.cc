@@ -167,6 +167,20 @@ TEST_F(HostileRun, AShortTimeoutDoesNotShortenTheStart) {
   ExpectNothingLeft();
 }
 
+// Case 9.2 asks for an exit 0 within 2 s of SIGTERM: a server that had
+// ended before SIGTERM never showed it.
+TEST_F(HostileRun, AServerThatEndedBeforeSigtermFailsCase92) {
+  const Outcome run = RunCommand(
+      Check({"--cases", "9.2", "--transport", "unix", "--json", Path("r.json")},
+            "exit-after-ready"),
+      Path("log"));
+  EXPECT_EQ(run.exit_status, 1) << run.output;
+  EXPECT_NE(ReadWhole(Path("r.json"))
+                .find("saw it had already ended before SIGTERM was sent"),
+            std::string::npos)
+      << run.output;
+}
+
 TEST_F(HostileRun, WorkersOfALeaderThatCrashedEndWithTheRun) {
   const Outcome run = RunCommand(
       Check({"--cases", "1.*", "--transport", "unix"}, "leader-crashes"),

@@ -5,6 +5,7 @@
 #   flood-and-crash     serves, then writes 100 MB to stderr and crashes
 #   ready-on-stderr     says "ready" on stderr only (the contract: stdout)
 #   slow-start          says "ready" after 1.5 s, within the contract's 10 s
+#   exit-after-ready    says "ready", then exits 0 at once, before any SIGTERM
 #   leader-crashes      a pre-fork server: a worker serves, the leader
 #                       crashes and leaves it running
 mode=$1 server=$2
@@ -26,6 +27,9 @@ case $mode in
   slow-start)
     sleep 1.5
     exec "$server" "$@" ;;
+  exit-after-ready)
+    echo ready
+    exit 0 ;;
   ready-on-stderr)
     exec "$server" "$@" 1>&2 ;;
   leader-crashes)

@@ -110,6 +110,13 @@ std::optional<absl::Duration> RunnableTimeOf(pid_t pid) {
   return TreeTime(pid, /*waiting=*/true);
 }
 
+std::optional<absl::Duration> QueuedTimeOf(pid_t pid) {
+  std::optional<absl::Duration> runnable = TreeTime(pid, /*waiting=*/true);
+  std::optional<absl::Duration> running = TreeTime(pid, /*waiting=*/false);
+  if (!runnable || !running) return std::nullopt;
+  return *runnable - *running;
+}
+
 std::optional<uint64_t> ResidentBytesOf(pid_t pid) {
   uint64_t total = 0;
   bool any = false;

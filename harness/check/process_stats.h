@@ -24,6 +24,10 @@ std::optional<absl::Duration> CpuTimeOf(pid_t pid);
 // where its CPU time shrinks with its share.
 std::optional<absl::Duration> RunnableTimeOf(pid_t pid);
 
+// The time the tree spent runnable but waiting for a CPU (a starved
+// server): what a deadline on a loaded machine must not count against it.
+std::optional<absl::Duration> QueuedTimeOf(pid_t pid);
+
 // The tree's VmRSS in bytes.
 std::optional<uint64_t> ResidentBytesOf(pid_t pid);
 

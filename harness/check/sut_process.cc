@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "check/output_tail.h"
+#include "check/process_stats.h"
 #include "check/shepherd.h"
 #include "sockparity/net/errors.h"
 
@@ -43,6 +44,10 @@ std::string SutExit::Describe() const {
                             : absl::StrCat("killed by signal ", signal, " (",
                                            ::strsignal(signal), ")");
   if (killed) absl::StrAppend(&what, " after outliving its grace period");
+  if (starved >= absl::Milliseconds(100)) {
+    absl::StrAppend(&what, " (", absl::FormatDuration(starved),
+                    " of it waiting for a CPU, not counted)");
+  }
   return what;
 }
 
@@ -270,22 +275,33 @@ std::optional<SutExit> SutProcess::Poll() {
 
 SutExit SutProcess::Stop(absl::Duration grace) {
   const absl::Time start = absl::Now();
-  if (!Poll() && pid_ > 0) {
+  if (Poll()) {
+    if (shepherd_ > 0) exit_->before_stop = true;
+  } else if (pid_ > 0) {
+    const std::optional<absl::Duration> queued_before =
+        internal::QueuedTimeOf(pid_);
+    absl::Duration starved;
     ::kill(pid_, SIGTERM);
     absl::Duration pause = absl::Milliseconds(1);
-    while (!Poll() && absl::Now() - start < grace) {
+    while (!Poll()) {
+      const absl::Duration elapsed = absl::Now() - start;
+      if (elapsed - starved >= grace || elapsed >= 5 * grace) break;
       ReadRecords(absl::Now() + pause);  // wakes on the shepherd's report
       pause = std::min(pause * 2, absl::Milliseconds(20));
+      if (const std::optional<absl::Duration> queued =
+              internal::QueuedTimeOf(pid_);
+          queued && queued_before) {
+        starved = std::max(starved, *queued - *queued_before);
+      }
     }
     if (!exit_) {
       ::kill(-pid_, SIGKILL);
       ::kill(pid_, SIGKILL);
       Release();
       exit_->killed = true;
-      exit_->took = absl::Now() - start;
-      return *exit_;
     }
     exit_->took = absl::Now() - start;
+    exit_->starved = starved;
   }
   // Whatever it started does not outlive it.
   Release();

@@ -43,6 +43,12 @@ CaseResult Sigterm(const StoppedServer& s) {
   CaseResult result;
   if (!s.exit) {
     result.reason = "fd:N servers end with their connection";
+  } else if (s.exit->before_stop) {
+    result.verdict = Verdict::kFailed;
+    result.reason = absl::StrCat(
+        "expected the server to run until SIGTERM, then exit 0 within 2 s; "
+        "saw it had already ended before SIGTERM was sent (",
+        s.exit->Describe(), ")");
   } else if (!s.exit->exited || s.exit->code != 0 || s.exit->killed) {
     result.verdict = Verdict::kFailed;
     result.reason =

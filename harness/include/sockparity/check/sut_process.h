@@ -38,7 +38,12 @@ struct SutExit {
   int code = -1;
   int signal = 0;
   bool killed = false;  // it outlived the grace period and got SIGKILL
+  // It had ended before Stop was called (before any SIGTERM).
+  bool before_stop = false;
   absl::Duration took;  // from SIGTERM to its end
+  // Of `took`, the time it was runnable but waiting for a CPU: a grace
+  // period counts only the time the server could run.
+  absl::Duration starved;
 
   std::string Describe() const;
 };
@@ -76,7 +81,9 @@ class SutProcess {
   // The exit, if it has already ended.
   std::optional<SutExit> Poll();
   // SIGTERM, then up to `grace` for it to end, then SIGKILL; then every
-  // process it left behind is killed.
+  // process it left behind is killed. The grace period counts the time the
+  // server could run: time it waited for a CPU on a loaded machine is added
+  // (up to 5 times `grace` in all).
   SutExit Stop(absl::Duration grace = absl::Seconds(2));
   // The tails of what it wrote to standard output and standard error so
   // far (a few KiB of each, saying how much came before), labelled.
