@@ -81,19 +81,32 @@ bool Blocking(int fd, int flags) {
   return fl >= 0 && !(fl & O_NONBLOCK);
 }
 
-bool Perturb(int fd, int flags, size_t* length, struct Cut* cut) {
+bool Perturb(int fd, int flags, enum Direction direction, size_t* length,
+             struct Cut* cut) {
   int saved = errno;
   bool go_on = true;
   cut->active = false;
   if (modes != 0 && IsStreamSocket(fd)) {
-    if ((modes & kEintr) && *length > 0 && Blocking(fd, flags) && OneIn(4)) {
+    const bool blocking = Blocking(fd, flags);
+    // The draw comes first, the (costlier) legality check only for a call
+    // drawn: the sequence of draws is the seed's whatever is legal.
+    if ((modes & kEintr) && *length > 0 && blocking && OneIn(4) &&
+        EintrLegal(fd, direction)) {
       go_on = false;
     } else if (!(flags & MSG_PEEK) && CutsAreSafe()) {
       // Not for MSG_PEEK: a peek consumes nothing, so a cut peek leaves no
       // remainder for the caller to come back for; it would only see less.
-      size_t before = *length;
-      *length = MaybeCut(*length);
-      if (*length < before) *cut = (struct Cut){fd, *length, true};
+      // A read returns what is there (always legal to be less); a
+      // non-blocking write stops when the buffer is full; a blocking write
+      // or MSG_WAITALL read ends early only for a signal or a timeout.
+      const size_t before = *length;
+      const size_t want = MaybeCut(before);
+      const bool needs_reason =
+          blocking && (direction == kWrite || (flags & MSG_WAITALL));
+      if (want < before && (!needs_reason || BlockingCutLegal(fd, direction))) {
+        *length = want;
+        *cut = (struct Cut){fd, want, true};
+      }
     }
   }
   errno = go_on ? saved : EINTR;
@@ -132,13 +145,14 @@ static const struct iovec* TrimIov(const struct iovec* iov, int* count,
   return iov;
 }
 
-bool PerturbIov(int fd, int flags, const struct iovec** iov, int* count,
-                struct iovec* copy, struct Cut* cut) {
+bool PerturbIov(int fd, int flags, enum Direction direction,
+                const struct iovec** iov, int* count, struct iovec* copy,
+                struct Cut* cut) {
   cut->active = false;
   if (*count <= 0) return true;
   size_t total = IovTotal(*iov, *count);
   size_t want = total;
-  if (!Perturb(fd, flags, &want, cut)) return false;
+  if (!Perturb(fd, flags, direction, &want, cut)) return false;
   if (want < total) {
     *iov = TrimIov(*iov, count, want, copy);
     cut->want = IovTotal(*iov, *count);
@@ -147,8 +161,9 @@ bool PerturbIov(int fd, int flags, const struct iovec** iov, int* count,
   return true;
 }
 
-bool WaitInterrupted(bool may_block) {
+bool WaitInterrupted(bool may_block, const sigset_t* mask, bool is_epoll) {
   if (!(modes & kEintr) || !may_block || !OneIn(4)) return false;
+  if (!WaitEintrLegal(mask, is_epoll)) return false;
   errno = EINTR;
   return true;
 }

@@ -41,6 +41,8 @@ enum {
   kAcceptAborted = 4,
 };
 
+enum Direction { kRead, kWrite };
+
 // ---- settings.c: the environment and the announce file. ----
 
 extern int modes;  // 0: do nothing at all
@@ -111,17 +113,29 @@ struct Cut {
 // Decides a data call on `fd`: false means "fail with EINTR now"; else
 // *length is what to ask the kernel for, and *cut says whether it was cut.
 // errno is left as the caller had it.
-bool Perturb(int fd, int flags, size_t* length, struct Cut* cut);
+bool Perturb(int fd, int flags, enum Direction direction, size_t* length,
+             struct Cut* cut);
 
 #define kIovCopy 64
 
 // Perturb for a vector: may point *iov at `copy` (kIovCopy entries), trimmed.
-bool PerturbIov(int fd, int flags, const struct iovec** iov, int* count,
-                struct iovec* copy, struct Cut* cut);
+bool PerturbIov(int fd, int flags, enum Direction direction,
+                const struct iovec** iov, int* count, struct iovec* copy,
+                struct Cut* cut);
 
-// Blocking calls of the poll family: EINTR before doing anything.
-bool WaitInterrupted(bool may_block);
+// Blocking calls of the poll family: EINTR before doing anything, where
+// signal(7) allows it (`mask`: the one passed in for the call, or NULL).
+bool WaitInterrupted(bool may_block, const sigset_t* mask, bool is_epoll);
 bool TimespecNonZero(const struct timespec* t);
+
+// ---- legal.c: what the kernel could do to this call now (signal(7)). ----
+
+// A blocking data call or accept on `fd` may fail with EINTR.
+bool EintrLegal(int fd, enum Direction direction);
+// A blocking send (or MSG_WAITALL recv) on `fd` may return early.
+bool BlockingCutLegal(int fd, enum Direction direction);
+// A blocking wait of the poll family may fail with EINTR.
+bool WaitEintrLegal(const sigset_t* call_mask, bool is_epoll);
 
 // ---- epoll_mirror.c: edge-triggered readiness stays truthful. ----
 

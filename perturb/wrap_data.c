@@ -13,7 +13,7 @@
 EXPORT ssize_t read(int fd, void* buf, size_t count) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, 0, &count, &cut)) return -1;
+  if (!Perturb(fd, 0, kRead, &count, &cut)) return -1;
   return Finish(&cut, real.read(fd, buf, count));
 }
 
@@ -21,14 +21,14 @@ EXPORT ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen) {
   EnsureInit();
   struct Cut cut = {0};
   // The check is against the caller's length: only a valid call is cut.
-  if (nbytes <= buflen && !Perturb(fd, 0, &nbytes, &cut)) return -1;
+  if (nbytes <= buflen && !Perturb(fd, 0, kRead, &nbytes, &cut)) return -1;
   return Finish(&cut, real.read_chk(fd, buf, nbytes, buflen));
 }
 
 EXPORT ssize_t recv(int fd, void* buf, size_t len, int flags) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  if (!Perturb(fd, flags, kRead, &len, &cut)) return -1;
   return Finish(&cut, real.recv(fd, buf, len, flags));
 }
 
@@ -36,7 +36,7 @@ EXPORT ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen,
                           int flags) {
   EnsureInit();
   struct Cut cut = {0};
-  if (len <= buflen && !Perturb(fd, flags, &len, &cut)) return -1;
+  if (len <= buflen && !Perturb(fd, flags, kRead, &len, &cut)) return -1;
   return Finish(&cut, real.recv_chk(fd, buf, len, buflen, flags));
 }
 
@@ -44,7 +44,7 @@ EXPORT ssize_t recvfrom(int fd, void* buf, size_t len, int flags,
                         __SOCKADDR_ARG addr, socklen_t* addrlen) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  if (!Perturb(fd, flags, kRead, &len, &cut)) return -1;
   return Finish(&cut, real.recvfrom(fd, buf, len, flags, addr, addrlen));
 }
 
@@ -53,7 +53,7 @@ EXPORT ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen,
                               socklen_t* addrlen) {
   EnsureInit();
   struct Cut cut = {0};
-  if (len <= buflen && !Perturb(fd, flags, &len, &cut)) return -1;
+  if (len <= buflen && !Perturb(fd, flags, kRead, &len, &cut)) return -1;
   return Finish(&cut,
                 real.recvfrom_chk(fd, buf, len, buflen, flags, addr, addrlen));
 }
@@ -62,7 +62,7 @@ EXPORT ssize_t readv(int fd, const struct iovec* iov, int iovcnt) {
   EnsureInit();
   struct iovec copy[kIovCopy];
   struct Cut cut;
-  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy, &cut)) return -1;
+  if (!PerturbIov(fd, 0, kRead, &iov, &iovcnt, copy, &cut)) return -1;
   return Finish(&cut, real.readv(fd, iov, iovcnt));
 }
 
@@ -75,7 +75,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
   int count = (int)msg->msg_iovlen;
   struct iovec copy[kIovCopy];
   struct Cut cut;
-  if (!PerturbIov(fd, flags, &iov, &count, copy, &cut)) return -1;
+  if (!PerturbIov(fd, flags, kRead, &iov, &count, copy, &cut)) return -1;
   if (iov == msg->msg_iov && count == (int)msg->msg_iovlen) {
     return real.recvmsg(fd, msg, flags);
   }
@@ -94,14 +94,14 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
 EXPORT ssize_t write(int fd, const void* buf, size_t count) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, 0, &count, &cut)) return -1;
+  if (!Perturb(fd, 0, kWrite, &count, &cut)) return -1;
   return Finish(&cut, real.write(fd, buf, count));
 }
 
 EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  if (!Perturb(fd, flags, kWrite, &len, &cut)) return -1;
   return Finish(&cut, real.send(fd, buf, len, flags));
 }
 
@@ -109,7 +109,7 @@ EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
                       __CONST_SOCKADDR_ARG addr, socklen_t addrlen) {
   EnsureInit();
   struct Cut cut;
-  if (!Perturb(fd, flags, &len, &cut)) return -1;
+  if (!Perturb(fd, flags, kWrite, &len, &cut)) return -1;
   return Finish(&cut, real.sendto(fd, buf, len, flags, addr, addrlen));
 }
 
@@ -117,7 +117,7 @@ EXPORT ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
   EnsureInit();
   struct iovec copy[kIovCopy];
   struct Cut cut;
-  if (!PerturbIov(fd, 0, &iov, &iovcnt, copy, &cut)) return -1;
+  if (!PerturbIov(fd, 0, kWrite, &iov, &iovcnt, copy, &cut)) return -1;
   return Finish(&cut, real.writev(fd, iov, iovcnt));
 }
 
@@ -130,7 +130,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   int count = (int)msg->msg_iovlen;
   struct iovec copy[kIovCopy];
   struct Cut cut;
-  if (!PerturbIov(fd, flags, &iov, &count, copy, &cut)) return -1;
+  if (!PerturbIov(fd, flags, kWrite, &iov, &count, copy, &cut)) return -1;
   if (iov == msg->msg_iov && count == (int)msg->msg_iovlen) {
     return real.sendmsg(fd, msg, flags);
   }

@@ -19,12 +19,21 @@ int Main(int argc, char** argv) {
   if (mode == "pipe") return PipeUntouched();
   if (mode == "announce") return Announce();
   if (mode == "cuts") return Cuts();
+  if (mode == "no-handler") return NoHandlerNoEintr();
+  if (mode == "handler-no-restart") return HandlerWithoutRestart();
+  if (mode == "handler-restart") return HandlerWithRestart();
+  if (mode == "blocked-signal") return BlockedSignal();
+  if (mode == "timeout") return TimeoutAllowsEintr();
+  if (mode == "short-legal") return ShortOnlyWhereAllowed();
+  if (mode == "aborted-legal") return AbortedOnlyWhereLinuxCan();
   if (mode == "edge-triggered") return EdgeTriggered();
   if (mode == "seeds" && argc > 2) return Seeds(argv[0], argv[2]);
   if (mode == "unknown" && argc > 2) return Unknown(argv[0], argv[2]);
   std::fprintf(stderr,
                "usage: perturb_probe short-io|eintr|accept-aborted|pipe|"
-               "announce|cuts (under the library)\n"
+               "announce|cuts|no-handler|handler-no-restart|handler-restart|"
+               "blocked-signal|timeout|short-legal|aborted-legal (under the "
+               "library)\n"
                "       perturb_probe seeds|unknown LIBRARY\n");
   return 2;
 }

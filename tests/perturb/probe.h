@@ -63,6 +63,16 @@ int PipeUntouched();
 int EdgeTriggered();
 int Announce();
 int Cuts();
+// Checks that only what the kernel could do is done (probe_legal.cc).
+int NoHandlerNoEintr();
+int HandlerWithoutRestart();
+int HandlerWithRestart();
+int BlockedSignal();
+int TimeoutAllowsEintr();
+int ShortOnlyWhereAllowed();
+int AbortedOnlyWhereLinuxCan();
+// A handler with SA_RESTART: blocking sends may then be cut (signal(7)).
+void InstallRestartingHandler();
 // Checks that run the probe itself under the library.
 int Seeds(const char* self, const char* library);
 int Unknown(const char* self, const char* library);

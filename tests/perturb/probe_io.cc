@@ -1,5 +1,7 @@
 // The probe's checks of the perturbed calls themselves: cuts, EINTR,
 // ECONNABORTED, pipes left alone, edge-triggered readiness.
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 
@@ -10,6 +12,7 @@ namespace sockparity::probe {
 // short-io: a 64 KiB send is sometimes cut short; a loop still delivers
 // every byte intact, and a loop-less writer loses data.
 int ShortIo() {
+  InstallRestartingHandler();  // so a blocking send may stop early
   constexpr size_t kSize = 64 << 10;
   std::vector<uint8_t> data(kSize), got(kSize);
   for (size_t i = 0; i < kSize; ++i) data[i] = PatternByte(i);
@@ -84,8 +87,12 @@ int ShortIo() {
   return failures > 0;
 }
 
-// eintr: blocking recv sometimes fails with EINTR; non-blocking never.
+// eintr: with a handler without SA_RESTART, blocking recv sometimes fails
+// with EINTR; non-blocking never.
 int Eintr() {
+  struct sigaction action {};
+  action.sa_handler = [](int) {};
+  if (::sigaction(SIGUSR1, &action, nullptr) != 0) Die("sigaction");
   Pair pair;
   int interrupted = 0, calls = 0;
   for (int i = 0; i < 200; ++i) {
@@ -131,26 +138,31 @@ int Eintr() {
   return failures > 0;
 }
 
-// accept-aborted: accept sometimes fails with ECONNABORTED; retrying gets
-// every connection.
+// accept-aborted: accept on TCP, asking for the peer's address, sometimes
+// fails with ECONNABORTED; retrying gets every connection.
 int AcceptAborted() {
-  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path + 1, sizeof(address.sun_path) - 1,
-                "sockparity-perturb-probe-%d", ::getpid());
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   if (::bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      ::listen(listener, 64) != 0)
+      ::listen(listener, 64) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
+          0)
     Die("listen");
   int aborted = 0, accepted = 0;
   for (int i = 0; i < 40; ++i) {
-    int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (::connect(client, reinterpret_cast<sockaddr*>(&address), length) != 0)
       Die("connect");
     while (true) {
-      int fd = i % 2 ? ::accept(listener, nullptr, nullptr)
-                     : ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      sockaddr_in peer{};
+      socklen_t peer_length = sizeof(peer);
+      auto* peer_address = reinterpret_cast<sockaddr*>(&peer);
+      int fd =
+          i % 2 ? ::accept(listener, peer_address, &peer_length)
+                : ::accept4(listener, peer_address, &peer_length, SOCK_CLOEXEC);
       if (fd >= 0) {
         ++accepted;
         ::close(fd);
@@ -203,7 +215,9 @@ int PipeUntouched() {
   Check(datagram_perturbed == 0,
         "datagram socket: " + std::to_string(datagram_perturbed) +
             " of 600 blocking calls short or interrupted");
-  // Control: the same on a socket is perturbed.
+  // Control: the same on a socket is perturbed (a handler makes a cut
+  // blocking write legal).
+  InstallRestartingHandler();
   Pair pair;
   int socket_perturbed = 0;
   for (int i = 0; i < 300; ++i) {
