@@ -2,34 +2,34 @@
 """The results across libraries, from the reports ci/conform wrote.
 
     ci/results.py OUT_DIR index              # OUT_DIR/index.html
-    ci/results.py OUT_DIR expect             # compare with the committed
-                                             # adapters/*/expected-verdicts.txt
-    ci/results.py OUT_DIR record             # rewrite those files
+    ci/results.py OUT_DIR expect             # compare every mode, every run,
+                                             # with adapters/*/expected-verdicts.txt
+    ci/results.py OUT_DIR record             # rewrite those files from the run(s)
     ci/results.py OUT_DIR docs RESULTS.md    # the page docs/RESULTS.md
+    ci/results.py OUT_DIR lint               # the files alone (as docs checks them)
 
 OUT_DIR holds, per server NAME and mode MODE, NAME.MODE.json (the check's
-JSON report), and OUT_DIR/adapters/NAME/version (one line: the library and
-its version). Each adapter directory may hold explanations.tsv: one line per
-explained cell pattern, tab-separated:
+JSON report; NAME.MODE.rK.json for the K-th of repeated runs), and
+OUT_DIR/adapters/NAME/version (one line: the library and its version).
+The files' formats, and what they refuse: ci/results_files.py.
 
-    CASE-GLOB  TRANSPORT-GLOB  VERDICT  KIND  TEXT  REFERENCE
-
-KIND is `library` (a behaviour of the library), `adapter` (a limit of the
-adapter), `suite` (the suite's own, e.g. fd:N carries one connection) or
-`workaround` (what the adapter does beyond the library's API, and which
-cells it affects; listed, never used to explain a cell);
-adapters/explanations.tsv holds the ones every server shares. `docs` fails
-on a cell that is not OK and that no line explains.
+`record` replaces the cells of the modes run and prints every cell that
+changed; a cell is recorded both ways (`A|B n/N`) only from repeated runs
+that saw both. `docs` fails on a cell that is not OK and that no line
+explains, on a line that explains no cell, and on a cell expected both ways
+without a `varies` line naming it.
 """
-import fnmatch
+import collections
 import html
-import json
 import os
 import sys
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
-TRANSPORTS = ["fd", "unix", "unix-abstract", "tcp4", "tcp6", "across"]
-MODES = ["plain", "short-io", "eintr", "accept-aborted"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_files import (MODES, ROOT, TRANSPORTS, VERDICTS,  # noqa: E402
+                           case_key, cell_key, cells, expected_path, explain,
+                           fail, format_expected, load_explanations, load_runs,
+                           read_expected)
+
 COLOURS = {
     "OK": "#c8f0c8",
     "INFORMATIONAL": "#d8e8ff",
@@ -37,32 +37,6 @@ COLOURS = {
     "NON-STRICT": "#ffe9a8",
     "FAILED": "#f4b4b4",
 }
-
-
-def fail(message):
-    sys.stderr.write(f"ci/results.py: {message}\n")
-    sys.exit(1)
-
-
-def load_runs(out):
-    """{name: {mode: report}} for every NAME.MODE.json in OUT_DIR."""
-    runs = {}
-    for entry in sorted(os.listdir(out)):
-        if not entry.endswith(".json"):
-            continue
-        stem = entry[: -len(".json")]
-        name, _, mode = stem.rpartition(".")
-        if mode not in MODES or not name:
-            continue
-        path = os.path.join(out, entry)
-        try:
-            with open(path) as f:
-                runs.setdefault(name, {})[mode] = json.load(f)
-        except (OSError, ValueError) as error:
-            fail(f"{path}: not a report the check wrote ({error})")
-    if not runs:
-        fail(f"no reports in {out} (run ci/conform first)")
-    return runs
 
 
 def version_of(out, name):
@@ -73,178 +47,99 @@ def version_of(out, name):
         return "?"
 
 
-def cells(report):
-    """{(case, transport): (verdict, reason)}."""
-    return {
-        (r["case"], r["transport"]): (r["verdict"], r["reason"])
-        for r in report["results"]
-    }
+def first(by_mode, mode=None):
+    """The first run's report of `mode` (or of plain, else of any mode)."""
+    if mode is not None:
+        return by_mode[mode][0]
+    return (by_mode.get("plain") or next(iter(by_mode.values())))[0]
 
 
-def case_order(report):
-    seen = []
-    for r in report["results"]:
-        if r["case"] not in seen:
-            seen.append(r["case"])
+def seen_verdicts(reports):
+    """{(case, transport): [verdict of each run]} over repeated runs."""
+    seen = collections.defaultdict(list)
+    for report in reports:
+        for key, (verdict, _) in cells(report).items():
+            seen[key].append(verdict)
     return seen
 
 
-def case_key(case):
-    return tuple(int(part) for part in case.split("."))
-
-
-def expected_path(name):
-    return os.path.join(ROOT, "adapters", name, "expected-verdicts.txt")
-
-
-def not_ok_lines(runs_of_name):
-    lines = []
-    for mode in MODES:
-        report = runs_of_name.get(mode)
-        if report is None:
-            continue
-        for (case, transport), (verdict, _) in sorted(
-            cells(report).items(),
-            key=lambda item: (case_key(item[0][0]), TRANSPORTS.index(item[0][1])),
-        ):
-            if verdict != "OK":
-                lines.append(f"{mode} {case} {transport} {verdict}")
-    return lines
-
-
-def read_expected(path):
-    """{(mode, case, transport): "VERDICT[|VERDICT...]"} from a file."""
+def expected_or_fail(path):
     try:
-        with open(path) as f:
-            lines = [l.split() for l in f if l.strip() and not l.startswith("#")
-                     and not l.startswith("unsettled ")]
-    except OSError:
-        return {}
-    return {tuple(l[:3]): l[3] for l in lines}
+        return read_expected(path)
+    except ValueError as error:
+        fail(str(error))
 
 
-def unsettled_modes(path):
-    try:
-        with open(path) as f:
-            return [l.split()[1] for l in f if l.startswith("unsettled ")]
-    except OSError:
-        return []
+def describe(entry):
+    if entry is None:
+        return "OK"
+    verdicts, counts = entry
+    return format_expected(("",) * 0, verdicts, counts).strip()
 
 
 def record(out, runs):
-    """Merges this run's verdicts into the expected files: a cell seen with
-    two verdicts over the recorded runs (a race inside the library) keeps
-    both, as "FAILED|OK". Delete a file to start it afresh."""
-    for name, by_mode in runs.items():
+    """Replaces each run mode's cells with what the run(s) saw; prints every
+    cell that changed. Several verdicts for a cell only from repeated runs,
+    with their counts."""
+    for name, by_mode in sorted(runs.items()):
         path = expected_path(name)
         if not os.path.isdir(os.path.dirname(path)):
             continue
-        before = read_expected(path)
-        known = dict(before)
-        seen = {tuple(l.split()[:3]): l.split()[3] for l in not_ok_lines(by_mode)}
-        for mode in by_mode:
-            recorded = any(k[0] == mode for k in before)
-            keys = {k for k in before if k[0] == mode} | {k for k in seen if k[0] == mode}
-            for key in keys:
-                # A cell missing from a file that has the mode was OK then.
-                verdicts = set(before.get(key, "OK" if recorded else "").split("|"))
-                verdicts.discard("")
-                verdicts.add(seen.get(key, "OK"))
-                known[key] = "|".join(sorted(verdicts))
-        keep_unsettled = unsettled_modes(path)
-        merged = sorted(
-            (k for k, v in known.items() if v != "OK"),
-            key=lambda k: (MODES.index(k[0]), case_key(k[1]), TRANSPORTS.index(k[2])),
-        )
+        try:
+            before = read_expected(path) or {}
+        except ValueError as error:
+            print(f"{name}: {error}; the file is rewritten from this run")
+            before = {}
+        after = {k: v for k, v in before.items() if k[0] not in by_mode}
+        for mode, reports in by_mode.items():
+            for (case, transport), verdicts in seen_verdicts(reports).items():
+                counts = collections.Counter(verdicts)
+                if set(counts) == {"OK"}:
+                    continue
+                order = tuple(sorted(counts, key=lambda v: (-counts[v], -VERDICTS.index(v))))
+                key = (mode, case, transport)
+                after[key] = (order, None) if len(order) == 1 else (
+                    order, (dict(counts), len(verdicts)))
+        changed = [f"  {' '.join(k)}: {describe(before.get(k))} -> {describe(after.get(k))}"
+                   for k in sorted(set(before) | set(after), key=cell_key)
+                   if describe(before.get(k)) != describe(after.get(k))]
         with open(path, "w") as f:
             f.write(
-                "# The verdicts of `sockparity check` on this adapter that are "
-                "not OK,\n# as `mode case transport verdict`; every other cell "
-                "is OK. `A|B`: seen\n# both ways (a race inside the library). "
-                "Written by `ci/conform --record`;\n# `ci/conform --expect` "
-                "fails when a cell changes.\n"
-            )
-            for mode in keep_unsettled:
-                f.write(f"unsettled {mode}\n")
-            for key in merged:
-                f.write(" ".join(key) + " " + known[key] + "\n")
-        print(f"wrote {os.path.relpath(path, ROOT)}")
+                "# The verdicts of `sockparity check` on this adapter that are not OK,\n"
+                "# as `mode case transport verdict`; every other cell is OK.\n"
+                "# `A|B n/N`: over N repeated runs, n gave A and the rest B\n"
+                "# (ci/conform --record --repeat N). Written by `ci/conform --record`,\n"
+                "# which replaces; `ci/conform --expect` fails when a cell changes.\n")
+            for key in sorted(after, key=cell_key):
+                f.write(format_expected(key, *after[key]) + "\n")
+        runs_text = ", ".join(f"{m} x{len(r)}" for m, r in by_mode.items())
+        print(f"wrote {os.path.relpath(path, ROOT)} ({runs_text}): "
+              f"{len(changed)} cell(s) changed" + ("\n" + "\n".join(changed) if changed else ""))
 
 
 def expect(out, runs):
     changed = []
     for name, by_mode in sorted(runs.items()):
         path = expected_path(name)
-        try:
-            with open(path) as f:
-                want = [l.strip() for l in f if l.strip() and not l.startswith("#")]
-        except OSError:
+        want = expected_or_fail(path)
+        if want is None:
             changed.append(f"{name}: no {os.path.relpath(path, ROOT)} (ci/conform --record)")
             continue
-        # "unsettled MODE": the library's verdicts in that mode vary from
-        # run to run (said in its explanations); not compared.
-        unsettled = {l.split()[1] for l in want if l.split()[0] == "unsettled"}
-        want = [l for l in want if l.split()[0] != "unsettled"]
-        modes_run = set(by_mode) - unsettled
-        for mode in sorted(set(by_mode) & unsettled):
-            print(f"{name} ({mode}): unsettled, not compared")
-        want = [l for l in want if l.split()[0] in modes_run]
-        have = [l for l in not_ok_lines(by_mode) if l.split()[0] in modes_run]
-
-        def as_map(lines):
-            return {tuple(l.split()[:3]): l.split()[3] for l in lines}
-
-        want_map, have_map = as_map(want), as_map(have)
-        for key in sorted(set(want_map) | set(have_map)):
-            before = want_map.get(key, "OK")
-            now = have_map.get(key, "OK")
-            # "FAILED|OK": the library's outcome depends on timing (a race
-            # inside it), said so in its explanations.
-            if now not in before.split("|"):
-                mode, case, transport = key
-                changed.append(
-                    f"{name} ({mode}) {case} on {transport}: expected {before}, now {now}"
-                )
+        for mode, reports in sorted(by_mode.items(), key=lambda i: MODES.index(i[0])):
+            for run, report in enumerate(reports, 1):
+                now = {k: v for k, (v, _) in cells(report).items()}
+                keys = set(now) | {(c, t) for (m, c, t) in want if m == mode}
+                for case, transport in sorted(keys, key=lambda k: (case_key(k[0]), TRANSPORTS.index(k[1]))):
+                    allowed = want.get((mode, case, transport), (("OK",), None))[0]
+                    verdict = now.get((case, transport), "absent")
+                    if verdict not in allowed:
+                        changed.append(f"{name} ({mode}, run {run}) {case} on {transport}: "
+                                       f"expected {'|'.join(allowed)}, now {verdict}")
+        print(f"{name}: compared {', '.join(f'{m} x{len(r)}' for m, r in by_mode.items())}")
     if changed:
         print("verdicts changed:\n  " + "\n  ".join(changed))
         sys.exit(1)
     print(f"every verdict as expected ({len(runs)} servers)")
-
-
-def load_explanations(name):
-    rows = []
-    for path in (
-        os.path.join(ROOT, "adapters", name, "explanations.tsv"),
-        os.path.join(ROOT, "adapters", "explanations.tsv"),
-    ):
-        if not os.path.exists(path):
-            continue
-        with open(path) as f:
-            for number, line in enumerate(f, 1):
-                line = line.rstrip("\n")
-                if not line or line.startswith("#"):
-                    continue
-                fields = line.split("\t")
-                if len(fields) != 6:
-                    fail(f"{path}:{number}: expected 6 tab-separated fields, saw {len(fields)}")
-                if fields[3] not in ("library", "adapter", "suite", "workaround"):
-                    fail(f"{path}:{number}: kind '{fields[3]}' is not library, "
-                         "adapter, suite or workaround")
-                rows.append(fields)
-    return rows
-
-
-def explain(rows, case, transport, verdict):
-    for case_glob, transport_glob, want, kind, text, reference in rows:
-        if kind == "workaround":
-            continue
-        if (
-            fnmatch.fnmatchcase(case, case_glob)
-            and fnmatch.fnmatchcase(transport, transport_glob)
-            and want in (verdict, "*")
-        ):
-            return kind, text, reference
-    return None
 
 
 def transport_summary(report, transport):
@@ -265,7 +160,7 @@ def transport_summary(report, transport):
 def index(out, runs):
     rows = []
     for name, by_mode in sorted(runs.items()):
-        plain = by_mode.get("plain") or next(iter(by_mode.values()))
+        plain = first(by_mode)
         row = [f"<tr><th>{html.escape(name)}</th><td>{html.escape(version_of(out, name))}</td>"]
         for transport in TRANSPORTS:
             worst, text = transport_summary(plain, transport)
@@ -278,7 +173,7 @@ def index(out, runs):
                 f"<br><small>{html.escape(text)}</small></td>"
             )
         for mode in MODES:
-            report = by_mode.get(mode)
+            report = by_mode.get(mode, [None])[0]
             if report is None:
                 row.append("<td>-</td>")
                 continue
@@ -317,81 +212,109 @@ def index(out, runs):
 
 def docs(out, runs, target):
     missing = []
+    used = set()  # ids of the lines that explained a cell
+    all_rows = {}
     parts = [
         "# Results: libraries across transports\n",
         "Generated by `ci/conform --docs` from its last run; do not edit by hand "
-        "(explanations live in `adapters/<name>/explanations.tsv`). Each server "
+        "(explanations live in `adapters/<name>/explanations.tsv`, one line per "
+        "named group of cells). Each server "
         "is a small program on the peer contract (`docs/SUT_CONTRACT.md`) written "
         "with one library, in that library's idiom, and checked by "
         "`sockparity check` on every transport, plain and under each "
         "perturbation mode (`docs/PERTURBATION.md`). Cells: worst verdict of the "
-        "plain run on that transport.\n",
+        "plain run on that transport. A cell seen both ways over repeated runs "
+        "shows its counts (`FAILED 3/5`: FAILED in 3 of 5 runs).\n",
         "| server | library | " + " | ".join(TRANSPORTS) + " |",
         "| --- | --- | " + " | ".join("---" for _ in TRANSPORTS) + " |",
     ]
     details = []
     suite_notes = {}
+    modes_run = {m for by_mode in runs.values() for m in by_mode}
     for name, by_mode in sorted(runs.items()):
-        plain = by_mode.get("plain") or next(iter(by_mode.values()))
+        plain = first(by_mode)
         line = f"| {name} | {version_of(out, name)} |"
         for transport in TRANSPORTS:
             worst, text = transport_summary(plain, transport)
             line += f" {worst or '-'} |"
         parts.append(line)
-        rows = load_explanations(name)
+        try:
+            rows = load_explanations(name)
+            expected = read_expected(expected_path(name)) or {}
+        except ValueError as error:
+            fail(str(error))
+        for row in rows:
+            all_rows[id(row) if not row["shared"] else row["where"]] = (row, name)
         notes = {}
-        for mode in MODES:
-            report = by_mode.get(mode)
-            if report is None:
+        for key, (verdicts, counts) in expected.items():
+            if len(verdicts) < 2:
                 continue
+            if not any(explain(rows, *key, v, kinds={"varies"}) for v in verdicts):
+                missing.append(f"{name}: {' '.join(key)} expected {'|'.join(verdicts)} "
+                               "and no `varies` line names it")
+        for mode in MODES:
+            if mode not in by_mode:
+                continue
+            report = first(by_mode, mode)
             for absent in report.get("perturbation_not_in_effect", []):
-                key = ("perturbation", absent["why"], "", "")
-                where = f"{absent['transport']} ({mode})"
-                notes.setdefault(key, []).append(where)
+                notes.setdefault(("perturbation", absent["why"], "", ""), []).append(
+                    f"{absent['transport']} ({mode})")
             for (case, transport), (verdict, reason) in sorted(
                 cells(report).items(), key=lambda i: (case_key(i[0][0]), TRANSPORTS.index(i[0][1]))
             ):
                 if verdict == "OK":
                     continue
-                found = explain(rows, case, transport, verdict)
+                found = explain(rows, mode, case, transport, verdict)
                 if found is None:
                     missing.append(f"{name} ({mode}) {case} on {transport}: {verdict}: {reason[:160]}")
                     continue
-                kind, text, reference = found
-                if kind == "suite":
-                    suite_notes.setdefault((text, reference, verdict), set()).add(name)
+                used.add(found["where"] if found["shared"] else id(found))
+                if found["kind"] == "suite":
+                    suite_notes.setdefault((found["text"], found["reference"], verdict), set()).add(name)
                     continue
-                key = (kind, text, reference, verdict)
-                notes.setdefault(key, []).append(f"{case} {transport} ({mode})")
-        workarounds = [r for r in rows if r[3] == "workaround"]
+                entry = expected.get((mode, case, transport))
+                shown = f"{case} {transport} ({mode})"
+                if entry and len(entry[0]) > 1:
+                    counts, total = entry[1]
+                    shown += f" {verdict} {counts.get(verdict, 0)}/{total}"
+                key = (found["kind"], found["text"], found["reference"], verdict)
+                notes.setdefault(key, []).append(shown)
+        # A `varies` line is used when it names a cell expected both ways.
+        for row in rows:
+            if row["kind"] == "varies" and any(
+                    len(v) > 1 and k[0] in row["modes"] and k[1] in row["cases"] and
+                    k[2] in row["transports"] for k, (v, _) in expected.items()):
+                used.add(row["where"] if row["shared"] else id(row))
+        workarounds = [r for r in rows if r["kind"] == "workaround"]
         if not notes and not workarounds:
             details.append(f"### {name}\n\nEvery cell OK.\n")
             continue
         block = [f"### {name} ({version_of(out, name)})\n"]
-        for case_glob, transport_glob, _, _, text, reference in workarounds:
-            ref = f" ([source]({reference}))" if reference.startswith("http") else ""
-            block.append(f"- workaround in the adapter ({case_glob} on "
-                         f"{transport_glob}): {text}{ref}")
+        for row in workarounds:
+            ref = f" ([source]({row['reference']}))" if row["reference"].startswith("http") else ""
+            block.append(f"- workaround in the adapter ({', '.join(sorted(row['cases'], key=case_key))}"
+                         f" on {', '.join(sorted(row['transports'], key=TRANSPORTS.index))}): "
+                         f"{row['text']}{ref}")
         for (kind, text, reference, verdict), where in notes.items():
             if kind == "perturbation":
-                block.append(
-                    f"- perturbation not in effect on {', '.join(where)}: {text}; "
-                    "those cells are of plain I/O.")
+                block.append(f"- perturbation not in effect on {', '.join(where)}: {text}; "
+                             "those cells are of plain I/O.")
                 continue
-            plain_cells = [w for w in where if w.endswith("(plain)")]
-            shown = plain_cells or where
-            cases = sorted({w.split()[0] for w in shown}, key=case_key)
-            smallest = cases[0]
+            cases = sorted({w.split()[0] for w in where}, key=case_key)
             ref = f" ([source]({reference}))" if reference.startswith("http") else (
                 f" ({reference})" if reference else "")
-            block.append(
-                f"- **{verdict}**, {kind}: {text}{ref} Smallest case: {smallest}. "
-                f"Cells ({len(where)}): {', '.join(shown[:8])}"
-                + (" ..." if len(shown) > 8 else "")
-            )
+            block.append(f"- **{verdict}**, {kind}: {text}{ref} Smallest case: {cases[0]}. "
+                         f"Cells ({len(where)}): {', '.join(where[:8])}"
+                         + (" ..." if len(where) > 8 else ""))
         details.append("\n".join(block) + "\n")
+    for ident, (row, name) in all_rows.items():
+        if row["kind"] == "workaround" or not (row["modes"] & modes_run):
+            continue
+        if ident not in used:
+            missing.append(f"{row['where']}: explains no cell of this run ({name if not row['shared'] else 'any server'})")
     if missing:
-        fail("cells that are not OK and have no explanation:\n  " + "\n  ".join(missing))
+        fail("cells that are not OK and have no explanation, or lines that explain none:\n  "
+             + "\n  ".join(missing))
     suite = ["## Cells of the suite's own\n",
              "Every server shows these, whatever its library:\n"]
     for (note, reference, verdict), names in suite_notes.items():
@@ -403,9 +326,19 @@ def docs(out, runs, target):
     print(f"wrote {target}")
 
 
+def lint(out, runs):
+    for name in sorted(runs):
+        expected_or_fail(expected_path(name))
+        try:
+            load_explanations(name)
+        except ValueError as error:
+            fail(str(error))
+    print(f"expected verdicts and explanations of {len(runs)} servers read")
+
+
 def main():
     if len(sys.argv) < 3:
-        fail("usage: ci/results.py OUT_DIR index|expect|record|docs [RESULTS.md]")
+        fail("usage: ci/results.py OUT_DIR index|expect|record|lint|docs [RESULTS.md]")
     out, what = sys.argv[1], sys.argv[2]
     runs = load_runs(out)
     if what == "index":
@@ -414,6 +347,8 @@ def main():
         expect(out, runs)
     elif what == "record":
         record(out, runs)
+    elif what == "lint":
+        lint(out, runs)
     elif what == "docs" and len(sys.argv) == 4:
         docs(out, runs, sys.argv[3])
     else:
