@@ -6,7 +6,8 @@
 //   tcp:...     QTcpServer::listen(QHostAddress, port), 127.0.0.1 and ::1
 //   fd:N        QLocalSocket::setSocketDescriptor (one connection, exit at end)
 // Each connection is a QLocalSocket or QTcpSocket used as a QIODevice:
-// readyRead drives the frame decoder, bytesWritten resumes it. Backpressure
+// readyRead drives the frame decoder, bytesWritten resumes it, and each
+// batch of replies is flushed to the kernel at once (Serve()). Backpressure
 // is Qt's documented one: setReadBufferSize() bounds what Qt reads ahead, and
 // the decoder stops consuming while bytesToWrite() is over 1 MiB, so Qt stops
 // reading the socket; bytesWritten resumes it.
@@ -121,9 +122,22 @@ class Connection : public QObject {
     Serve();  // bytes may already be buffered
   }
 
+  // Answers what Qt has buffered, then hands the replies to the kernel at
+  // once: QAbstractSocket::flush()/QLocalSocket::flush() "if you need ...
+  // to start sending buffered data immediately", which a server that has
+  // answered a batch of requests does; left to the event loop, a reply
+  // waits a turn, and the peer's end of stream read in that turn makes Qt
+  // close the socket with the reply still in its buffer.
+  void Serve() {
+    ServeFrames();
+    if (gone_) return;
+    if (local_) local_->flush();
+    if (tcp_) tcp_->flush();
+  }
+
   // Decodes and answers the frames Qt has buffered, as long as the queued
   // output stays under the bound.
-  void Serve() {
+  void ServeFrames() {
     while (!gone_ && !finished_) {
       if (discarding_) {  // after S: read and drop until end of stream
         device_->skip(device_->bytesAvailable());
