@@ -129,10 +129,21 @@ class Connection : public QObject {
   // waits a turn, and the peer's end of stream read in that turn makes Qt
   // close the socket with the reply still in its buffer.
   void Serve() {
-    ServeFrames();
-    if (gone_) return;
-    if (local_) local_->flush();
-    if (tcp_) tcp_->flush();
+    while (true) {
+      ServeFrames();
+      if (gone_) return;
+      if (local_) local_->flush();
+      if (tcp_) tcp_->flush();
+      // Called from bytesWritten, a flush emits no second bytesWritten (Qt
+      // guards the recursion): if it made room, or emptied the buffer
+      // before S's shutdown, nothing else would come back here.
+      MaybeShut();
+      if (gone_ || finished_ || discarding_ ||
+          device_->bytesToWrite() >= kHighWater ||
+          device_->bytesAvailable() == 0) {
+        return;
+      }
+    }
   }
 
   // Decodes and answers the frames Qt has buffered, as long as the queued
