@@ -279,14 +279,19 @@ def docs(out, runs, target):
                     shown += f" {verdict} {counts.get(verdict, 0)}/{total}"
                 key = (found["kind"], found["text"], found["reference"], verdict)
                 notes.setdefault(key, []).append(shown)
-        # A `varies` line is used when it names a cell expected both ways.
+        # A `varies` line is used when it names a cell expected both ways;
+        # the page lists those cells with their counts.
+        both_ways = []
         for row in rows:
-            if row["kind"] == "varies" and any(
-                    len(v) > 1 and k[0] in row["modes"] and k[1] in row["cases"] and
-                    k[2] in row["transports"] for k, (v, _) in expected.items()):
+            named = [format_expected(k, v, c) for k, (v, c) in sorted(expected.items(), key=lambda i: cell_key(i[0]))
+                     if row["kind"] == "varies" and len(v) > 1 and k[0] in row["modes"] and
+                     k[1] in row["cases"] and k[2] in row["transports"]]
+            if named:
                 used.add(row["where"] if row["shared"] else id(row))
+                both_ways.append(f"- **seen both ways** over repeated runs ({'; '.join(named)}): "
+                                 f"{row['text']}")
         workarounds = [r for r in rows if r["kind"] == "workaround"]
-        if not notes and not workarounds:
+        if not notes and not workarounds and not both_ways:
             details.append(f"### {name}\n\nEvery cell OK.\n")
             continue
         block = [f"### {name} ({version_of(out, name)})\n"]
@@ -306,6 +311,7 @@ def docs(out, runs, target):
             block.append(f"- **{verdict}**, {kind}: {text}{ref} Smallest case: {cases[0]}. "
                          f"Cells ({len(where)}): {', '.join(where[:8])}"
                          + (" ..." if len(where) > 8 else ""))
+        block.extend(both_ways)
         details.append("\n".join(block) + "\n")
     for ident, (row, name) in all_rows.items():
         if row["kind"] == "workaround" or not (row["modes"] & modes_run):
