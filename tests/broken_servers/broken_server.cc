@@ -18,7 +18,9 @@
 //   stale-file        a stale socket file makes it fail to start
 //   tcp-only-option   TCP_NODELAY on every connection, fatal where refused
 //   eintr-fatal       a read or write interrupted by a signal (EINTR) ends
-//                     the connection (caught under --perturb eintr)
+//                     the connection; its SIGTERM handler is installed
+//                     without SA_RESTART, so EINTR can happen (caught under
+//                     --perturb eintr)
 //   abort-as-close    A closes gracefully, without SO_LINGER {1, 0}: no
 //                     reset on TCP
 //   steal-live-path   the socket path is unlinked before bind, unprobed: a
@@ -215,7 +217,16 @@ int main(int argc, char** argv) {
   if (!endpoint.ok()) return 64;
   if (bug != "sigpipe") ::signal(SIGPIPE, SIG_IGN);
   if (::pipe(stop_pipe) != 0) return 1;
-  ::signal(SIGTERM, OnTerm);
+  if (bug == "eintr-fatal") {
+    // The bug's setting: a handler without SA_RESTART (sigaction's default,
+    // unlike glibc's signal()), so a blocking call can see EINTR (signal(7)).
+    struct sigaction action {};
+    action.sa_handler = OnTerm;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGTERM, &action, nullptr);
+  } else {
+    ::signal(SIGTERM, OnTerm);
+  }
   int listener = ::socket(endpoint->domain(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (endpoint->domain() != AF_UNIX)
