@@ -6,11 +6,10 @@
 //   tcp:...     QTcpServer::listen(QHostAddress, port), 127.0.0.1 and ::1
 //   fd:N        QLocalSocket::setSocketDescriptor (one connection, exit at end)
 // Each connection is a QLocalSocket or QTcpSocket used as a QIODevice:
-// readyRead drives the frame decoder, bytesWritten resumes it, and each
-// batch of replies is flushed to the kernel at once (Serve()). Backpressure
-// is Qt's documented one: setReadBufferSize() bounds what Qt reads ahead, and
-// the decoder stops consuming while bytesToWrite() is over 1 MiB, so Qt stops
-// reading the socket; bytesWritten resumes it.
+// readyRead drives the frame decoder, bytesWritten resumes it, each batch
+// of replies is flushed (Serve()). Backpressure is Qt's documented one:
+// setReadBufferSize() bounds what Qt reads ahead, and the decoder stops
+// while bytesToWrite() is over 1 MiB, so Qt stops reading the socket.
 //
 // What Qt does not offer, and what this adapter does about it:
 //  - No half-close: QAbstractSocket/QLocalSocket have no shutdown(SHUT_WR).
@@ -122,21 +121,15 @@ class Connection : public QObject {
     Serve();  // bytes may already be buffered
   }
 
-  // Answers what Qt has buffered, then hands the replies to the kernel at
-  // once: QAbstractSocket::flush()/QLocalSocket::flush() "if you need ...
-  // to start sending buffered data immediately", which a server that has
-  // answered a batch of requests does; left to the event loop, a reply
-  // waits a turn, and the peer's end of stream read in that turn makes Qt
-  // close the socket with the reply still in its buffer.
+  // Answers what Qt has buffered, then flush()es ("to start sending buffered
+  // data immediately"), lest Qt read the end of stream first and drop it.
   void Serve() {
     while (true) {
       ServeFrames();
       if (gone_) return;
       if (local_) local_->flush();
       if (tcp_) tcp_->flush();
-      // Called from bytesWritten, a flush emits no second bytesWritten (Qt
-      // guards the recursion): if it made room, or emptied the buffer
-      // before S's shutdown, nothing else would come back here.
+      // Inside bytesWritten a flush emits no second one: come back now.
       MaybeShut();
       if (gone_ || finished_ || discarding_ ||
           device_->bytesToWrite() >= kHighWater ||
