@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,18 @@ SutExit FromStatus(int status) {
     exit.signal = WTERMSIG(status);
   }
   return exit;
+}
+
+// Neither gone nor a zombie.
+bool Running(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  const size_t close_paren = text.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= text.size())
+    return false;
+  const char state = text[close_paren + 2];
+  return state != 'Z' && state != 'X';
 }
 
 std::string OutputOrNone(const std::string& output) {
@@ -275,6 +288,13 @@ std::optional<SutExit> SutProcess::Poll() {
 
 SutExit SutProcess::Stop(absl::Duration grace) {
   const absl::Time start = absl::Now();
+  // Ended already, though its shepherd's report may not be read yet: a
+  // server that ended before SIGTERM must not pass for one that obeyed it.
+  if (!Poll() && pid_ > 0 && !Running(pid_)) {
+    const absl::Time deadline = start + absl::Seconds(2);
+    while (!Poll() && ReadRecords(deadline) && absl::Now() < deadline) {
+    }
+  }
   if (Poll()) {
     if (shepherd_ > 0) exit_->before_stop = true;
   } else if (pid_ > 0) {
