@@ -131,7 +131,10 @@ namespace {
 // for room, the count is what the kernel has.
 absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
                          absl::Duration timeout, SentBytes& count) {
-  const absl::Time deadline = absl::Now() + timeout;
+  // --timeout without progress, at most 3 in all: a server working through
+  // a large request on a loaded machine keeps taking bytes.
+  const absl::Time cap = absl::Now() + 3 * timeout;
+  absl::Time deadline = std::min(absl::Now() + timeout, cap);
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::send(socket.fd(), bytes.data() + done,
@@ -139,6 +142,7 @@ absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
     if (n > 0) {
       done += static_cast<size_t>(n);
       count.bytes += static_cast<uint64_t>(n);
+      deadline = std::min(absl::Now() + timeout, cap);
       continue;
     }
     const int error = n < 0 ? errno : EIO;
