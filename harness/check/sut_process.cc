@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <sstream>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -34,13 +34,23 @@ SutExit FromStatus(int status) {
   return exit;
 }
 
-// Neither gone nor a zombie.
+// Neither gone nor a zombie. Read with read(2): a /proc file of a process
+// that ends meanwhile fails with ESRCH, which libstdc++'s filebuf throws
+// past an istreambuf_iterator.
 bool Running(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
+  const std::string path = absl::StrCat("/proc/", pid, "/stat");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[512];
+  ssize_t got;
+  do {
+    got = ::read(fd, buffer, sizeof(buffer));
+  } while (got < 0 && errno == EINTR);
+  ::close(fd);
+  if (got <= 0) return false;
+  const std::string_view text(buffer, static_cast<size_t>(got));
   const size_t close_paren = text.rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= text.size())
+  if (close_paren == std::string_view::npos || close_paren + 2 >= text.size())
     return false;
   const char state = text[close_paren + 2];
   return state != 'Z' && state != 'X';
