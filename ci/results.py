@@ -117,6 +117,17 @@ def record(out, runs):
               f"{len(changed)} cell(s) changed" + ("\n" + "\n".join(changed) if changed else ""))
 
 
+def reason_line(cell, limit=600):
+    """The report's reason for a changed cell, bounded: the CI log is often
+    all a reader of a failed landing has."""
+    if not cell or not cell[1]:
+        return ""
+    reason = " ".join(cell[1].split())
+    if len(reason) > limit:
+        reason = reason[:limit] + f" [... {len(reason) - limit} more characters in the report]"
+    return "\n      reason: " + reason
+
+
 def expect(out, runs):
     changed = []
     for name, by_mode in sorted(runs.items()):
@@ -127,14 +138,16 @@ def expect(out, runs):
             continue
         for mode, reports in sorted(by_mode.items(), key=lambda i: MODES.index(i[0])):
             for run, report in enumerate(reports, 1):
-                now = {k: v for k, (v, _) in cells(report).items()}
+                now_cells = cells(report)
+                now = {k: v for k, (v, _) in now_cells.items()}
                 keys = set(now) | {(c, t) for (m, c, t) in want if m == mode}
                 for case, transport in sorted(keys, key=lambda k: (case_key(k[0]), TRANSPORTS.index(k[1]))):
                     allowed = want.get((mode, case, transport), (("OK",), None))[0]
                     verdict = now.get((case, transport), "absent")
                     if verdict not in allowed:
                         changed.append(f"{name} ({mode}, run {run}) {case} on {transport}: "
-                                       f"expected {'|'.join(allowed)}, now {verdict}")
+                                       f"expected {'|'.join(allowed)}, now {verdict}"
+                                       + reason_line(now_cells.get((case, transport))))
         print(f"{name}: compared {', '.join(f'{m} x{len(r)}' for m, r in by_mode.items())}")
     if changed:
         print("verdicts changed:\n  " + "\n  ".join(changed))

@@ -31,10 +31,10 @@ class Tree:
         with open(os.path.join(self.root, path)) as f:
             return f.read()
 
-    def report(self, mode, not_ok=None, repeat=1):
+    def report(self, mode, not_ok=None, repeat=1, reason="r"):
         """A report of `mode` where every cell is OK but `not_ok`."""
         not_ok = not_ok or {}
-        results = [{"case": c, "transport": t, "reason": "r",
+        results = [{"case": c, "transport": t, "reason": reason,
                     "verdict": not_ok.get((c, t), "OK")}
                    for c in CASES for t in TRANSPORTS]
         totals = {v: sum(r["verdict"] == v for r in results)
@@ -123,6 +123,14 @@ class ResultsTool(unittest.TestCase):
     def test_every_mode_is_compared(self):
         self.tree.report("eintr", {})
         self.assertFails(["expect"], "demo (eintr, run 1) 5.3 on unix: expected FAILED, now OK")
+
+    def test_a_changed_cell_prints_its_reason_bounded(self):
+        self.tree.report("eintr", {}, reason="cycle 7: timed out\n" + "x" * 5000)
+        code, output = self.tree.run("expect")
+        self.assertNotEqual(code, 0, output)
+        self.assertIn("reason: cycle 7: timed out x", output)
+        self.assertIn("more characters in the report", output)
+        self.assertLess(len(output), 2000)
 
     def test_record_replaces_and_prints_every_change(self):
         self.tree.write("adapters/demo/expected-verdicts.txt",
