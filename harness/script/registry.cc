@@ -3,6 +3,11 @@
 // the test DifferenceConfirmation.Entry/<id>.
 #include "sockparity/script/differences.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_split.h"
+
 namespace sockparity {
 namespace {
 
@@ -255,6 +260,25 @@ std::vector<Difference> Entries() {
 
 const DifferenceRegistry& DifferenceRegistry::Default() {
   static const auto* registry = new DifferenceRegistry(Entries());
+  return *registry;
+}
+
+const DifferenceRegistry& DifferenceRegistry::InEffect() {
+  static const auto* registry = [] {
+    const char* hidden = std::getenv("SOCKPARITY_REGISTRY_WITHOUT");
+    const std::vector<std::string> ids =
+        hidden == nullptr ? std::vector<std::string>{}
+                          : absl::StrSplit(hidden, ',', absl::SkipEmpty());
+    absl::StatusOr<DifferenceRegistry> kept = Default().Without(ids);
+    if (!kept.ok()) {
+      // A misspelt id hiding nothing would let a run pass for the wrong
+      // reason.
+      std::fprintf(stderr, "SOCKPARITY_REGISTRY_WITHOUT: %s\n",
+                   std::string(kept.status().message()).c_str());
+      std::abort();
+    }
+    return new DifferenceRegistry(*std::move(kept));
+  }();
   return *registry;
 }
 

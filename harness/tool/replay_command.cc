@@ -59,12 +59,12 @@ int RunReplay(const ReplayArgs& args) {
       kinds.push_back(*kind);
     }
   }
-  for (const std::string& id : args.without) {
-    if (DifferenceRegistry::Default().Find(id) == nullptr) {
-      Complain(absl::StrCat("no registry entry '", id,
-                            "'; 'sockparity differences' lists them"));
-      return kExitUsage;
-    }
+  // SOCKPARITY_REGISTRY_WITHOUT's entries are gone already (InEffect).
+  absl::StatusOr<DifferenceRegistry> registry =
+      DifferenceRegistry::InEffect().Without(args.without);
+  if (!registry.ok()) {
+    Complain(registry.status().message());
+    return kExitUsage;
   }
   if (args.file.empty()) {
     Complain("missing the script FILE ('sockparity replay --help')");
@@ -86,15 +86,7 @@ int RunReplay(const ReplayArgs& args) {
     Complain(absl::StrCat(args.file, ": ", script.status().message()));
     return kExitUsage;
   }
-  std::vector<Difference> kept;
-  for (const Difference& entry : DifferenceRegistry::Default().entries()) {
-    if (std::find(args.without.begin(), args.without.end(), entry.id) ==
-        args.without.end()) {
-      kept.push_back(entry);
-    }
-  }
-  const DifferenceRegistry registry(std::move(kept));
-  const DifferentialRun run = RunDifferential(*script, kinds, registry);
+  const DifferentialRun run = RunDifferential(*script, kinds, *registry);
   std::cout << FormatDifferentialRun(*script, run, args.details);
   return run.diverged() ? kExitFailed : kExitOk;
 }

@@ -50,13 +50,13 @@ struct DifferentialRun {
 // unless options.sequential_kinds), then compares every pair.
 DifferentialRun RunDifferential(
     const Script& script, absl::Span<const TransportKind> kinds,
-    const DifferenceRegistry& registry = DifferenceRegistry::Default(),
+    const DifferenceRegistry& registry = DifferenceRegistry::InEffect(),
     const RunOptions& options = {});
 
 // Compares every pair of traces already run (the `pairs` of a run).
 std::vector<PairComparison> CompareEveryPair(
     const Script& script, absl::Span<const Trace> traces,
-    const DifferenceRegistry& registry = DifferenceRegistry::Default());
+    const DifferenceRegistry& registry = DifferenceRegistry::InEffect());
 
 // The kinds this machine has (TransportAvailability), in
 // kAllTransportKinds' order.
