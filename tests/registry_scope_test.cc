@@ -48,9 +48,9 @@ TEST(RegistryScope, TriggerReachesOnlyItsOwnConnection) {
   const Trace unix = MakeTrace(
       TransportKind::kSocketpair,
       {"ok", "ok", "ok", "ok", "ok", "EPIPE", "IN|OUT|RDHUP|HUP", "0"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp4,
-                              {"ok", "ok", "ok", "ok", "ok", "ok",
-                               "IN|OUT|RDHUP|ERR|HUP", "ECONNRESET"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "ok",
+                                       "IN|OUT|RDHUP|ERR|HUP", "ECONNRESET"});
   const Comparison unrelated = Compare(
       "a pair b\na abort\nc pair d\nc shutdown rd\nc shutdown wr\n"
       "d send 10\nc poll\nc so-error\n",
@@ -78,8 +78,8 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
       "a pair b\na shutdown rd\nb send 10\nc pair d\nc send 10\nd recv 10\n";
   Trace unix = MakeTrace(TransportKind::kUnixPath,
                          {"ok", "ok", "EPIPE", "ok", "ok", "data"});
-  Trace tcp = MakeTrace(TransportKind::kTcp4,
-                        {"ok", "ok", "ok", "ok", "ok", "data"});
+  Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "data"});
   tcp.received["a"] = "10 bytes fnv1a64=1";
   const DifferenceRegistry& registry = DifferenceRegistry::Default();
   const Comparison touched = Compare(script, unix, tcp, registry);
@@ -95,20 +95,21 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
 // A listener's SHUT_RD reaches the connections made to it, not those made
 // to another listener (listener_shutdown_rd).
 TEST(RegistryScope, ListenerTriggerReachesOnlyItsConnections) {
-  const Trace unix = MakeTrace(TransportKind::kUnixAbstract,
-                               {"ok", "ok", "ok", "ok", "0"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp6,
-                              {"ok", "ok", "ok", "ok", "ECONNRESET"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "ok", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ok", "ok", "ECONNRESET"});
   const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison own =
-      Compare("l listen 4\nk listen 4\nc connect l\nl shutdown rd\nc so-error\n",
-              unix, tcp, registry);
+  const Comparison own = Compare(
+      "l listen 4\nk listen 4\nc connect l\nl shutdown rd\nc so-error\n", unix,
+      tcp, registry);
   EXPECT_EQ(own.verdict, Verdict::kEqualApartFrom) << own.Describe();
-  EXPECT_THAT(own.entries, ::testing::ElementsAre(
-                               "listener_shutdown_rd_stops_only_tcp_listening"));
-  const Comparison other =
-      Compare("l listen 4\nk listen 4\nc connect k\nl shutdown rd\nc so-error\n",
-              unix, tcp, registry);
+  EXPECT_THAT(
+      own.entries,
+      ::testing::ElementsAre("listener_shutdown_rd_stops_only_tcp_listening"));
+  const Comparison other = Compare(
+      "l listen 4\nk listen 4\nc connect k\nl shutdown rd\nc so-error\n", unix,
+      tcp, registry);
   EXPECT_EQ(other.verdict, Verdict::kDiverged) << other.Describe();
 }
 
@@ -139,9 +140,8 @@ TEST(RegistryScope, TriggerMustActOnTheEntrysKindOfSocket) {
 TEST(RegistryScope, OnlyAnAcceptedSocketsCloseReachesItsListenersPort) {
   const DifferenceRegistry registry =
       Without({"tcp_accepted_connection_holds_port"});
-  const Trace abstract =
-      MakeTrace(TransportKind::kUnixAbstract,
-                {"ok", "ok", "ok", "ok", "ok", "ok"});
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok", "ok"});
   const Trace tcp = MakeTrace(TransportKind::kTcp4,
                               {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"});
   EXPECT_EQ(Compare("l listen 4\nc connect l\ns accept l\nc close\nl close\n"
@@ -171,21 +171,20 @@ TEST(RegistryScope, AllowanceEndsWhenTheTriggerSocketCloses) {
   const char* closed =
       "l listen 4\nc connect l\ns accept l\ns close\nc close\nl close\n"
       "m bind-same l\n";
-  const Trace abstract =
-      MakeTrace(TransportKind::kUnixAbstract,
-                {"ok", "ok", "ok", "ok", "ok", "ok", "ok"});
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok", "ok", "ok"});
   const Trace tcp = MakeTrace(
       TransportKind::kTcp6, {"ok", "ok", "ok", "ok", "ok", "ok", "EADDRINUSE"});
   EXPECT_EQ(Compare(closed, abstract, tcp, registry).verdict,
             Verdict::kDiverged);
-  const Comparison open =
-      Compare("l listen 4\nc connect l\ns accept l\nc close\nl close\n"
-              "m bind-same l\n",
-              MakeTrace(TransportKind::kUnixAbstract,
-                        {"ok", "ok", "ok", "ok", "ok", "ok"}),
-              MakeTrace(TransportKind::kTcp6,
-                        {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"}),
-              registry);
+  const Comparison open = Compare(
+      "l listen 4\nc connect l\ns accept l\nc close\nl close\n"
+      "m bind-same l\n",
+      MakeTrace(TransportKind::kUnixAbstract,
+                {"ok", "ok", "ok", "ok", "ok", "ok"}),
+      MakeTrace(TransportKind::kTcp6,
+                {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"}),
+      registry);
   EXPECT_THAT(open.entries,
               ::testing::ElementsAre("tcp_accepted_connection_holds_port"));
 }
@@ -201,23 +200,22 @@ TEST(RegistryScope, TriggersMatchByEffect) {
               MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok"}), registry);
   EXPECT_THAT(rdwr.entries,
               ::testing::ElementsAre("shutdown_rd_is_local_on_tcp"));
-  const Comparison abort =
-      Compare("a pair b\nb abort\na peername\n",
-              MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "unnamed"}),
-              MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ENOTCONN"}),
-              registry);
+  const Comparison abort = Compare(
+      "a pair b\nb abort\na peername\n",
+      MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "unnamed"}),
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ENOTCONN"}), registry);
   EXPECT_THAT(abort.entries,
               ::testing::ElementsAre("tcp_closed_connection_is_not_connected"));
-  EXPECT_NE(registry.Allowing(TransportKind::kUnixPath,
-                              Observation{Verb::kSend, "EPIPE"},
-                              TransportKind::kTcp4,
-                              Observation{Verb::kSend, "ok"}, {"shutdown rdwr"}),
-            nullptr);
-  EXPECT_EQ(registry.Allowing(TransportKind::kUnixPath,
-                              Observation{Verb::kSend, "EPIPE"},
-                              TransportKind::kTcp4,
-                              Observation{Verb::kSend, "ok"}, {"shutdown wr"}),
-            nullptr);
+  EXPECT_NE(
+      registry.Allowing(TransportKind::kUnixPath,
+                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
+                        Observation{Verb::kSend, "ok"}, {"shutdown rdwr"}),
+      nullptr);
+  EXPECT_EQ(
+      registry.Allowing(TransportKind::kUnixPath,
+                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
+                        Observation{Verb::kSend, "ok"}, {"shutdown wr"}),
+      nullptr);
 }
 
 TEST(RegistryWithout, NamesAnUnknownId) {

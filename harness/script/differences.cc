@@ -237,17 +237,17 @@ std::string DifferenceRegistry::Markdown() const {
                     "- Steps: ", absl::StrJoin(entry.Verbs(), ", "), "\n",
                     "- Witness: `corpus/scripts/", entry.witness, ".script`\n");
     if (!entry.after.empty()) {
-      absl::StrAppend(&out, "- Applies after a step: `",
-                      absl::StrJoin(entry.after, "`, `"), "`",
-                      entry.after_on == TriggerSocket::kListener ? " on a listener"
-                      : entry.after_on == TriggerSocket::kConnection
-                          ? " on a connected socket"
-                          : "",
-                      ", to the sockets it touched",
-                      entry.while_trigger_open
-                          ? ", while the trigger's socket is open"
-                          : "",
-                      "\n");
+      absl::StrAppend(
+          &out, "- Applies after a step: `", absl::StrJoin(entry.after, "`, `"),
+          "`",
+          entry.after_on == TriggerSocket::kListener ? " on a listener"
+          : entry.after_on == TriggerSocket::kConnection
+              ? " on a connected socket"
+              : "",
+          ", to the sockets it touched",
+          entry.while_trigger_open ? ", while the trigger's socket is open"
+                                   : "",
+          "\n");
     }
     if (entry.affects_received_data) {
       absl::StrAppend(&out, "- The bytes a socket receives may differ too.\n");

@@ -43,8 +43,7 @@ class EntryScopes {
     std::vector<int> touched;  // sorted
   };
   // The triggers of `entry` whose scope holds step `step`.
-  std::vector<const Trigger*> TriggersReaching(size_t entry,
-                                               size_t step) const;
+  std::vector<const Trigger*> TriggersReaching(size_t entry, size_t step) const;
 
   const DifferenceRegistry& registry_;
   ScriptSockets sockets_;

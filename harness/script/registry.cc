@@ -1,14 +1,13 @@
 // sockparity's registry of documented differences. Every entry was found by
 // running the scripts in corpus/scripts on Linux, and each is confirmed by
 // the test DifferenceConfirmation.Entry/<id>.
-#include "sockparity/script/differences.h"
-
 #include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "script/registry_entries.h"
+#include "sockparity/script/differences.h"
 
 namespace sockparity {
 namespace internal {
@@ -108,10 +107,12 @@ std::vector<Difference> AddressEntries() {
                  "accepted socket in its listener's bind bucket); "
                  "net/unix/af_unix.c (only the bound socket is in the name "
                  "table)",
-       .behaviour =
-           {{kTcp, "the accepted connection holds the port",
-             {"bind-same:EADDRINUSE"}},
-            {{K::kUnixAbstract}, "the name is free", {"bind-same:ok"}}},
+       .behaviour = {{kTcp,
+                      "the accepted connection holds the port",
+                      {"bind-same:EADDRINUSE"}},
+                     {{K::kUnixAbstract},
+                      "the name is free",
+                      {"bind-same:ok"}}},
        .after = {"accept *"},
        .while_trigger_open = true,
        .witness = "accepted_connection_holds_port"},
