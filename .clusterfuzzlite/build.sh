@@ -12,11 +12,35 @@ CXXFLAGS="${CXXFLAGS:-}"
 targets=(length_prefixed_decoder varint_decoder delimited_decoder codec_roundtrip
          script_parser lifecycle address_parser)
 absl_modules="absl_status absl_statusor absl_strings absl_str_format absl_time absl_cord"
-absl_cflags=$(pkg-config --cflags $absl_modules)
-absl_libs=$(pkg-config --libs $absl_modules)
-
-work="${WORK:-$(mktemp -d)}/sockparity-objects"
+work_root="${WORK:-$(mktemp -d)}"
+work="$work_root/sockparity-objects"
 mkdir -p "$work"
+
+# OSS-Fuzz's base image (Ubuntu 20.04) has no abseil, and a distribution's
+# would not be built with the fuzzing flags: the Dockerfile clones the LTS
+# release the harness is tested with into $SRC/abseil-cpp, built here with
+# $CXX and $CXXFLAGS. Without that source (a machine with libabsl-dev, as
+# ci/test runs it), pkg-config finds the installed one.
+absl_source="${SOCKPARITY_ABSEIL_SOURCE:-${SRC:-/nonexistent}/abseil-cpp}"
+if [[ -f "$absl_source/CMakeLists.txt" ]]; then
+  absl_prefix="$work_root/abseil"
+  if [[ ! -f "$absl_prefix/lib/pkgconfig/absl_status.pc" ]]; then
+    echo "build.sh: building abseil from $absl_source into $absl_prefix"
+    cmake -S "$absl_source" -B "$work_root/abseil-build" \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$CC" \
+        -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_C_FLAGS="${CFLAGS:-}" \
+        -DCMAKE_CXX_FLAGS="$CXXFLAGS" -DCMAKE_CXX_STANDARD=20 \
+        -DABSL_PROPAGATE_CXX_STD=ON -DABSL_BUILD_TESTING=OFF -DABSL_ENABLE_INSTALL=ON \
+        -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_INSTALL_LIBDIR=lib \
+        -DCMAKE_INSTALL_PREFIX="$absl_prefix" >"$work_root/abseil-configure.log"
+    cmake --build "$work_root/abseil-build" -j "$(nproc)" >"$work_root/abseil-build.log"
+    cmake --install "$work_root/abseil-build" >/dev/null
+  fi
+  export PKG_CONFIG_PATH="$absl_prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+fi
+absl_cflags=$(pkg-config --cflags $absl_modules)
+# --static: a source build installs archives, whose order pkg-config keeps.
+absl_libs=$(pkg-config --libs --static $absl_modules)
 flags=(-std=c++20 -I"$root/harness/include" -I"$root/harness" $absl_cflags $CXXFLAGS)
 
 # The harness's layers (not the GoogleTest helpers), compiled once, two

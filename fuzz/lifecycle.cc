@@ -11,6 +11,7 @@
 
 #include "fuzz_util.h"
 #include "sockparity/script/differential.h"
+#include "sockparity/script/finding.h"
 #include "sockparity/script/script_gen.h"
 
 namespace {
@@ -42,6 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (run.diverged()) {
     std::fprintf(stderr, "%s",
                  sockparity::FormatDivergence(script, run).c_str());
+    // An overnight run's to-do list: each distinct divergence once, with
+    // its shortest script (ci/fuzz sets the directory and summarizes it).
+    if (const char* dir = std::getenv("SOCKPARITY_FINDINGS_DIR")) {
+      const absl::Status kept = sockparity::RecordFinding(
+          dir, *sockparity::FindingOf(script, run));
+      if (!kept.ok()) std::fprintf(stderr, "%s\n", kept.ToString().c_str());
+    }
     sockparity::fuzz::Finding("an undocumented divergence between transports");
   }
   return 0;

@@ -13,6 +13,7 @@
 #include "sockparity/net/io.h"
 #include "sockparity/net/socket.h"
 #include "sockparity/script/differential.h"
+#include "sockparity/script/finding.h"
 #include "sockparity/script/script_gen.h"
 #include "sockparity/testing/framing_properties.h"
 
@@ -93,6 +94,12 @@ void DifferentialLifecycle(const DifferenceRegistry& registry) {
     std::ofstream(absl::StrCat(dir, "/lifecycle-failure.script"))
         << "# " << run.first_divergence()->comparison.Describe() << "\n"
         << FormatScript(prefix);
+  }
+  // Every failing script (shrinking tries many) is a real divergence: the
+  // findings directory keeps each signature once, at its shortest.
+  if (const char* dir = std::getenv("SOCKPARITY_FINDINGS_DIR")) {
+    const absl::Status kept = RecordFinding(dir, *FindingOf(script, run));
+    RC_ASSERT(kept.ok());
   }
   RC_FAIL(FormatDivergence(script, run));
 }

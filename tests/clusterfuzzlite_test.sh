@@ -5,6 +5,29 @@
 # runs its seed corpus, and has its seed corpus zip.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# The route is real only if something schedules it and the image can build
+# what the harness needs.
+python3 - "$root" <<'PY' || exit 1
+import re, sys, yaml
+root = sys.argv[1]
+def fail(message):
+    print(f"clusterfuzzlite_test: {message}")
+    sys.exit(1)
+batch = yaml.safe_load(open(f"{root}/.github/workflows/cflite_batch.yml"))
+triggers = batch.get(True) or batch.get("on")  # YAML 1.1 reads `on` as true
+if not triggers or "schedule" not in triggers:
+    fail("cflite_batch.yml is not scheduled")
+steps = [s for job in batch["jobs"].values() for s in job["steps"]]
+uses = {s.get("uses", "").split("@")[0]: s.get("with", {}) for s in steps}
+if uses.get("google/clusterfuzzlite/actions/build_fuzzers", {}).get("language") != "c++":
+    fail("cflite_batch.yml does not build the C++ fuzzers")
+if uses.get("google/clusterfuzzlite/actions/run_fuzzers", {}).get("mode") != "batch":
+    fail("cflite_batch.yml does not run them in batch mode")
+docker = open(f"{root}/.clusterfuzzlite/Dockerfile").read()
+tag = re.search(r"--branch (\d{8})\S* \\?\s*https://github.com/abseil/abseil-cpp", docker)
+if not tag or tag.group(1) < "20220623":
+    fail("the Dockerfile does not clone an abseil LTS of 20220623 or newer")
+PY
 if ! command -v clang++-14 >/dev/null; then
   echo "skipped: clang++-14 is not installed"
   exit 77

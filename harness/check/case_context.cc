@@ -53,7 +53,7 @@ std::optional<Socket> Context::Connect() {
 std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
                                          std::optional<pid_t> server) {
   absl::StatusOr<Socket> socket =
-      sockparity::Connect(endpoint, options_.timeout);
+      sockparity::Connect(endpoint, timeout());
   if (!socket.ok()) {
     std::string seen = Describe(socket.status());
     const std::optional<int> error = ErrnoOf(socket.status());
@@ -75,7 +75,7 @@ std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
 }
 
 bool Context::Send(const Socket& socket, const Bytes& bytes) {
-  absl::Status sent = SendAll(socket, bytes, options_.timeout);
+  absl::Status sent = SendAll(socket, bytes, timeout());
   CountSent(socket, sent, bytes.size());
   Log(absl::StrCat("> ", bytes.size(), " bytes"));
   if (!sent.ok()) Fail("to send the request", Describe(sent));
@@ -92,7 +92,7 @@ bool Context::SendUntilClosed(const Socket& socket, const Bytes& bytes,
   if (must_arrive == bytes.size()) return true;
   absl::Status sent =
       SendAll(socket, Bytes(bytes.begin() + must_arrive, bytes.end()),
-              options_.timeout);
+              timeout());
   CountSent(socket, sent, bytes.size() - must_arrive);
   Log(absl::StrCat("> ", bytes.size() - must_arrive, " bytes"));
   if (sent.ok()) return true;
@@ -185,8 +185,8 @@ constexpr int kStretch = 3;
 
 class WaitDeadline {
  public:
-  WaitDeadline(absl::Duration timeout, SentCount sent)
-      : timeout_(timeout), sent_(std::move(sent)) {
+  WaitDeadline(absl::Duration timeout, absl::Time end, SentCount sent)
+      : timeout_(timeout), end_(end), sent_(std::move(sent)) {
     if (sent_) last_sent_ = sent_();
   }
   void Progress() { last_progress_ = absl::Now(); }
@@ -198,12 +198,14 @@ class WaitDeadline {
         Progress();
       }
     }
-    return std::min(last_progress_ + timeout_, start_ + kStretch * timeout_) -
+    return std::min({last_progress_ + timeout_, start_ + kStretch * timeout_,
+                     end_}) -
            absl::Now();
   }
 
  private:
   absl::Duration timeout_;
+  absl::Time end_;  // the case's or the run's
   SentCount sent_;
   std::optional<uint64_t> last_sent_;
   absl::Time start_ = absl::Now();
@@ -215,7 +217,7 @@ class WaitDeadline {
 absl::StatusOr<Bytes> Context::Receive(const Socket& socket, size_t n) {
   StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
                    Awaiting::kReply, accept_may_wait_, SentCountOf(socket));
-  WaitDeadline deadline(options_.timeout, SentCountOf(socket));
+  WaitDeadline deadline(options_.timeout, end(), SentCountOf(socket));
   Bytes out(n);
   size_t got = 0;
   while (got < n) {
@@ -248,7 +250,7 @@ absl::StatusOr<Bytes> Context::ReceiveUntilEnd(const Socket& socket,
                                                size_t limit) {
   StallWatch watch(socket, ServerOf(socket), options_.stalled_after,
                    Awaiting::kEnd, accept_may_wait_, SentCountOf(socket));
-  WaitDeadline deadline(options_.timeout, SentCountOf(socket));
+  WaitDeadline deadline(options_.timeout, end(), SentCountOf(socket));
   Bytes out;
   uint8_t chunk[64 << 10];
   while (true) {
@@ -329,8 +331,34 @@ void Context::Log(absl::string_view line) {
   absl::StrAppend(&result_.wire_log, line, "\n");
 }
 
+absl::Duration Context::timeout() const {
+  return std::max(absl::ZeroDuration(),
+                  std::min(options_.timeout, end() - absl::Now()));
+}
+
 void Context::Fail(absl::string_view expected, absl::string_view seen) {
-  if (result_.verdict == Verdict::kFailed) return;
+  if (result_.verdict == Verdict::kFailed || cut_by_run_) return;
+  const absl::Time now = absl::Now();
+  const std::string step =
+      stage_.empty() ? std::string(expected)
+                     : absl::StrCat(expected, " (", stage_, ")");
+  if (now >= clock_.case_end) {
+    // The wait that ended was cut by the budget: what it saw is only that
+    // the time was up.
+    result_.verdict = Verdict::kFailed;
+    result_.reason = absl::StrCat(
+        "expected the case done within its budget of ",
+        absl::FormatDuration(clock_.budget), " (", kContractCaseBudgetClause,
+        "); the budget ran out after ", absl::FormatDuration(
+            absl::Trunc(now - start_, absl::Milliseconds(100))),
+        ", in the step: ", step, "; that step saw: ", seen);
+    return;
+  }
+  if (now >= clock_.run_end) {
+    cut_by_run_ = true;
+    result_.reason = absl::StrCat("the run's time (--max-run-time) ran out in the step: ", step);
+    return;
+  }
   result_.verdict = Verdict::kFailed;
   result_.reason =
       stage_.empty()

@@ -4,6 +4,7 @@
 #ifndef SOCKPARITY_CHECK_CASE_CONTEXT_H_
 #define SOCKPARITY_CHECK_CASE_CONTEXT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -35,13 +36,30 @@ struct SentBytes {
 
 // The client's side of one case on one transport: its calls, what it saw
 // (the wire log), the record compared across transports, the verdict.
+// When a case must be done: its own budget (the contract's, or
+// --case-budget), and the run's (--max-run-time), whichever comes first.
+struct CaseClock {
+  absl::Time case_end = absl::InfiniteFuture();
+  absl::Time run_end = absl::InfiniteFuture();
+  absl::Duration budget = absl::InfiniteDuration();
+};
+
 class Context {
  public:
-  Context(PeerLink& link, const CheckOptions& options, uint64_t seed)
-      : link_(link), options_(options), seed_(seed) {}
+  Context(PeerLink& link, const CheckOptions& options, uint64_t seed,
+          CaseClock clock = {})
+      : link_(link), options_(options), seed_(seed), clock_(clock) {}
 
   uint64_t seed() const { return seed_; }
-  absl::Duration timeout() const { return options_.timeout; }
+  // One wait's limit: --timeout, or less when the case's or the run's
+  // time is nearly spent. Every wait of a case goes through it.
+  absl::Duration timeout() const;
+  absl::Time end() const { return std::min(clock_.case_end, clock_.run_end); }
+  bool OutOfTime() const { return absl::Now() >= end(); }
+  // The run's time (--max-run-time) ran out during this case before its
+  // own budget did: the case is not judged.
+  bool cut_by_run() const { return cut_by_run_; }
+  const std::string& cut_reason() const { return result_.reason; }
   const CheckOptions& options() const { return options_; }
   PeerLink& link() { return link_; }
 
@@ -131,6 +149,9 @@ class Context {
   std::map<uint64_t, std::shared_ptr<SentBytes>> sent_;
   bool accept_may_wait_ = false;
   uint64_t seed_;
+  CaseClock clock_;
+  absl::Time start_ = absl::Now();
+  bool cut_by_run_ = false;
   CaseResult result_;
   StreamHash hash_;  // of the recorded payloads
   uint64_t received_ = 0;

@@ -130,10 +130,11 @@ namespace {
 // SendAll, counting into `count` after each send(2): while the rest waits
 // for room, the count is what the kernel has.
 absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
-                         absl::Duration timeout, SentBytes& count) {
+                         absl::Duration timeout, absl::Time end,
+                         SentBytes& count, const std::atomic<bool>& cancel) {
   // --timeout without progress, at most 3 in all: a server working through
   // a large request on a loaded machine keeps taking bytes.
-  const absl::Time cap = absl::Now() + 3 * timeout;
+  const absl::Time cap = std::min(absl::Now() + 3 * timeout, end);
   absl::Time deadline = std::min(absl::Now() + timeout, cap);
   size_t done = 0;
   while (done < bytes.size()) {
@@ -153,9 +154,14 @@ absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
           error, absl::StrCat("send (", done, " of ", bytes.size(), " bytes)"),
           socket.Describe());
     }
-    absl::StatusOr<short> ready =
-        WaitForEvents(socket, POLLOUT, deadline - absl::Now());
-    if (!ready.ok()) return ready.status();
+    if (cancel) return absl::CancelledError("the case ended first");
+    absl::StatusOr<short> ready = WaitForEvents(
+        socket, POLLOUT,
+        std::min(deadline - absl::Now(), absl::Milliseconds(50)));
+    if (!ready.ok() && !(absl::IsDeadlineExceeded(ready.status()) &&
+                         absl::Now() < deadline)) {
+      return ready.status();
+    }
   }
   return absl::OkStatus();
 }
@@ -163,13 +169,16 @@ absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
 }  // namespace
 
 BackgroundSend::BackgroundSend(Context& c, const Socket& socket, Bytes bytes)
-    : thread_([this, &socket, bytes = std::move(bytes), timeout = c.timeout(),
-               count = c.SentOn(socket)] {
-        status_ = count ? SendCounted(socket, bytes, timeout, *count)
+    : context_(c),
+      thread_([this, &socket, bytes = std::move(bytes), timeout = c.timeout(),
+               end = c.end(), count = c.SentOn(socket)] {
+        status_ = count ? SendCounted(socket, bytes, timeout, end, *count,
+                                      cancel_)
                         : SendAll(socket, bytes, timeout);
       }) {}
 
 absl::Status BackgroundSend::Join() {
+  if (context_.failed()) cancel_ = true;
   thread_.join();
   return status_;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <atomic>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -65,12 +66,16 @@ bool CountComesToOne(Context& c, const Socket& s, absl::string_view when,
 // both socket buffers together. Each byte is counted as the kernel takes
 // it (Context::SentOn), so a stall found meanwhile says how much of the
 // stream the server took.
+// Join gives up the rest once the case has FAILED: a server that stopped
+// reading would otherwise hold the case for the whole send timeout.
 class BackgroundSend {
  public:
   BackgroundSend(Context& c, const Socket& socket, Bytes bytes);
   absl::Status Join();
 
  private:
+  Context& context_;
+  std::atomic<bool> cancel_{false};
   absl::Status status_;
   std::thread thread_;
 };

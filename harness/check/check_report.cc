@@ -242,7 +242,8 @@ std::string CheckReport::Json() const {
   for (const std::string& line : notes) noted.push_back(JsonString(line));
   absl::StrAppend(&out, "  \"perturb\": [", absl::StrJoin(modes, ", "),
                   "],\n  \"perturbation_not_in_effect\": [",
-                  absl::StrJoin(missing, ", "), "],\n  \"not_played\": [",
+                  absl::StrJoin(missing, ", "), "],\n  \"ran_out_of_time\": ",
+                  ran_out_of_time ? "true" : "false", ",\n  \"not_played\": [",
                   absl::StrJoin(skipped, ", "), "],\n  \"notes\": [",
                   absl::StrJoin(noted, ", "), "],\n  \"results\": [\n");
   bool first = true;

@@ -196,8 +196,16 @@ absl::Status CannotStart(
 // One case on one transport. `stopped` is what the phase after the stop
 // judges, null before it.
 CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
-                   uint64_t seed, const internal::StoppedServer* stopped) {
+                   uint64_t seed, const internal::StoppedServer* stopped,
+                   absl::Time run_end, bool& cut_by_run) {
   const absl::Time start = absl::Now();
+  const internal::CaseClock clock{.case_end =
+                                      options.case_budget > absl::ZeroDuration()
+                                          ? start + options.case_budget
+                                          : absl::InfiniteFuture(),
+                                  .run_end = run_end,
+                                  .budget = options.case_budget};
+  cut_by_run = false;
   CaseResult result;
   if (std::optional<std::string> lacks =
           internal::Lacks(c.need, link.transport())) {
@@ -212,16 +220,18 @@ CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
           "start; saw ",
           started.message());
     } else {
-      Context context(fresh, options, seed);
+      Context context(fresh, options, seed, clock);
       c.play(context);
       fresh.EndCase();
+      cut_by_run = context.cut_by_run();
       result = context.Finish();
       fresh.Stop();
     }
   } else if (c.phase == CasePhase::kWhileServing) {
-    Context context(link, options, seed);
+    Context context(link, options, seed, clock);
     c.play(context);
     link.EndCase();
+    cut_by_run = context.cut_by_run();
     result = context.Finish();
   } else {
     result = c.judge(*stopped);
@@ -251,6 +261,7 @@ struct TransportRun {
   std::vector<CheckReport::Cell> cells;
   std::vector<std::string> not_played;
   std::optional<std::string> perturbation_missing;
+  bool out_of_time = false;  // --max-run-time left cases unplayed
 };
 
 // Runs `each` on every element, on threads of its own or in turn.
@@ -317,6 +328,10 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         "perturbation modes need the perturbation library's path");
   }
   CheckReport report;
+  // Zero is no limit, for both.
+  const absl::Time run_end = options.max_run_time > absl::ZeroDuration()
+                                 ? absl::Now() + options.max_run_time
+                                 : absl::InfiniteFuture();
   report.seed = options.seed != 0 ? options.seed : std::random_device{}() | 1;
   report.perturb = options.perturb;
   std::vector<const Case*> cases;  // the selected ones, in catalog order
@@ -397,8 +412,27 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
                            " on, after a case FAILED"));
           return;
         }
+        // The cases after the stop only judge how the stop went: they are
+        // played whatever the time, so the server is always stopped.
+        if (phase == CasePhase::kWhileServing && absl::Now() >= run_end) {
+          run.not_played.push_back(absl::StrCat(
+              ContractTransportName(transport), ": the cases from ",
+              c.info.id, " on while the server runs: --max-run-time ",
+              absl::FormatDuration(options.max_run_time), " was spent"));
+          run.out_of_time = true;
+          break;
+        }
+        bool cut_by_run = false;
         CaseResult result = RunCase(c, link, options, report.seed,
-                                    stopped ? &*stopped : nullptr);
+                                    stopped ? &*stopped : nullptr, run_end,
+                                    cut_by_run);
+        if (cut_by_run) {
+          run.not_played.push_back(absl::StrCat(
+              ContractTransportName(transport), ": ", c.info.id,
+              " was cut short and not judged: ", result.reason));
+          run.out_of_time = true;
+          continue;
+        }
         // A server that ended while it should serve fails this case; the
         // rest of the phase is not played.
         SutProcess* server = link.server();
@@ -440,6 +474,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
       report.cells.push_back(std::move(cell));
     for (std::string& line : run.not_played)
       report.not_played.push_back(std::move(line));
+    report.ran_out_of_time |= run.out_of_time;
     for (const std::string& note : run.link->notes())
       report.notes.push_back(note);
     if (run.perturbation_missing) {

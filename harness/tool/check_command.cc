@@ -105,6 +105,18 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
                           "' is not a duration like 1s, 500ms or 0"));
     return kExitUsage;
   }
+  if (!absl::ParseDuration(args.case_budget, &options.case_budget) ||
+      options.case_budget < absl::ZeroDuration()) {
+    Complain(absl::StrCat("--case-budget '", args.case_budget,
+                          "' is not a duration like 60s, 2m or 0"));
+    return kExitUsage;
+  }
+  if (!absl::ParseDuration(args.max_run_time, &options.max_run_time) ||
+      options.max_run_time < absl::ZeroDuration()) {
+    Complain(absl::StrCat("--max-run-time '", args.max_run_time,
+                          "' is not a duration like 10m, 90s or 0"));
+    return kExitUsage;
+  }
   options.transports_at_once = !args.one_transport_at_a_time;
   options.fail_fast = args.fail_fast;
   if (!args.transports.empty()) {
@@ -177,6 +189,18 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
           kContractReplyWindowClause,
           "; 0: wait out --timeout). A server that is running or waiting "
           "for a CPU is waited for up to --timeout"));
+  check->add_option(
+      "--case-budget", args.case_budget,
+      absl::StrCat("a case still waiting after this long FAILED, naming the "
+                   "step it was in (default ",
+                   absl::FormatDuration(kContractCaseBudget),
+                   ": the contract's budget, ", kContractCaseBudgetClause,
+                   "; 0: none)"));
+  check->add_option(
+      "--max-run-time", args.max_run_time,
+      "the whole run: cases not begun by then are not played and a case "
+      "it cuts short is not judged, exit status 7 unless a case FAILED "
+      "(default 10m; 0: none)");
   check->add_flag("--one-transport-at-a-time", args.one_transport_at_a_time,
                   "start the servers and play the cases of one transport "
                   "after another (default: all transports at once)");
@@ -247,6 +271,11 @@ int RunCheck(const CheckArgs& args) {
   }
   if (!written) return kExitReportNotWritten;
   if (report->Count(Verdict::kFailed) > 0) return kExitFailed;
+  if (report->ran_out_of_time) {
+    std::cerr << "sockparity check: --max-run-time " << args.max_run_time
+              << " ran out before every case was played\n";
+    return kExitOutOfTime;
+  }
   if (args.strict && report->Count(Verdict::kNonStrict) > 0) {
     std::cerr << "sockparity check: --strict: "
               << report->Count(Verdict::kNonStrict)

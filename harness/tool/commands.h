@@ -35,6 +35,8 @@ struct CheckArgs {
   bool list = false;
   bool strict = false;  // NON-STRICT counts as a failure in the exit status
   std::string stalled_after = absl::FormatDuration(kContractReplyWindow);
+  std::string case_budget = absl::FormatDuration(kContractCaseBudget);
+  std::string max_run_time = "10m";
   bool one_transport_at_a_time = false;
   bool fail_fast = false;
   std::vector<std::string> server;  // what follows "--"

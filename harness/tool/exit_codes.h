@@ -21,6 +21,9 @@ enum ExitCode : int {
   // check: a report (--json, --junit, --html) could not be written whole:
   // before any other status but 2, since the run's results are lost.
   kExitReportNotWritten = 6,
+  // check: --max-run-time ran out before every case was played (and no
+  // case FAILED).
+  kExitOutOfTime = 7,
 };
 
 // For the help texts.
@@ -31,7 +34,7 @@ inline constexpr char kCheckExitCodesHelp[] =
     "case; 4 no case could run on any transport; 5 perturbation asked for\n"
     "but not in effect; 6 a report could not be written whole (a report\n"
     "path that cannot be written at all is found before the first case:\n"
-    "2).";
+    "2); 7 --max-run-time ran out before every case was played.";
 inline constexpr char kReplayExitCodesHelp[] =
     "Exit status: 0 equal, or different only as the registry allows; 1 an\n"
     "undocumented divergence; 2 bad usage or an unreadable script.";

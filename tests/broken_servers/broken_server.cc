@@ -32,6 +32,9 @@
 //   path-truncated    a path over 100 bytes is cut to its first 100 bytes
 //   leak-on-reset     a connection whose recv fails with ECONNRESET is never
 //                     closed, and N keeps counting it
+//   trickle           every reply is sent one byte per send, 100 ms apart:
+//                     always making progress, never done in time
+//   never-reads       connections are accepted and never read
 //   none              no bug (the control)
 //
 // fd:N is not served (exit 64).
@@ -100,8 +103,10 @@ bool SendReply(int fd, const std::vector<uint8_t>& payload) {
   size_t sent = 0;
   int retries = 0;
   while (sent < frame.size()) {
-    ssize_t n_sent =
-        ::send(fd, frame.data() + sent, frame.size() - sent, flags);
+    if (bug == "trickle" && sent > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pacing
+    const size_t chunk = bug == "trickle" ? 1 : frame.size() - sent;
+    ssize_t n_sent = ::send(fd, frame.data() + sent, chunk, flags);
     if (n_sent < 0 && errno == EINTR && bug != "eintr-fatal") continue;
     // sigpipe: a failed write is ignored and tried again. The first error
     // may be ECONNRESET, but the retry is EPIPE, and SIGPIPE ends it.
@@ -120,6 +125,9 @@ void Serve(int fd) {
       std::fprintf(stderr, "TCP_NODELAY: %s\n", std::strerror(errno));
       std::_Exit(1);
     }
+  }
+  if (bug == "never-reads") {
+    while (true) ::pause();  // the process ends on SIGTERM
   }
   std::vector<std::vector<uint8_t>> held;  // replies S may drop
   bool reset = false;  // a recv failed with ECONNRESET
@@ -207,7 +215,7 @@ int main(int argc, char** argv) {
   }
   bug = argv[2];
   // A misspelt bug would run as the control and pass: refuse it.
-  static const char* const kBugs[] = {"partial-write", "half-close-drop", "no-length-limit", "truncated-reply", "sigpipe", "fd-leak", "one-at-a-time", "stale-file", "tcp-only-option", "eintr-fatal", "abort-as-close", "steal-live-path", "unlink-not-own", "abstract-padded", "path-truncated", "leak-on-reset", "none"};
+  static const char* const kBugs[] = {"partial-write", "half-close-drop", "no-length-limit", "truncated-reply", "sigpipe", "fd-leak", "one-at-a-time", "stale-file", "tcp-only-option", "eintr-fatal", "abort-as-close", "steal-live-path", "unlink-not-own", "abstract-padded", "path-truncated", "leak-on-reset", "trickle", "never-reads", "none"};
   if (std::find(std::begin(kBugs), std::end(kBugs), bug) == std::end(kBugs)) {
     std::fprintf(stderr, "unknown bug '%s'\n", bug.c_str());
     return 2;

@@ -40,6 +40,11 @@ void ThousandCycles(Context& c) {
   SutProcess* server = c.link().server();
   const int before = server ? OpenDescriptorsOf(server->pid()) : 0;
   for (int i = 0; i < 1000; ++i) {
+    if (c.OutOfTime()) {
+      c.Fail("1,000 connect/request/close cycles",
+             absl::StrCat(i, " cycles done"));
+      return;
+    }
     absl::StatusOr<Socket> s = c.link().Connect();
     if (!s.ok()) {
       c.Fail("1,000 connections",
@@ -51,13 +56,13 @@ void ThousandCycles(Context& c) {
     // measured the backlog (a full TCP backlog drops the SYN, and the
     // retry comes a second later).
     absl::Status served = SendAll(*s, ContractFrame("N"), c.timeout());
-    absl::StatusOr<Bytes> header = served.ok() ? RecvExactly(*s, 4, c.timeout())
-                                               : absl::StatusOr<Bytes>(served);
+    absl::StatusOr<Bytes> header =
+        served.ok() ? c.Receive(*s, 4) : absl::StatusOr<Bytes>(served);
     if (header.ok()) {
       const uint32_t n = uint32_t{(*header)[2]} << 8 | (*header)[3];
       served = (*header)[0] != 0 || (*header)[1] != 0
                    ? absl::DataLossError("an N reply over 64 KiB")
-                   : RecvExactly(*s, n, c.timeout()).status();
+                   : c.Receive(*s, n).status();
     } else {
       served = header.status();
     }

@@ -58,6 +58,11 @@ struct CheckOptions {
   std::vector<std::string> include = {"*"};  // case id or name globs
   std::vector<std::string> exclude;
   absl::Duration timeout = absl::Seconds(10);  // per wait inside a case
+  // A case still waiting after this long FAILED, saying in which step (the
+  // contract's budget). The whole run: cases not begun by then are not
+  // played, and a case this cuts short is not judged (see not_played).
+  absl::Duration case_budget = kContractCaseBudget;
+  absl::Duration max_run_time = absl::Minutes(10);
   uint64_t seed = 0;                           // 0: a fresh one, printed
   // Runs the server under libsockparity_perturb.so (LD_PRELOAD) in these
   // modes: "short-io", "eintr", "accept-aborted" (docs/PERTURBATION.md).
@@ -112,6 +117,8 @@ struct CheckReport {
   // Why some cases were not played (--fail-fast, or a server that ended),
   // one line each; their cells are missing.
   std::vector<std::string> not_played;
+  // --max-run-time ran out before every case was played and judged.
+  bool ran_out_of_time = false;
 
   // What a reader should know about how the run went that no verdict says
   // (a server started again on a fresh port), one line each.

@@ -26,6 +26,13 @@ inline constexpr absl::Duration kContractReplyWindow = absl::Seconds(2);
 inline constexpr char kContractReplyWindowClause[] =
     "docs/SUT_CONTRACT.md, \"When a reply is due\"";
 
+// The contract's clause "A case's budget": the exchanges of one case (the
+// longest are 1,000 connections one after another, and 16 MiB each way)
+// are done within this long. `check --case-budget` defaults to it.
+inline constexpr absl::Duration kContractCaseBudget = absl::Seconds(60);
+inline constexpr char kContractCaseBudgetClause[] =
+    "docs/SUT_CONTRACT.md, \"A case's budget\"";
+
 // L from the 4 bytes of a frame's header (big-endian).
 inline uint32_t DecodeLength(const uint8_t* header) {
   return (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
