@@ -31,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "net/poll_wait.h"
 #include "script/tcp_lookup.h"
+#include "script/verbs.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
@@ -229,69 +230,41 @@ StepOutcome Runner::CloseSlot(Slot& slot, bool abort) {
   return {"ok", ""};
 }
 
-StepOutcome Runner::Run(const Step& step) {
-  switch (step.verb) {
-    case Verb::kPair:
-    case Verb::kBind:
-    case Verb::kListen:
-    case Verb::kBindSame:
-    case Verb::kBindPathLength:
-    case Verb::kConnect:
-    case Verb::kConnectNb:
-    case Verb::kConnectMissing:
-    case Verb::kConnectAsNobody:
-    case Verb::kAccept:
-    case Verb::kStat:
-      return Creating(step);
-    default:
-      break;
+std::optional<StepOutcome> Runner::WaitUnlessNonblocking(Slot& slot) {
+  if (slot.nonblocking) return std::nullopt;
+  return WaitReadable(slot);
+}
+
+uint8_t* Runner::ReceiveBuffer() {
+  if (buffer_ == nullptr) {
+    buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
   }
-  if (step.verb == Verb::kTcpState) {
-    // A closed TCP socket lives on in the kernel (FIN_WAIT2, TIME_WAIT...).
-    Slot* closed = Find(step.slot);
-    if (closed != nullptr && closed->closed && !closed->na) {
-      if (!closed->tcp_tuple) return {"closed", "no TCP connection"};
-      std::optional<int> state = internal::LookUpTcpState(*closed->tcp_tuple);
-      return {state ? TcpStateName(*state) : "gone", "looked up by address"};
+  return buffer_.get();
+}
+
+Slot Runner::NewSlot(const Step& step) const {
+  Slot slot;
+  slot.address_owner = step.slot;
+  return slot;
+}
+
+StepOutcome Runner::Keep(const Step& step, Slot slot, StepOutcome outcome) {
+  slots_[step.slot] = std::move(slot);
+  return outcome;
+}
+
+StepOutcome Runner::Run(const Step& step) {
+  const VerbDescriptor& verb = Describe(step.verb);
+  if (verb.creates) {
+    Slot* existing = Find(step.slot);
+    if (existing != nullptr && !existing->closed && !existing->na) {
+      return {"busy", absl::StrCat(step.slot, " is already open")};
     }
   }
+  if (verb.on_any != nullptr) return (this->*verb.on_any)(step);
   Slot* slot = nullptr;
   if (auto missing = NeedOpen(step.slot, &slot)) return *missing;
-  switch (step.verb) {
-    case Verb::kShutdown: {
-      int how = step.keyword == "rd"   ? SHUT_RD
-                : step.keyword == "wr" ? SHUT_WR
-                                       : SHUT_RDWR;
-      if (::shutdown(slot->fd.get(), how) != 0) return Errno(errno);
-      if (how != SHUT_RD) slot->sent_fin = true;
-      return {"ok", ""};
-    }
-    case Verb::kClose:
-      return CloseSlot(*slot, false);
-    case Verb::kAbort:
-      return CloseSlot(*slot, true);
-    case Verb::kNonblock: {
-      int flags = ::fcntl(slot->fd.get(), F_GETFL);
-      if (flags < 0 ||
-          ::fcntl(slot->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-        return Errno(errno);
-      }
-      slot->nonblocking = true;
-      return {"ok", ""};
-    }
-    case Verb::kPoll:
-    case Verb::kSoError:
-    case Verb::kPeercred:
-    case Verb::kSndbuf:
-    case Verb::kRcvbuf:
-    case Verb::kNodelay:
-    case Verb::kTcpState:
-    case Verb::kSockname:
-    case Verb::kPeername:
-      return Inspect(step, *slot);
-    default:
-      return Data(step, *slot);
-  }
+  return (this->*verb.on_open)(step, *slot);
 }
 
 std::map<std::string, std::string> Runner::Received() const {
