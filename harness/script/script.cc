@@ -1,6 +1,7 @@
 #include "sockparity/script/script.h"
 
 #include <array>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "script/expectation.h"
 #include "script/verbs.h"
 
 namespace sockparity {
@@ -95,19 +97,23 @@ std::string FormatStep(const Step& step) {
 std::string FormatScript(const Script& script) {
   std::string text;
   for (const Step& step : script.steps) {
-    absl::StrAppend(&text, FormatStep(step), "\n");
+    absl::StrAppend(&text, FormatStep(step));
+    if (step.expect) {
+      absl::StrAppend(&text, " = ", FormatExpectation(*step.expect));
+    }
+    absl::StrAppend(&text, "\n");
   }
   return text;
 }
 
 absl::StatusOr<Script> ParseScript(absl::string_view text) {
   Script script;
+  // The sockets made so far: a step on any other is a mistyped name.
+  std::set<std::string, std::less<>> made;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
     ++line_number;
     absl::string_view line = raw.substr(0, raw.find('#'));
-    std::vector<Word> words = SplitWords(line);
-    if (words.empty()) continue;
     auto error = [&](int column, absl::string_view what) {
       return absl::InvalidArgumentError(
           absl::StrFormat("line %d, column %d: %s", line_number, column, what));
@@ -118,8 +124,25 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
                      "control character in script text");
       }
     }
+    std::vector<Word> words = SplitWords(line);
+    if (words.empty()) continue;
     Step step;
     step.line = line_number;
+    // "= ..." to the end of the line is the step's assertion.
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (words[i].text != "=") continue;
+      const size_t from = static_cast<size_t>(words[i].column);
+      Expectation expect;
+      internal::ExpectationError bad;
+      if (!internal::ParseExpectation(line.substr(from), &expect, &bad)) {
+        return error(static_cast<int>(from + bad.offset) + 1, bad.what);
+      }
+      if (i == 0) return error(words[0].column, "'=' before the step");
+      step.expect = std::move(expect);
+      words.resize(i);
+      line = line.substr(0, from - 1);
+      break;
+    }
     if (!IsSlotName(words[0].text)) {
       return error(words[0].column,
                    absl::StrCat("'", absl::CHexEscape(words[0].text),
@@ -221,6 +244,22 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
         step.target == step.slot) {
       return error(words[2].column, "a step cannot name its own socket here");
     }
+    auto unmade = [&](const Word& word) {
+      return error(word.column,
+                   absl::StrCat("no socket '", word.text,
+                                "' yet: no earlier step made it (pair, bind, "
+                                "listen, bind-same, bind-path-length, "
+                                "connect..., accept make sockets)"));
+    };
+    if (!spec->creates && !made.contains(step.slot)) return unmade(words[0]);
+    const bool has_target =
+        spec->args == Args::kSlot || spec->args == Args::kSlotReuse;
+    if (has_target && spec->verb != Verb::kPair &&
+        !made.contains(step.target)) {
+      return unmade(words[2]);
+    }
+    made.insert(step.slot);
+    if (spec->verb == Verb::kPair) made.insert(step.target);
     script.steps.push_back(std::move(step));
   }
   return script;
@@ -229,7 +268,12 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
 std::string ScriptSyntaxHelp() {
   std::string help =
       "Script text: one step per line, SOCKET VERB [ARGS]; '#' starts a "
-      "comment.\nSOCKET is a name (a, b, l, c...). Verbs:\n";
+      "comment.\nSOCKET is a name (a, b, l, c...) an earlier step made.\n"
+      "A step may end with '= OUTCOME', what every kind must give, or\n"
+      "'= KINDS: OUTCOME; KINDS: OUTCOME', KINDS being names joined by ','\n"
+      "(socketpair, unix, unix-abstract, tcp4, tcp6, local, tcp); a group\n"
+      "without KINDS holds for the kinds not named, and a '*' in an outcome\n"
+      "matches any text. Verbs:\n";
   for (const VerbSpec& spec : internal::VerbTable()) {
     absl::string_view args =
         spec.args == Args::kNumber        ? " N"

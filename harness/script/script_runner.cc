@@ -300,6 +300,14 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
     for (const Step& step : script.steps) {
       runner.SettleBefore(step);
       trace.steps.push_back(runner.Run(step));
+      // "skipped": the step could not be tried here (not root).
+      const std::string& outcome = trace.steps.back().outcome;
+      if (step.expect && outcome != "skipped" &&
+          !step.expect->Accepts(kind, outcome)) {
+        trace.assertion_failures.push_back(
+            {static_cast<int>(trace.steps.size()) - 1, step.expect->For(kind),
+             outcome});
+      }
       runner.Quiesce(options.acknowledge_every_step
                          ? internal::Runner::Settle::kAcknowledged
                          : internal::Runner::Settle::kDelivered);
