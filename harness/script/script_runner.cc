@@ -210,6 +210,10 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
     socklen_t length = sizeof(error);
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
   }
+  // The socket layer marks a non-blocking connect's socket connected only
+  // at the next connect(2) (inet_stream_connect); a blocking connect leaves
+  // it so, and a later connect then gives EISCONN, not 0.
+  if (error == 0 && r != 0) ::connect(fd, to.addr(), to.length());
   ::fcntl(fd, F_SETFL, flags);
   if (error == 0) return absl::OkStatus();
   return ErrnoStatus(error, "connect", "script");

@@ -53,6 +53,10 @@ struct Slot {
   std::optional<internal::TcpTuple> tcp_tuple;
   bool closed = false;
   std::deque<std::string> pending;  // listeners: connected slots not accepted
+  // Made on the first epoll-level / epoll-edge step; an edge-triggered
+  // instance reports what changed since its previous wait.
+  Fd epoll_level;
+  Fd epoll_edge;
 };
 
 // The bytes slot `slot` sends: PatternByte(PatternSeed(slot), offset). The
@@ -130,6 +134,16 @@ class Runner {
   StepOutcome Nodelay(const Step& step, Slot& slot);
   // sockname and peername.
   StepOutcome Name(const Step& step, Slot& slot);
+  StepOutcome Inq(const Step& step, Slot& slot);
+  StepOutcome Outq(const Step& step, Slot& slot);
+  // epoll-level and epoll-edge.
+  StepOutcome Epoll(const Step& step, Slot& slot);
+  StepOutcome Linger(const Step& step, Slot& slot);
+  StepOutcome SendOob(const Step& step, Slot& slot);
+  StepOutcome RecvOob(const Step& step, Slot& slot);
+  StepOutcome Rcvlowat(const Step& step, Slot& slot);
+  StepOutcome Relisten(const Step& step, Slot& slot);
+  StepOutcome Reconnect(const Step& step, Slot& slot);
   // Finding or making their sockets themselves:
   StepOutcome Pair(const Step& step);
   // bind, listen, bind-same and bind-path-length.

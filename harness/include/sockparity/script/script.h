@@ -57,9 +57,20 @@ enum class Verb {
   kConnectAsNobody,  // connect L from a child running as uid 65534
   kAccept,           // accept L: becomes the slot
   kStat,             // stat L's socket path
+  // Queues, readiness and options the verbs above leave out.
+  kInq,         // ioctl SIOCINQ (FIONREAD): bytes queued to read
+  kOutq,        // ioctl SIOCOUTQ: bytes sent and not yet acknowledged
+  kEpollLevel,  // epoll_wait on the socket's level-triggered epoll
+  kEpollEdge,   // epoll_wait on the socket's edge-triggered epoll
+  kLinger,      // linger N: SO_LINGER {1, N}, no close
+  kSendOob,     // send one byte with MSG_OOB
+  kRecvOob,     // recv(MSG_OOB | MSG_DONTWAIT) of one byte
+  kRcvlowat,    // rcvlowat N: SO_RCVLOWAT N
+  kRelisten,    // relisten N: listen(N) on an open socket
+  kReconnect,   // reconnect L: connect an open socket to L again
 };
-// How many verbs there are (kStat stays last).
-inline constexpr int kVerbCount = static_cast<int>(Verb::kStat) + 1;
+// How many verbs there are (kReconnect stays last).
+inline constexpr int kVerbCount = static_cast<int>(Verb::kReconnect) + 1;
 
 // What a step must give on each kind, in kAllTransportKinds' order: an
 // outcome, or a glob over it ('*', '?') where the number is the machine's
