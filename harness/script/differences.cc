@@ -73,6 +73,10 @@ CompiledPattern CompiledPattern::Compile(absl::string_view pattern,
   for (int v = 0; v < kVerbCount; ++v) {
     compiled.verbs[v] = GlobMatch(verb_glob, VerbName(static_cast<Verb>(v)));
   }
+  // An outcome pattern for poll is the readiness every level-triggered
+  // wait reports: epoll's level mode shows the same events.
+  if (separator == ':' && verb_glob == "poll")
+    compiled.verbs[static_cast<int>(Verb::kEpollLevel)] = true;
   if (split != absl::string_view::npos) {
     compiled.rest = std::string(pattern.substr(split + 1));
   }

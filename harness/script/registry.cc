@@ -15,7 +15,8 @@ namespace internal {
 std::vector<std::string> Reads(absl::string_view outcome) {
   std::vector<std::string> patterns;
   for (absl::string_view verb : {"recv", "recv-exactly", "recv-until-eof",
-                                 "recv-waitall", "recv-fd", "peek", "drain"}) {
+                                 "recv-waitall", "recv-fd", "recv-oob", "peek",
+                                 "drain"}) {
     patterns.push_back(absl::StrCat(verb, ":", outcome));
   }
   return patterns;
@@ -23,7 +24,7 @@ std::vector<std::string> Reads(absl::string_view outcome) {
 
 std::vector<std::string> Writes(absl::string_view outcome) {
   std::vector<std::string> patterns;
-  for (absl::string_view verb : {"send", "send-fd", "fill"}) {
+  for (absl::string_view verb : {"send", "send-fd", "send-oob", "fill"}) {
     patterns.push_back(absl::StrCat(verb, ":", outcome));
   }
   return patterns;

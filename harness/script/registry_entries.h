@@ -24,9 +24,9 @@ inline const std::vector<K> kAddressed = {K::kUnixPath, K::kUnixAbstract,
 
 // `outcome` for every verb that reads (and so returns a pending error or
 // the end of stream): recv, recv-exactly, recv-until-eof, recv-waitall,
-// recv-fd, peek, drain.
+// recv-fd, recv-oob, peek, drain.
 std::vector<std::string> Reads(absl::string_view outcome);
-// `outcome` for every verb that writes: send, send-fd, fill.
+// `outcome` for every verb that writes: send, send-fd, send-oob, fill.
 std::vector<std::string> Writes(absl::string_view outcome);
 // The patterns of several lists, in one.
 std::vector<std::string> Patterns(
