@@ -28,14 +28,14 @@ while (($#)); do
 done
 (($# == 1)) || { echo "usage: bench/rediscovery.sh [--seconds N] [--only id,...] OUT_DIR" >&2; exit 2; }
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "rediscovery.sh: --seconds N, N >= 1" >&2; exit 2; }
-out=$1
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
 tool=build/default/harness/sockparity
 property=build/default/properties/properties_test
 fuzzer=build/fuzz/fuzz/lifecycle_fuzzer
 for binary in "$tool" "$property" "$fuzzer"; do
   [[ -x "$binary" ]] || { echo "rediscovery.sh: $binary is not built" >&2; exit 2; }
 done
-mkdir -p "$out"
 if [[ -n "$only" ]]; then
   IFS=, read -r -a entries <<<"$only"
 else
@@ -68,7 +68,7 @@ for id in "${entries[@]}"; do
 
   # The fuzzer, in its own process group so that its jobs end with it.
   start=$(date +%s)
-  SOCKPARITY_REGISTRY_WITHOUT=$id SOCKPARITY_FINDINGS_DIR="$PWD/$work/fuzzer-findings" \
+  SOCKPARITY_REGISTRY_WITHOUT=$id SOCKPARITY_FINDINGS_DIR="$work/fuzzer-findings" \
     setsid "$fuzzer" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
       -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
       -artifact_prefix="$work/" "$work/corpus" >"$work/fuzzer.log" 2>&1 &
@@ -95,7 +95,7 @@ for id in "${entries[@]}"; do
   property_time=">$seconds"
   while (( $(date +%s) - start < seconds )); do
     seed=$(( (RANDOM << 15 | RANDOM) + 1 ))
-    SOCKPARITY_REGISTRY_WITHOUT=$id SOCKPARITY_FINDINGS_DIR="$PWD/$work/property-findings" \
+    SOCKPARITY_REGISTRY_WITHOUT=$id SOCKPARITY_FINDINGS_DIR="$work/property-findings" \
       RC_PARAMS="seed=$seed max_success=100" \
       timeout "$seconds" "$property" --gtest_filter='Lifecycle.*' >>"$work/property.log" 2>&1 || true
     if found=$(rediscovered "$work/property-findings" "$id") && [[ -n "$found" ]]; then
