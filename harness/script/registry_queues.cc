@@ -26,9 +26,9 @@ std::vector<Difference> QueueEntries() {
       {.id = "outq_on_listener",
        .statement = "SIOCOUTQ on a UNIX listener gives 0; TCP refuses it on a "
                     "listener with EINVAL (SIOCINQ is EINVAL on both).",
-       .source = "net/unix/af_unix.c (unix_ioctl: SIOCOUTQ checks no "
-                 "state, SIOCINQ is EINVAL on a listener); net/ipv4/tcp.c "
-                 "(tcp_ioctl: EINVAL in TCP_LISTEN)",
+       .source = "net/unix/af_unix.c (unix_ioctl: unix_outq_len checks no "
+                 "state, unix_inq_len is EINVAL in TCP_LISTEN); "
+                 "net/ipv4/tcp.c (tcp_ioctl: both EINVAL in TCP_LISTEN)",
        .behaviour = {{kUnixAddressed, "nothing queued", {"outq:0"}},
                      {kTcp, "not on a listener", {"outq:EINVAL"}}},
        .after = {"listen *"},

@@ -284,7 +284,8 @@ constexpr std::array kVerbs = {
     VerbDescriptor{.verb = Verb::kReconnect,
                    .name = "reconnect",
                    .args = Args::kSlot,
-                   .help = "connect this open socket to SLOT's address",
+                   .help = "non-blocking connect of this open socket to SLOT's "
+                           "address",
                    .on_open = &R::Reconnect,
                    .acks = Acks::kAll},
 };
