@@ -53,6 +53,20 @@ std::vector<Difference> QueueEntries() {
                       {"poll:PRI|OUT", "poll:OUT"}}},
        .after = {"send-oob"},
        .witness = "oob"},
+      {.id = "superseded_oob_byte_kept_on_unix",
+       .statement = "When a second out-of-band byte is sent before the first "
+                    "was read, UNIX keeps the first as ordinary data in the "
+                    "stream; TCP moves its urgent mark and, the old urgent "
+                    "byte being the next to read, drops it: a recv finds "
+                    "nothing.",
+       .source = "net/unix/af_unix.c (queue_oob: the old oob_skb stays "
+                 "queued as data); net/ipv4/tcp_input.c (tcp_check_urg skips "
+                 "the old urgent byte at copied_seq)",
+       .behaviour = {{kUnix, "the first byte is data", {"recv:data"}},
+                     {kTcp, "the first byte is gone", {"recv:EAGAIN"}}},
+       .after = {"send-oob"},
+       .affects_received_data = true,
+       .witness = "oob_superseded"},
       {.id = "siocinq_stops_at_urgent_mark_on_tcp",
        .statement = "With an urgent byte pending after queued data, SIOCINQ on "
                     "TCP counts only the bytes before the mark; on UNIX it "
