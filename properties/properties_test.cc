@@ -34,7 +34,7 @@ RC_GTEST_PROP(Framing, BadInputRefusedCheaply, ()) {
 }
 
 RC_GTEST_PROP(Lifecycle, DifferentialAcrossKinds, ()) {
-  DifferentialLifecycle(DifferenceRegistry::Default());
+  DifferentialLifecycle(DifferenceRegistry::InEffect());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "script/entry_scopes.h"
 #include "sockparity/script/glob.h"
 
 namespace sockparity {
@@ -72,6 +73,10 @@ CompiledPattern CompiledPattern::Compile(absl::string_view pattern,
   for (int v = 0; v < kVerbCount; ++v) {
     compiled.verbs[v] = GlobMatch(verb_glob, VerbName(static_cast<Verb>(v)));
   }
+  // An outcome pattern for poll is the readiness every level-triggered
+  // wait reports: epoll's level mode shows the same events.
+  if (separator == ':' && verb_glob == "poll")
+    compiled.verbs[static_cast<int>(Verb::kEpollLevel)] = true;
   if (split != absl::string_view::npos) {
     compiled.rest = std::string(pattern.substr(split + 1));
   }
@@ -88,24 +93,16 @@ bool CompiledPattern::Matches(Verb verb, absl::string_view rest_text) const {
 
 namespace {
 
-// A step's text without its socket name and verb: "4" for "l listen 4".
-std::string Arguments(const Step& step) {
-  const std::string text = FormatStep(step);
-  absl::string_view arguments = absl::string_view(text).substr(
-      step.slot.size() + 1 + VerbName(step.verb).size());
-  absl::ConsumePrefix(&arguments, " ");
-  return std::string(arguments);
-}
-
 // "VERB [ARGS]" as a context step is written.
 bool MatchesText(const internal::CompiledPattern& pattern,
                  absl::string_view text) {
   const size_t space = text.find(' ');
   Verb verb;
   if (!VerbFromName(text.substr(0, space), &verb)) return false;
-  return pattern.Matches(verb, space == absl::string_view::npos
-                                   ? absl::string_view()
-                                   : text.substr(space + 1));
+  return internal::TriggerMatches(pattern, verb,
+                                  space == absl::string_view::npos
+                                      ? absl::string_view()
+                                      : text.substr(space + 1));
 }
 
 bool RowMatches(const std::vector<internal::CompiledPattern>& row, Verb verb,
@@ -145,35 +142,28 @@ DifferenceRegistry::DifferenceRegistry(std::vector<Difference> entries)
   }
 }
 
+absl::StatusOr<DifferenceRegistry> DifferenceRegistry::Without(
+    absl::Span<const std::string> ids) const {
+  for (const std::string& id : ids) {
+    if (Find(id) == nullptr) {
+      return absl::NotFoundError(absl::StrCat(
+          "no registry entry '", id, "'; 'sockparity differences' lists them"));
+    }
+  }
+  std::vector<Difference> kept;
+  for (const Difference& entry : entries_) {
+    if (std::find(ids.begin(), ids.end(), entry.id) == ids.end()) {
+      kept.push_back(entry);
+    }
+  }
+  return DifferenceRegistry(std::move(kept));
+}
+
 const Difference* DifferenceRegistry::Find(absl::string_view id) const {
   for (const Difference& entry : entries_) {
     if (entry.id == id) return &entry;
   }
   return nullptr;
-}
-
-std::vector<size_t> DifferenceRegistry::ApplicableFrom(
-    const Script& script) const {
-  std::vector<size_t> from(entries_.size(), 0);
-  // Each step's arguments are formatted at most once, and only for a step
-  // whose verb some `after` names.
-  std::vector<std::optional<std::string>> arguments(script.steps.size());
-  for (size_t e = 0; e < compiled_.size(); ++e) {
-    if (compiled_[e].after.empty()) continue;
-    from[e] = std::numeric_limits<size_t>::max();
-    for (size_t i = 0; i < script.steps.size() && from[e] > i; ++i) {
-      const Step& step = script.steps[i];
-      for (const internal::CompiledPattern& pattern : compiled_[e].after) {
-        if (!pattern.verbs[static_cast<int>(step.verb)]) continue;
-        if (!arguments[i]) arguments[i] = Arguments(step);
-        if (pattern.Matches(step.verb, *arguments[i])) {
-          from[e] = i + 1;
-          break;
-        }
-      }
-    }
-  }
-  return from;
 }
 
 const Difference* DifferenceRegistry::AllowingAt(
@@ -193,15 +183,6 @@ const Difference* DifferenceRegistry::AllowingAt(
     }
   }
   return nullptr;
-}
-
-const Difference* DifferenceRegistry::Allowing(
-    const Script& script, size_t index, TransportKind kind_x,
-    absl::string_view x, TransportKind kind_y, absl::string_view y) const {
-  if (index >= script.steps.size()) return nullptr;
-  const std::vector<size_t> from = ApplicableFrom(script);
-  return AllowingAt(script.steps[index].verb, kind_x, x, kind_y, y,
-                    [&](size_t e) { return from[e] <= index; });
 }
 
 const Difference* DifferenceRegistry::Allowing(
@@ -240,7 +221,15 @@ std::string DifferenceRegistry::Markdown() const {
       "way the traces of one script on two transport kinds may differ, and\n"
       "each is confirmed by the test `DifferenceConfirmation.Entry/<id>`,\n"
       "which replays the entry's witness script from `corpus/scripts/` on\n"
-      "every kind. Outcomes are written `verb:outcome`.\n\n";
+      "every kind. Outcomes are written `verb:outcome`.\n\n"
+      "An entry with triggers (\"applies after a step\") explains only\n"
+      "steps after a trigger step, and only on the sockets that step\n"
+      "touched: its own, the other end of its connection, for a listener\n"
+      "every connection made to it, for an accepted socket its listener\n"
+      "(a step naming one of them, as `connect L` or `bind-same L`, counts).\n"
+      "Triggers match by effect: `shutdown rdwr` is a `shutdown rd` and a\n"
+      "`shutdown wr`, `abort` is a `close`. Received bytes may differ only\n"
+      "on the sockets an entry that says so explained a step of.\n\n";
   absl::StrAppend(&out, "| id | statement |\n| --- | --- |\n");
   for (const Difference& entry : entries_) {
     absl::StrAppend(&out, "| [`", entry.id, "`](#", entry.id, ") | ",
@@ -252,8 +241,17 @@ std::string DifferenceRegistry::Markdown() const {
                     "- Steps: ", absl::StrJoin(entry.Verbs(), ", "), "\n",
                     "- Witness: `corpus/scripts/", entry.witness, ".script`\n");
     if (!entry.after.empty()) {
-      absl::StrAppend(&out, "- Applies after a step: `",
-                      absl::StrJoin(entry.after, "`, `"), "`\n");
+      absl::StrAppend(
+          &out, "- Applies after a step: `", absl::StrJoin(entry.after, "`, `"),
+          "`",
+          entry.after_on == TriggerSocket::kListener ? " on a listener"
+          : entry.after_on == TriggerSocket::kConnection
+              ? " on a connected socket"
+              : "",
+          ", to the sockets it touched",
+          entry.while_trigger_open ? ", while the trigger's socket is open"
+                                   : "",
+          "\n");
     }
     if (entry.affects_received_data) {
       absl::StrAppend(&out, "- The bytes a socket receives may differ too.\n");
@@ -297,65 +295,6 @@ std::string Comparison::Describe() const {
       return absl::StrCat("diverged: ", reason);
   }
   return "?";
-}
-
-Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
-                         const DifferenceRegistry& registry) {
-  Comparison result;
-  bool data_allowed = false;
-  std::optional<std::vector<size_t>> from;
-  auto diverge = [&](int step, std::string reason) {
-    result.verdict = Comparison::Verdict::kDiverged;
-    result.step = step;
-    result.reason = std::move(reason);
-    return result;
-  };
-  const size_t steps = std::min(x.steps.size(), y.steps.size());
-  if (x.steps.size() != y.steps.size() || steps != script.steps.size()) {
-    return diverge(
-        static_cast<int>(steps),
-        absl::StrFormat("traces have %d and %d steps for a script of %d",
-                        x.steps.size(), y.steps.size(), script.steps.size()));
-  }
-  for (size_t i = 0; i < steps; ++i) {
-    const std::string& a = x.steps[i].outcome;
-    const std::string& b = y.steps[i].outcome;
-    if (a == b) continue;
-    // Most pairs agree everywhere: the triggers are found only once needed.
-    if (!from) from = registry.ApplicableFrom(script);
-    const Difference* entry =
-        registry.AllowingAt(script.steps[i].verb, x.kind, a, y.kind, b,
-                            [&](size_t e) { return (*from)[e] <= i; });
-    if (entry == nullptr) {
-      return diverge(
-          static_cast<int>(i),
-          absl::StrFormat("step %d '%s': %s gives %s, %s gives %s", i + 1,
-                          FormatStep(script.steps[i]), TransportName(x.kind), a,
-                          TransportName(y.kind), b));
-    }
-    data_allowed |= entry->affects_received_data;
-    if (std::find(result.entries.begin(), result.entries.end(), entry->id) ==
-        result.entries.end()) {
-      result.entries.push_back(entry->id);
-    }
-  }
-  std::set<std::string> sockets;
-  for (const auto& [name, digest] : x.received) sockets.insert(name);
-  for (const auto& [name, digest] : y.received) sockets.insert(name);
-  for (const std::string& name : sockets) {
-    auto in_x = x.received.find(name);
-    auto in_y = y.received.find(name);
-    std::string got_x = in_x == x.received.end() ? "nothing" : in_x->second;
-    std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
-    if (got_x == got_y || data_allowed) continue;
-    return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s",
-                                       name, got_x, TransportName(x.kind),
-                                       got_y, TransportName(y.kind)));
-  }
-  if (!result.entries.empty()) {
-    result.verdict = Comparison::Verdict::kEqualApartFrom;
-  }
-  return result;
 }
 
 }  // namespace sockparity

@@ -141,6 +141,7 @@ std::string FormatDifferentialRun(const Script& script,
                     "\n");
   }
   absl::StrAppend(&out, FormatTracesSideBySide(script, run.traces, details));
+  absl::StrAppend(&out, FormatAssertionFailures(script, run));
   if (run.traces.size() < 2) {
     absl::StrAppend(
         &out, "\nverdict: nothing to compare (fewer than two kinds ran)\n");
@@ -160,11 +161,13 @@ std::string FormatDifferentialRun(const Script& script,
                     TransportName(pair.x), ",", TransportName(pair.y), "):\n",
                     FormatScript(Prefix(script, pair.comparison.step)), "\n");
   }
-  absl::StrAppend(&out, run.diverged()
-                            ? "verdict: DIVERGED: a difference no registry "
-                              "entry allows (a finding)\n"
-                            : "verdict: OK: equal, or different only as the "
-                              "registry allows\n");
+  absl::StrAppend(
+      &out, run.diverged() ? "verdict: DIVERGED: a difference no registry "
+                             "entry allows (a finding)\n"
+            : run.failed() ? "verdict: FAILED: a step did not give what the "
+                             "script asserts\n"
+                           : "verdict: OK: equal, or different only as the "
+                             "registry allows\n");
   return out;
 }
 

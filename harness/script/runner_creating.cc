@@ -28,13 +28,13 @@
 #include "absl/strings/str_split.h"
 #include "net/poll_wait.h"
 #include "script/script_runner.h"
+#include "script/tcp_lookup.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
 #include "sockparity/net/temp_dir.h"
 #include "sockparity/script/trace.h"
-#include "script/tcp_lookup.h"
 
 namespace sockparity::internal {
 namespace {
@@ -57,299 +57,313 @@ int AcceptWithin(int listener, absl::Time deadline) {
 
 }  // namespace
 
-StepOutcome Runner::Creating(const Step& step) {
-  // tcp-state on a closed TCP socket, and stat, look at the slot itself.
-  if (step.verb == Verb::kStat) {
-    Slot* slot = Find(step.slot);
-    if (slot == nullptr) return {"no-socket", ""};
-    if (slot->na) return {"n/a", "not made on this kind"};
-    if (!slot->address || slot->address->path().empty()) {
-      return {"no-path", "the address is not a filesystem path"};
-    }
-    struct stat info {};
-    if (::lstat(std::string(slot->address->path()).c_str(), &info) != 0) {
+StepOutcome Runner::Pair(const Step& step) {
+  const bool has_address = HasAddress(kind_);
+  Slot slot = NewSlot(step);
+  auto done = [&](StepOutcome outcome) {
+    return Keep(step, std::move(slot), std::move(outcome));
+  };
+  if (Slot* other = Find(step.target);
+      other != nullptr && !other->closed && !other->na) {
+    return {"busy", absl::StrCat(step.target, " is already open")};
+  }
+  Slot peer;
+  peer.address_owner = step.target;
+  if (!has_address) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
       return Errno(errno);
     }
-    return {S_ISSOCK(info.st_mode) ? "socket" : "not-a-socket",
-            absl::StrFormat("mode %o", info.st_mode & 07777)};
+    slot.fd = Fd(fds[0]);
+    peer.fd = Fd(fds[1]);
+  } else {
+    // Connected through a listener that is gone once the pair exists;
+    // its address is reported as "pair".
+    absl::StatusOr<Fd> listener = NewSocket();
+    if (!listener.ok()) return {"harness-error", listener.status().ToString()};
+    Endpoint address = FreshAddress("pair");
+    if (::bind(listener->get(), address.addr(), address.length()) != 0 ||
+        ::listen(listener->get(), 1) != 0) {
+      return Errno(errno, "pair listener");
+    }
+    absl::StatusOr<Endpoint> bound = Endpoint::BoundTo(listener->get(), kind_);
+    Slot pair_listener;
+    pair_listener.address = *bound;
+    pair_listener.address_owner = "pair";
+    pair_listener.closed = true;
+    absl::StatusOr<Fd> client = NewSocket();
+    if (!client.ok()) return {"harness-error", client.status().ToString()};
+    if (absl::Status c = ConnectBounded(slot, client->get(), *bound); !c.ok()) {
+      return {"harness-error", c.ToString()};
+    }
+    int accepted =
+        AcceptWithin(listener->get(), absl::Now() + options_.step_timeout);
+    if (accepted < 0) return {"harness-error", "pair: accept failed"};
+    slot.fd = std::move(*client);
+    peer.fd = Fd(accepted);
+    if (kind_ == TransportKind::kUnixPath) {
+      ::unlink(std::string(bound->path()).c_str());
+    }
+    slots_[" pair-" + step.slot] = std::move(pair_listener);
   }
-  Slot* existing = Find(step.slot);
-  if (existing != nullptr && !existing->closed && !existing->na) {
-    return {"busy", absl::StrCat(step.slot, " is already open")};
-  }
+  slot.peer = step.target;
+  peer.peer = step.slot;
+  RecordTcpTuple(slot);
+  RecordTcpTuple(peer);
+  slots_[step.target] = std::move(peer);
+  return done({"ok", ""});
+}
+
+StepOutcome Runner::Bind(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot;
-  slot.address_owner = step.slot;
+  Slot slot = NewSlot(step);
   auto done = [&](StepOutcome outcome) {
-    slots_[step.slot] = std::move(slot);
-    return outcome;
+    return Keep(step, std::move(slot), std::move(outcome));
   };
   auto not_here = [&](absl::string_view why) {
     slot.na = true;
     return done({"n/a", std::string(why)});
   };
-  switch (step.verb) {
-    case Verb::kPair: {
-      if (Slot* other = Find(step.target);
-          other != nullptr && !other->closed && !other->na) {
-        return {"busy", absl::StrCat(step.target, " is already open")};
-      }
-      Slot peer;
-      peer.address_owner = step.target;
-      if (!has_address) {
-        int fds[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-          return Errno(errno);
-        }
-        slot.fd = Fd(fds[0]);
-        peer.fd = Fd(fds[1]);
-      } else {
-        // Connected through a listener that is gone once the pair exists;
-        // its address is reported as "pair".
-        absl::StatusOr<Fd> listener = NewSocket();
-        if (!listener.ok())
-          return {"harness-error", listener.status().ToString()};
-        Endpoint address = FreshAddress("pair");
-        if (::bind(listener->get(), address.addr(), address.length()) != 0 ||
-            ::listen(listener->get(), 1) != 0) {
-          return Errno(errno, "pair listener");
-        }
-        absl::StatusOr<Endpoint> bound =
-            Endpoint::BoundTo(listener->get(), kind_);
-        Slot pair_listener;
-        pair_listener.address = *bound;
-        pair_listener.address_owner = "pair";
-        pair_listener.closed = true;
-        absl::StatusOr<Fd> client = NewSocket();
-        if (!client.ok()) return {"harness-error", client.status().ToString()};
-        if (absl::Status c = ConnectBounded(slot, client->get(), *bound);
-            !c.ok()) {
-          return {"harness-error", c.ToString()};
-        }
-        int accepted =
-            AcceptWithin(listener->get(), absl::Now() + options_.step_timeout);
-        if (accepted < 0) return {"harness-error", "pair: accept failed"};
-        slot.fd = std::move(*client);
-        peer.fd = Fd(accepted);
-        if (kind_ == TransportKind::kUnixPath) {
-          ::unlink(std::string(bound->path()).c_str());
-        }
-        slots_[" pair-" + step.slot] = std::move(pair_listener);
-      }
-      slot.peer = step.target;
-      peer.peer = step.slot;
-      RecordTcpTuple(slot);
-      RecordTcpTuple(peer);
-      slots_[step.target] = std::move(peer);
-      return done({"ok", ""});
+  if (!has_address) return not_here("socketpair has no address");
+  Endpoint address = FreshAddress(step.slot);
+  if (step.verb == Verb::kBindSame) {
+    Slot* target = Find(step.target);
+    if (target == nullptr || target->na || !target->address) {
+      return not_here(absl::StrCat(step.target, " has no address"));
     }
-    case Verb::kBind:
-    case Verb::kListen:
-    case Verb::kBindSame:
-    case Verb::kBindPathLength: {
-      if (!has_address) return not_here("socketpair has no address");
-      Endpoint address = FreshAddress(step.slot);
-      if (step.verb == Verb::kBindSame) {
-        Slot* target = Find(step.target);
-        if (target == nullptr || target->na || !target->address) {
-          return not_here(absl::StrCat(step.target, " has no address"));
-        }
-        address = *target->address;
-        slot.address_owner = target->address_owner;
-      }
-      sockaddr_un long_address{};
-      socklen_t long_length = 0;
-      if (step.verb == Verb::kBindPathLength) {
-        if (Tcp()) {
-          slot.na = true;
-          return done({"no-path", "TCP addresses have no path"});
-        }
-        // N bytes of sun_path (a leading NUL included for abstract names),
-        // more than sun_path holds where N says so.
-        const size_t n = step.number;
-        std::string path;
-        if (kind_ == TransportKind::kUnixAbstract) {
-          path = std::string(1, '\0') +
-                 absl::StrFormat("sockparity-len-%d-%d-", ::getpid(), names_++);
-        } else {
-          path = absl::StrCat(dir_->path(), "/", step.slot, "-", names_++, "-");
-        }
-        if (path.size() > n || n == 0)
-          return not_here("the base path is longer than N");
-        path.resize(n, 'x');
-        long_address.sun_family = AF_UNIX;
-        if (n > sizeof(long_address.sun_path)) {
-          long_length = sizeof(long_address) + 1;  // cannot be expressed
-        } else {
-          std::memcpy(long_address.sun_path, path.data(), n);
-          long_length = offsetof(sockaddr_un, sun_path) + n;
-        }
-      }
-      absl::StatusOr<Fd> fd = NewSocket();
-      if (!fd.ok()) return {"harness-error", fd.status().ToString()};
-      if (step.keyword == "reuseaddr") {
-        int one = 1;
-        ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      }
-      int r;
-      if (step.verb == Verb::kBindPathLength) {
-        std::vector<char> storage(sizeof(sockaddr_storage), 0);
-        std::memcpy(storage.data(), &long_address, sizeof(long_address));
-        r = ::bind(fd->get(), reinterpret_cast<sockaddr*>(storage.data()),
-                   long_length);
-      } else {
-        r = ::bind(fd->get(), address.addr(), address.length());
-      }
-      if (r != 0) {
-        slot.closed = true;
-        return done(Errno(errno, "bind"));
-      }
-      slot.fd = std::move(*fd);
-      absl::StatusOr<Endpoint> bound = Endpoint::BoundTo(slot.fd.get(), kind_);
-      if (bound.ok()) slot.address = *bound;
-      if (step.verb == Verb::kListen) {
-        if (::listen(slot.fd.get(), static_cast<int>(step.number)) != 0) {
-          return done(Errno(errno, "listen"));
-        }
-        slot.listener = true;
-      }
-      return done({"ok", ""});
-    }
-    case Verb::kConnect:
-    case Verb::kConnectNb:
-    case Verb::kConnectMissing: {
-      if (!has_address) return not_here("socketpair has no address");
-      std::optional<Endpoint> to;
-      Slot* target = nullptr;
-      if (step.verb == Verb::kConnectMissing) {
-        if (Tcp()) {
-          // A port bound without listen: no one can listen there meanwhile.
-          absl::StatusOr<Fd> holder = NewSocket();
-          if (!holder.ok())
-            return {"harness-error", holder.status().ToString()};
-          Endpoint any = FreshAddress(step.slot);
-          ::bind(holder->get(), any.addr(), any.length());
-          to = *Endpoint::BoundTo(holder->get(), kind_);
-          reserved_.push_back(std::move(*holder));
-        } else {
-          to = FreshAddress("missing");
-        }
-      } else {
-        target = Find(step.target);
-        if (target == nullptr || target->na)
-          return not_here("nothing to connect to");
-        if (!target->address)
-          return {"no-address", absl::StrCat(step.target, " has no address")};
-        to = *target->address;
-      }
-      absl::StatusOr<Fd> fd =
-          NewSocket(step.verb == Verb::kConnectNb ? SOCK_NONBLOCK : 0);
-      if (!fd.ok()) return {"harness-error", fd.status().ToString()};
-      slot.fd = std::move(*fd);
-      slot.nonblocking = step.verb == Verb::kConnectNb;
-      StepOutcome outcome{"ok", ""};
-      if (step.verb == Verb::kConnectNb) {
-        int r;
-        do {
-          r = ::connect(slot.fd.get(), to->addr(), to->length());
-        } while (r != 0 && errno == EINTR);
-        if (r != 0) outcome = Errno(errno);
-        // Let the handshake finish (or not) within the step, so what later
-        // steps see does not depend on when it ends.
-        if (outcome.outcome == "EINPROGRESS") {
-          internal::PollUntil(slot.fd.get(), POLLOUT,
-                              absl::Now() + options_.step_timeout, "connect")
-              .IgnoreError();
-        }
-      } else {
-        absl::Status connected = ConnectBounded(slot, slot.fd.get(), *to);
-        if (absl::IsDeadlineExceeded(connected)) {
-          outcome = {"timeout", ""};
-        } else if (!connected.ok()) {
-          outcome = Errno(ErrnoOf(connected).value_or(EIO));
-        }
-      }
-      const bool connecting =
-          outcome.outcome == "ok" || outcome.outcome == "EINPROGRESS";
-      if (connecting) RecordTcpTuple(slot);
-      if (target != nullptr && connecting) target->pending.push_back(step.slot);
-      if (!connecting && outcome.outcome != "timeout" &&
-          outcome.outcome != "EAGAIN") {
-        slot.fd.Close().IgnoreError();
-        slot.closed = true;
-      }
-      return done(outcome);
-    }
-    case Verb::kConnectAsNobody: {
-      Slot* target = Find(step.target);
-      if (!has_address || target == nullptr || target->na) {
-        return not_here("nothing to connect to");
-      }
-      if (!target->address) return {"no-address", ""};
-      if (::geteuid() != 0) {
-        return {"skipped", "not root: cannot switch to uid 65534"};
-      }
-      int fds[2];
-      if (::pipe2(fds, O_CLOEXEC) != 0) return Errno(errno);
-      Fd read_end(fds[0]), write_end(fds[1]);
-      const Endpoint to = *target->address;
-      const int domain = Domain();
-      pid_t child = ::fork();
-      if (child < 0) return Errno(errno);
-      if (child == 0) {
-        // Only async-signal-safe calls between fork and _exit.
-        int result = 0;
-        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 ||
-            ::setuid(65534) != 0) {
-          result = -errno;
-        } else {
-          int s = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-          if (s < 0 || ::connect(s, to.addr(), to.length()) != 0)
-            result = errno;
-        }
-        (void)!::write(write_end.get(), &result, sizeof(result));
-        ::_exit(0);
-      }
-      write_end.Close().IgnoreError();
-      int result = EIO;
-      if (internal::PollUntil(read_end.get(), POLLIN,
-                              absl::Now() + options_.step_timeout, "child")
-              .value_or(0) != 0) {
-        (void)!::read(read_end.get(), &result, sizeof(result));
-      }
-      ::waitpid(child, nullptr, 0);
-      slot.closed = true;  // the child's socket went with it
-      if (result < 0)
-        return done({"skipped",
-                     absl::StrCat("cannot switch user: ", ErrnoName(-result))});
-      if (result == 0) {
-        target->pending.push_back(" nobody");
-        return done({"ok", ""});
-      }
-      return done(Errno(result));
-    }
-    case Verb::kAccept: {
-      Slot* target = Find(step.target);
-      if (!has_address || target == nullptr || target->na) {
-        return not_here("nothing to accept on");
-      }
-      if (target->closed) return {"closed", ""};
-      int fd =
-          AcceptWithin(target->fd.get(), absl::Now() + options_.step_timeout);
-      if (fd == kAcceptTimedOut) return {"timeout", ""};
-      if (fd < 0) return Errno(errno);
-      slot.fd = Fd(fd);
-      RecordTcpTuple(slot);
-      if (!target->pending.empty()) {
-        slot.peer = target->pending.front();
-        target->pending.pop_front();
-        if (Slot* client = Find(slot.peer)) client->peer = step.slot;
-      }
-      return done({"ok", ""});
-    }
-    default:
-      return {"harness-error", "unhandled verb"};
+    address = *target->address;
+    slot.address_owner = target->address_owner;
   }
+  sockaddr_un long_address{};
+  socklen_t long_length = 0;
+  if (step.verb == Verb::kBindPathLength) {
+    if (Tcp()) {
+      slot.na = true;
+      return done({"no-path", "TCP addresses have no path"});
+    }
+    // N bytes of sun_path (a leading NUL included for abstract names),
+    // more than sun_path holds where N says so.
+    const size_t n = step.number;
+    std::string path;
+    if (kind_ == TransportKind::kUnixAbstract) {
+      path = std::string(1, '\0') +
+             absl::StrFormat("sockparity-len-%d-%d-", ::getpid(), names_++);
+    } else {
+      path = absl::StrCat(dir_->path(), "/", step.slot, "-", names_++, "-");
+    }
+    if (path.size() > n || n == 0)
+      return not_here("the base path is longer than N");
+    path.resize(n, 'x');
+    long_address.sun_family = AF_UNIX;
+    if (n > sizeof(long_address.sun_path)) {
+      long_length = sizeof(long_address) + 1;  // cannot be expressed
+    } else {
+      std::memcpy(long_address.sun_path, path.data(), n);
+      long_length = offsetof(sockaddr_un, sun_path) + n;
+    }
+  }
+  absl::StatusOr<Fd> fd = NewSocket();
+  if (!fd.ok()) return {"harness-error", fd.status().ToString()};
+  if (step.keyword == "reuseaddr") {
+    int one = 1;
+    ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  int r;
+  if (step.verb == Verb::kBindPathLength) {
+    std::vector<char> storage(sizeof(sockaddr_storage), 0);
+    std::memcpy(storage.data(), &long_address, sizeof(long_address));
+    r = ::bind(fd->get(), reinterpret_cast<sockaddr*>(storage.data()),
+               long_length);
+  } else {
+    r = ::bind(fd->get(), address.addr(), address.length());
+  }
+  if (r != 0) {
+    slot.closed = true;
+    return done(Errno(errno, "bind"));
+  }
+  slot.fd = std::move(*fd);
+  absl::StatusOr<Endpoint> bound = Endpoint::BoundTo(slot.fd.get(), kind_);
+  if (bound.ok()) slot.address = *bound;
+  if (step.verb == Verb::kListen) {
+    if (::listen(slot.fd.get(), static_cast<int>(step.number)) != 0) {
+      return done(Errno(errno, "listen"));
+    }
+    slot.listener = true;
+  }
+  return done({"ok", ""});
+}
+
+StepOutcome Runner::Connect(const Step& step) {
+  const bool has_address = HasAddress(kind_);
+  Slot slot = NewSlot(step);
+  auto done = [&](StepOutcome outcome) {
+    return Keep(step, std::move(slot), std::move(outcome));
+  };
+  auto not_here = [&](absl::string_view why) {
+    slot.na = true;
+    return done({"n/a", std::string(why)});
+  };
+  if (!has_address) return not_here("socketpair has no address");
+  std::optional<Endpoint> to;
+  Slot* target = nullptr;
+  if (step.verb == Verb::kConnectMissing) {
+    if (Tcp()) {
+      // A port bound without listen: no one can listen there meanwhile.
+      absl::StatusOr<Fd> holder = NewSocket();
+      if (!holder.ok()) return {"harness-error", holder.status().ToString()};
+      Endpoint any = FreshAddress(step.slot);
+      ::bind(holder->get(), any.addr(), any.length());
+      to = *Endpoint::BoundTo(holder->get(), kind_);
+      reserved_.push_back(std::move(*holder));
+    } else {
+      to = FreshAddress("missing");
+    }
+  } else {
+    target = Find(step.target);
+    if (target == nullptr || target->na)
+      return not_here("nothing to connect to");
+    if (!target->address)
+      return {"no-address", absl::StrCat(step.target, " has no address")};
+    to = *target->address;
+  }
+  absl::StatusOr<Fd> fd =
+      NewSocket(step.verb == Verb::kConnectNb ? SOCK_NONBLOCK : 0);
+  if (!fd.ok()) return {"harness-error", fd.status().ToString()};
+  slot.fd = std::move(*fd);
+  slot.nonblocking = step.verb == Verb::kConnectNb;
+  StepOutcome outcome{"ok", ""};
+  if (step.verb == Verb::kConnectNb) {
+    int r;
+    do {
+      r = ::connect(slot.fd.get(), to->addr(), to->length());
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) outcome = Errno(errno);
+    // Let the handshake finish (or not) within the step, so what later
+    // steps see does not depend on when it ends.
+    if (outcome.outcome == "EINPROGRESS") {
+      internal::PollUntil(slot.fd.get(), POLLOUT,
+                          absl::Now() + options_.step_timeout, "connect")
+          .IgnoreError();
+    }
+  } else {
+    absl::Status connected = ConnectBounded(slot, slot.fd.get(), *to);
+    if (absl::IsDeadlineExceeded(connected)) {
+      outcome = {"timeout", ""};
+    } else if (!connected.ok()) {
+      outcome = Errno(ErrnoOf(connected).value_or(EIO));
+    }
+  }
+  const bool connecting =
+      outcome.outcome == "ok" || outcome.outcome == "EINPROGRESS";
+  if (connecting) RecordTcpTuple(slot);
+  if (target != nullptr && connecting) target->pending.push_back(step.slot);
+  if (!connecting && outcome.outcome != "timeout" &&
+      outcome.outcome != "EAGAIN") {
+    slot.fd.Close().IgnoreError();
+    slot.closed = true;
+  }
+  return done(outcome);
+}
+
+StepOutcome Runner::ConnectAsNobody(const Step& step) {
+  const bool has_address = HasAddress(kind_);
+  Slot slot = NewSlot(step);
+  auto done = [&](StepOutcome outcome) {
+    return Keep(step, std::move(slot), std::move(outcome));
+  };
+  auto not_here = [&](absl::string_view why) {
+    slot.na = true;
+    return done({"n/a", std::string(why)});
+  };
+  Slot* target = Find(step.target);
+  if (!has_address || target == nullptr || target->na) {
+    return not_here("nothing to connect to");
+  }
+  if (!target->address) return {"no-address", ""};
+  if (::geteuid() != 0) {
+    return {"skipped", "not root: cannot switch to uid 65534"};
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Errno(errno);
+  Fd read_end(fds[0]), write_end(fds[1]);
+  const Endpoint to = *target->address;
+  const int domain = Domain();
+  pid_t child = ::fork();
+  if (child < 0) return Errno(errno);
+  if (child == 0) {
+    // Only async-signal-safe calls between fork and _exit.
+    int result = 0;
+    if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 ||
+        ::setuid(65534) != 0) {
+      result = -errno;
+    } else {
+      int s = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (s < 0 || ::connect(s, to.addr(), to.length()) != 0) result = errno;
+    }
+    (void)!::write(write_end.get(), &result, sizeof(result));
+    ::_exit(0);
+  }
+  write_end.Close().IgnoreError();
+  int result = EIO;
+  if (internal::PollUntil(read_end.get(), POLLIN,
+                          absl::Now() + options_.step_timeout, "child")
+          .value_or(0) != 0) {
+    (void)!::read(read_end.get(), &result, sizeof(result));
+  }
+  ::waitpid(child, nullptr, 0);
+  slot.closed = true;  // the child's socket went with it
+  if (result < 0)
+    return done(
+        {"skipped", absl::StrCat("cannot switch user: ", ErrnoName(-result))});
+  if (result == 0) {
+    target->pending.push_back(" nobody");
+    return done({"ok", ""});
+  }
+  return done(Errno(result));
+}
+
+StepOutcome Runner::Accept(const Step& step) {
+  const bool has_address = HasAddress(kind_);
+  Slot slot = NewSlot(step);
+  auto done = [&](StepOutcome outcome) {
+    return Keep(step, std::move(slot), std::move(outcome));
+  };
+  auto not_here = [&](absl::string_view why) {
+    slot.na = true;
+    return done({"n/a", std::string(why)});
+  };
+  Slot* target = Find(step.target);
+  if (!has_address || target == nullptr || target->na) {
+    return not_here("nothing to accept on");
+  }
+  if (target->closed) return {"closed", ""};
+  int fd = AcceptWithin(target->fd.get(), absl::Now() + options_.step_timeout);
+  if (fd == kAcceptTimedOut) return {"timeout", ""};
+  if (fd < 0) return Errno(errno);
+  slot.fd = Fd(fd);
+  RecordTcpTuple(slot);
+  if (!target->pending.empty()) {
+    slot.peer = target->pending.front();
+    target->pending.pop_front();
+    if (Slot* client = Find(slot.peer)) client->peer = step.slot;
+  }
+  return done({"ok", ""});
+}
+
+// stat looks at the slot itself, open or closed.
+StepOutcome Runner::Stat(const Step& step) {
+  Slot* slot = Find(step.slot);
+  if (slot == nullptr) return {"no-socket", ""};
+  if (slot->na) return {"n/a", "not made on this kind"};
+  if (!slot->address || slot->address->path().empty()) {
+    return {"no-path", "the address is not a filesystem path"};
+  }
+  struct stat info {};
+  if (::lstat(std::string(slot->address->path()).c_str(), &info) != 0) {
+    return Errno(errno);
+  }
+  return {S_ISSOCK(info.st_mode) ? "socket" : "not-a-socket",
+          absl::StrFormat("mode %o", info.st_mode & 07777)};
 }
 
 }  // namespace sockparity::internal

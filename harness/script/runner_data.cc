@@ -46,6 +46,13 @@ int QueuedBytes(int fd) {
   return queued;
 }
 
+// Whether the next byte to read is an out-of-band byte's place (SIOCATMARK):
+// a recv stops there, and SIOCINQ counts bytes past it on UNIX.
+bool AtUrgentMark(int fd) {
+  int at_mark = 0;
+  return ::ioctl(fd, SIOCATMARK, &at_mark) == 0 && at_mark == 1;
+}
+
 // Whether the socket holds an error (POLLERR, which unlike SO_ERROR does not
 // clear it) and no data to return before it.
 bool ErrorPendingAndNothingQueued(int fd) {
@@ -100,252 +107,260 @@ ssize_t RecvOnce(int fd, uint8_t* data, size_t size, bool* descriptors) {
 
 }  // namespace
 
-StepOutcome Runner::Data(const Step& step, Slot& slot) {
+StepOutcome Runner::Send(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
-  switch (step.verb) {
-    case Verb::kSend: {
-      const absl::Time deadline = absl::Now() + options_.step_timeout;
-      uint64_t done = 0;
-      Bytes chunk;
-      const uint64_t seed = PatternSeed(step.slot);
-      while (done < static_cast<uint64_t>(step.number)) {
-        size_t size = std::min<uint64_t>(kChunk, step.number - done);
-        chunk.resize(size);
-        for (size_t i = 0; i < size; ++i)
-          chunk[i] = PatternByte(seed, slot.sent + i);
-        ssize_t n = ::send(fd, chunk.data(), size, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-          slot.sent += n;
-          done += n;
-          // Short with room to spare (a signal, or an interposer cutting
-          // it on purpose): the kernel took all it was asked for, before
-          // the error now pending. That error is the next call's to see,
-          // as it would be had the whole chunk been asked for and taken.
-          if (static_cast<size_t>(n) < size && ErrorAfterCut(fd)) {
-            return {"ok", absl::StrCat("sent ", done, " of ", step.number,
-                                       ", cut short before an error")};
-          }
-          continue;
-        }
-        int error = errno;
-        if (error == EINTR) continue;
-        std::string detail = absl::StrCat("sent ", done, " of ", step.number);
-        if (error == EAGAIN && slot.nonblocking) return Errno(error, detail);
-        if (error == EAGAIN) {
-          absl::StatusOr<short> revents =
-              internal::PollUntil(fd, POLLOUT, deadline, "script");
-          if (revents.ok() && *revents == 0) return {"timeout", detail};
-          continue;
-        }
-        return Errno(error, detail);
+  const absl::Time deadline = absl::Now() + options_.step_timeout;
+  if (step.number == 0) {
+    // send(2) of nothing: still an outcome (EPIPE after a shutdown...).
+    ssize_t n;
+    do {
+      n = ::send(fd, nullptr, 0, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return Errno(errno, "sent 0 of 0");
+    return {"ok", "sent 0"};
+  }
+  uint64_t done = 0;
+  Bytes chunk;
+  const uint64_t seed = PatternSeed(step.slot);
+  while (done < static_cast<uint64_t>(step.number)) {
+    size_t size = std::min<uint64_t>(kChunk, step.number - done);
+    chunk.resize(size);
+    for (size_t i = 0; i < size; ++i)
+      chunk[i] = PatternByte(seed, slot.sent + i);
+    ssize_t n = ::send(fd, chunk.data(), size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      slot.sent += n;
+      done += n;
+      // Short with room to spare (a signal, or an interposer cutting
+      // it on purpose): the kernel took all it was asked for, before
+      // the error now pending. That error is the next call's to see,
+      // as it would be had the whole chunk been asked for and taken.
+      if (static_cast<size_t>(n) < size && ErrorAfterCut(fd)) {
+        return {"ok", absl::StrCat("sent ", done, " of ", step.number,
+                                   ", cut short before an error")};
       }
-      return {"ok", absl::StrCat("sent ", done)};
+      continue;
     }
-    case Verb::kFill: {
-      uint64_t done = 0;
-      Bytes chunk(kChunk);
-      const uint64_t seed = PatternSeed(step.slot);
-      while (true) {
-        for (size_t i = 0; i < kChunk; ++i)
-          chunk[i] = PatternByte(seed, slot.sent + i);
-        ssize_t n =
-            ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-          slot.sent += n;
-          done += n;
-          continue;
-        }
-        if (errno == EINTR) continue;
-        // How much fits before EAGAIN depends, on TCP, on how far loopback
-        // delivery got meanwhile (softirq work is deferred under load), so
-        // the count is a detail; the buffer sizes themselves are compared.
-        if (errno == EAGAIN) {
-          return {"EAGAIN", absl::StrCat("accepted ", done, " bytes")};
-        }
-        return Errno(errno, absl::StrCat("accepted ", done, " bytes"));
-      }
+    int error = errno;
+    if (error == EINTR) continue;
+    std::string detail = absl::StrCat("sent ", done, " of ", step.number);
+    if (error == EAGAIN && slot.nonblocking) return Errno(error, detail);
+    if (error == EAGAIN) {
+      absl::StatusOr<short> revents =
+          internal::PollUntil(fd, POLLOUT, deadline, "script");
+      if (revents.ok() && *revents == 0) return {"timeout", detail};
+      continue;
     }
-    case Verb::kSendFd: {
-      uint8_t byte = PatternByte(PatternSeed(step.slot), slot.sent);
-      iovec iov{&byte, 1};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
-      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-      Fd passed(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-      int raw = passed.get();
-      std::memcpy(CMSG_DATA(cmsg), &raw, sizeof(int));
-      ssize_t n;
-      do {
-        n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) return Errno(errno);
-      slot.sent += 1;
-      return {"ok", ""};
+    return Errno(error, detail);
+  }
+  return {"ok", absl::StrCat("sent ", done)};
+}
+
+StepOutcome Runner::Fill(const Step& step, Slot& slot) {
+  const int fd = slot.fd.get();
+  uint64_t done = 0;
+  Bytes chunk(kChunk);
+  const uint64_t seed = PatternSeed(step.slot);
+  while (true) {
+    for (size_t i = 0; i < kChunk; ++i)
+      chunk[i] = PatternByte(seed, slot.sent + i);
+    ssize_t n = ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      slot.sent += n;
+      done += n;
+      continue;
     }
-    default:
+    if (errno == EINTR) continue;
+    // How much fits before EAGAIN depends, on TCP, on how far loopback
+    // delivery got meanwhile (softirq work is deferred under load), so
+    // the count is a detail; the buffer sizes themselves are compared.
+    if (errno == EAGAIN) {
+      return {"EAGAIN", absl::StrCat("accepted ", done, " bytes")};
+    }
+    return Errno(errno, absl::StrCat("accepted ", done, " bytes"));
+  }
+}
+
+StepOutcome Runner::SendFd(const Step& step, Slot& slot) {
+  const int fd = slot.fd.get();
+  uint8_t byte = PatternByte(PatternSeed(step.slot), slot.sent);
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  Fd passed(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int raw = passed.get();
+  std::memcpy(CMSG_DATA(cmsg), &raw, sizeof(int));
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Errno(errno);
+  slot.sent += 1;
+  return {"ok", ""};
+}
+
+StepOutcome Runner::Peek(const Step& step, Slot& slot) {
+  const int fd = slot.fd.get();
+  uint8_t* const buffer = ReceiveBuffer();
+  size_t want = std::min<uint64_t>(step.number, kChunk);
+  ssize_t n;
+  do {
+    n = ::recv(fd, buffer, want, MSG_DONTWAIT | MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Errno(errno);
+  if (n == 0) return {want == 0 ? "ok" : "eof", ""};
+  return {"data", absl::StrCat(n, " bytes")};
+}
+
+StepOutcome Runner::Recv(const Step& step, Slot& slot) {
+  const int fd = slot.fd.get();
+  if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
+  uint8_t* const buffer = ReceiveBuffer();
+  // One recv takes what is queued, up to N. A recv may return less
+  // than is queued (a signal, or an LD_PRELOAD that cuts it short on
+  // purpose), so take the rest while the queue holds more: the same
+  // bytes one uncut recv would have returned.
+  const size_t want = std::min<uint64_t>(step.number, kChunk);
+  size_t got = 0;
+  while (true) {
+    bool descriptors = false;
+    ssize_t n = RecvOnce(fd, buffer + got, want - got, &descriptors);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      if (got == 0) return Errno(errno);
+      break;
+    }
+    if (n == 0) {
+      if (got == 0) return {want == 0 ? "ok" : "eof", ""};
+      break;  // the end of stream is the next step's to see
+    }
+    got += n;
+    if (descriptors || got == want || QueuedBytes(fd) == 0 ||
+        AtUrgentMark(fd)) {
+      break;
+    }
+  }
+  Receive(slot, buffer, got);
+  return {"data", absl::StrCat(got, " bytes")};
+}
+
+StepOutcome Runner::RecvWaitall(const Step& step, Slot& slot) {
+  const int fd = slot.fd.get();
+  if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
+  // MSG_WAITALL returns fewer bytes on a signal, a timeout, the end of
+  // stream or an error. A signal is not the socket's doing: go on
+  // receiving the rest within the step's time; only the others end the
+  // step short.
+  Bytes all(step.number);
+  const absl::Time deadline = absl::Now() + options_.step_timeout;
+  uint64_t got = 0;
+  ssize_t n = 0;
+  int error = 0;
+  while (got < all.size()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      n = -1;
+      error = EAGAIN;
+      break;
+    }
+    // A zero SO_RCVTIMEO means no timeout: at least a microsecond.
+    timeval tv = absl::ToTimeval(std::max(left, absl::Microseconds(1)));
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    const size_t asked = all.size() - got;
+    n = ::recv(fd, all.data() + got, asked, MSG_WAITALL);
+    error = errno;
+    if (n < 0 && error == EINTR) continue;
+    if (n <= 0) break;
+    got += n;
+    // Cut short though nothing ended the stream: an interrupted call.
+    // Not when an error is pending and nothing is queued: receiving on
+    // would take the error that the next step is to see.
+    if (static_cast<size_t>(n) < asked && ErrorPendingAndNothingQueued(fd))
       break;
   }
-  // The receiving verbs.
-  const bool peek = step.verb == Verb::kPeek;
+  timeval zero{};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
+  if (got > 0) Receive(slot, all.data(), got);
+  if (got == static_cast<uint64_t>(step.number)) return {"ok", ""};
+  if (got > 0) return {"short", absl::StrCat(got, " of ", step.number)};
+  if (n == 0) return {"eof", ""};
+  if (error == EAGAIN && !slot.nonblocking) return {"timeout", ""};
+  return Errno(error);
+}
+
+StepOutcome Runner::RecvStream(const Step& step, Slot& slot) {
   const bool drain = step.verb == Verb::kDrain;
-  if (!peek && !drain && !slot.nonblocking) {
-    if (auto waited = WaitReadable(slot)) {
-      if (waited->outcome != "timeout" || step.verb != Verb::kRecvUntilEof) {
-        return *waited;
+  if (!drain) {
+    if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
+  }
+  const int fd = slot.fd.get();
+  uint8_t* const buffer = ReceiveBuffer();
+  const absl::Time deadline = absl::Now() + options_.step_timeout;
+  const uint64_t want =
+      step.verb == Verb::kRecvExactly ? step.number : UINT64_MAX;
+  uint64_t got = 0;
+  while (got < want) {
+    size_t size = std::min<uint64_t>(kChunk, want - got);
+    ssize_t n = ::recv(fd, buffer, size, MSG_DONTWAIT);
+    if (n > 0) {
+      Receive(slot, buffer, n);
+      got += n;
+      continue;
+    }
+    std::string detail = absl::StrCat(got, " bytes");
+    if (n == 0) return {"eof", detail};
+    int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN && (drain || slot.nonblocking))
+      return Errno(error, detail);
+    if (error != EAGAIN) return Errno(error, detail);
+    absl::StatusOr<short> revents =
+        internal::PollUntil(fd, POLLIN, deadline, "script");
+    if (revents.ok() && *revents == 0) return {"timeout", detail};
+  }
+  return {"ok", ""};
+}
+
+StepOutcome Runner::RecvFd(const Step& /*step*/, Slot& slot) {
+  const int fd = slot.fd.get();
+  if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
+  uint8_t byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Errno(errno);
+  if (n == 0) return {"eof", ""};
+  Receive(slot, &byte, 1);
+  int fds = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int passed;
+        std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        ::close(passed);
+        ++fds;
       }
-      return *waited;
     }
   }
-  if (buffer_ == nullptr) {
-    buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
-  }
-  uint8_t* const buffer = buffer_.get();
-  switch (step.verb) {
-    case Verb::kPeek: {
-      size_t want = std::min<uint64_t>(step.number, kChunk);
-      ssize_t n;
-      do {
-        n = ::recv(fd, buffer, want, MSG_DONTWAIT | MSG_PEEK);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) return Errno(errno);
-      if (n == 0) return {want == 0 ? "ok" : "eof", ""};
-      return {"data", absl::StrCat(n, " bytes")};
-    }
-    case Verb::kRecv: {
-      // One recv takes what is queued, up to N. A recv may return less
-      // than is queued (a signal, or an LD_PRELOAD that cuts it short on
-      // purpose), so take the rest while the queue holds more: the same
-      // bytes one uncut recv would have returned.
-      const size_t want = std::min<uint64_t>(step.number, kChunk);
-      size_t got = 0;
-      while (true) {
-        bool descriptors = false;
-        ssize_t n = RecvOnce(fd, buffer + got, want - got, &descriptors);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          if (got == 0) return Errno(errno);
-          break;
-        }
-        if (n == 0) {
-          if (got == 0) return {want == 0 ? "ok" : "eof", ""};
-          break;  // the end of stream is the next step's to see
-        }
-        got += n;
-        if (descriptors || got == want || QueuedBytes(fd) == 0) break;
-      }
-      Receive(slot, buffer, got);
-      return {"data", absl::StrCat(got, " bytes")};
-    }
-    case Verb::kRecvWaitall: {
-      // MSG_WAITALL returns fewer bytes on a signal, a timeout, the end of
-      // stream or an error. A signal is not the socket's doing: go on
-      // receiving the rest within the step's time; only the others end the
-      // step short.
-      Bytes all(step.number);
-      const absl::Time deadline = absl::Now() + options_.step_timeout;
-      uint64_t got = 0;
-      ssize_t n = 0;
-      int error = 0;
-      while (got < all.size()) {
-        const absl::Duration left = deadline - absl::Now();
-        if (left <= absl::ZeroDuration()) {
-          n = -1;
-          error = EAGAIN;
-          break;
-        }
-        // A zero SO_RCVTIMEO means no timeout: at least a microsecond.
-        timeval tv = absl::ToTimeval(std::max(left, absl::Microseconds(1)));
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        const size_t asked = all.size() - got;
-        n = ::recv(fd, all.data() + got, asked, MSG_WAITALL);
-        error = errno;
-        if (n < 0 && error == EINTR) continue;
-        if (n <= 0) break;
-        got += n;
-        // Cut short though nothing ended the stream: an interrupted call.
-        // Not when an error is pending and nothing is queued: receiving on
-        // would take the error that the next step is to see.
-        if (static_cast<size_t>(n) < asked && ErrorPendingAndNothingQueued(fd))
-          break;
-      }
-      timeval zero{};
-      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
-      if (got > 0) Receive(slot, all.data(), got);
-      if (got == static_cast<uint64_t>(step.number)) return {"ok", ""};
-      if (got > 0) return {"short", absl::StrCat(got, " of ", step.number)};
-      if (n == 0) return {"eof", ""};
-      if (error == EAGAIN && !slot.nonblocking) return {"timeout", ""};
-      return Errno(error);
-    }
-    case Verb::kRecvExactly:
-    case Verb::kRecvUntilEof:
-    case Verb::kDrain: {
-      const absl::Time deadline = absl::Now() + options_.step_timeout;
-      const uint64_t want =
-          step.verb == Verb::kRecvExactly ? step.number : UINT64_MAX;
-      uint64_t got = 0;
-      while (got < want) {
-        size_t size = std::min<uint64_t>(kChunk, want - got);
-        ssize_t n = ::recv(fd, buffer, size, MSG_DONTWAIT);
-        if (n > 0) {
-          Receive(slot, buffer, n);
-          got += n;
-          continue;
-        }
-        std::string detail = absl::StrCat(got, " bytes");
-        if (n == 0) return {"eof", detail};
-        int error = errno;
-        if (error == EINTR) continue;
-        if (error == EAGAIN && (drain || slot.nonblocking))
-          return Errno(error, detail);
-        if (error != EAGAIN) return Errno(error, detail);
-        absl::StatusOr<short> revents =
-            internal::PollUntil(fd, POLLIN, deadline, "script");
-        if (revents.ok() && *revents == 0) return {"timeout", detail};
-      }
-      return {"ok", ""};
-    }
-    case Verb::kRecvFd: {
-      uint8_t byte = 0;
-      iovec iov{&byte, 1};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
-      ssize_t n;
-      do {
-        n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) return Errno(errno);
-      if (n == 0) return {"eof", ""};
-      Receive(slot, &byte, 1);
-      int fds = 0;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-           c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-          size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-          for (size_t i = 0; i < count; ++i) {
-            int passed;
-            std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            ::close(passed);
-            ++fds;
-          }
-        }
-      }
-      return {fds > 0 ? "fd" : "no-fd", absl::StrCat(fds, " descriptors")};
-    }
-    default:
-      return {"harness-error", "unhandled verb"};
-  }
+  return {fds > 0 ? "fd" : "no-fd", absl::StrCat(fds, " descriptors")};
 }
 
 }  // namespace sockparity::internal

@@ -30,6 +30,7 @@
 #include "net/poll_wait.h"
 #include "script/script_runner.h"
 #include "script/tcp_lookup.h"
+#include "script/verbs.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
@@ -43,33 +44,17 @@ namespace sockparity::internal {
 // only on what reached its socket: TCP states, poll's OUT, buffer space and
 // sizes (autotuned on ACK), and everything about addresses and listeners.
 bool Runner::SeesAcknowledgements(const Step& step, bool nonblocking) {
-  switch (step.verb) {
-    case Verb::kPair:
-    case Verb::kRecv:
-    case Verb::kRecvExactly:
-    case Verb::kRecvUntilEof:
-    case Verb::kRecvWaitall:
-    case Verb::kPeek:
-    case Verb::kDrain:
-    case Verb::kRecvFd:
-    case Verb::kShutdown:
-    case Verb::kClose:
-    case Verb::kAbort:
-    case Verb::kNonblock:
-    case Verb::kSoError:
-    case Verb::kPeercred:
-    case Verb::kNodelay:
-    case Verb::kSockname:
-    case Verb::kPeername:
+  switch (Describe(step.verb).acks) {
+    case Acks::kNone:
       return false;
-    case Verb::kSend:
-    case Verb::kSendFd:
+    case Acks::kWhenNonblocking:
       // A blocking send waits for space (up to the step timeout) either way;
       // a non-blocking one sees EAGAIN if the space is not back yet.
       return nonblocking;
-    default:
+    case Acks::kAll:
       return true;
   }
+  return true;
 }
 
 void Runner::SettleBefore(const Step& step) {
@@ -83,28 +68,19 @@ void Runner::SettleBefore(const Step& step) {
 }
 
 bool Runner::AcknowledgementsUnseen(const Step& step) {
+  const VerbDescriptor& verb = Describe(step.verb);
   // A TCP buffer size is compared as "autotuned"; its number, which an ACK
   // can change, is a detail that depends on the machine's history anyway.
-  if (Tcp() && (step.verb == Verb::kSndbuf || step.verb == Verb::kRcvbuf)) {
-    return true;
-  }
+  if (Tcp() && verb.acks_unseen_on_tcp) return true;
   // Once a socket has sent its FIN, poll reports OUT whatever its send
   // queue holds, and no ACK changes IN, RDHUP, HUP or ERR (tcp_poll).
   const Slot* slot = Find(step.slot);
-  return step.verb == Verb::kPoll && slot != nullptr && !slot->na &&
+  return verb.acks_unseen_after_fin && slot != nullptr && !slot->na &&
          !slot->closed && !slot->listener && slot->sent_fin;
 }
 
 const std::string* Runner::SeesOnlyItsOwnAcknowledgements(const Step& step) {
-  switch (step.verb) {
-    case Verb::kPoll:
-    case Verb::kTcpState:
-    case Verb::kSend:
-    case Verb::kSendFd:
-      break;
-    default:
-      return nullptr;
-  }
+  if (!Describe(step.verb).own_acks_only) return nullptr;
   // What a connected socket shows depends on what reached it and on the
   // ACKs of what it sent, not on whether the others' ACKs are back (the
   // peer's pending ACK of a FIN changes nothing the peer shows). A

@@ -1,6 +1,7 @@
 #include "sockparity/script/script.h"
 
 #include <array>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -9,95 +10,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "script/expectation.h"
+#include "script/verbs.h"
 
 namespace sockparity {
 namespace {
 
-// What follows a verb.
-enum class Args {
-  kNone,
-  kNumber,       // N
-  kSlot,         // another slot
-  kShutHow,      // rd | wr | rdwr
-  kSlotReuse,    // slot [reuseaddr]
-  kNumberReuse,  // N [reuseaddr]
-};
+using internal::Args;
+using VerbSpec = internal::VerbDescriptor;
 
-struct VerbSpec {
-  Verb verb;
-  absl::string_view name;
-  Args args;
-  absl::string_view help;
-};
-
-constexpr std::array kVerbs = {
-    VerbSpec{Verb::kPair, "pair", Args::kSlot,
-             "a connected pair: this slot and SLOT"},
-    VerbSpec{Verb::kSend, "send", Args::kNumber,
-             "send N pattern bytes, all of them"},
-    VerbSpec{Verb::kFill, "fill", Args::kNone,
-             "non-blocking sends until EAGAIN"},
-    VerbSpec{Verb::kRecv, "recv", Args::kNumber, "one recv of up to N bytes"},
-    VerbSpec{Verb::kRecvExactly, "recv-exactly", Args::kNumber,
-             "receive exactly N bytes"},
-    VerbSpec{Verb::kRecvUntilEof, "recv-until-eof", Args::kNone,
-             "receive until end of stream"},
-    VerbSpec{Verb::kRecvWaitall, "recv-waitall", Args::kNumber,
-             "one recv(MSG_WAITALL) of N bytes"},
-    VerbSpec{Verb::kPeek, "peek", Args::kNumber,
-             "recv(MSG_PEEK|MSG_DONTWAIT) of up to N bytes"},
-    VerbSpec{Verb::kDrain, "drain", Args::kNone,
-             "non-blocking recvs until EAGAIN or the end"},
-    VerbSpec{Verb::kSendFd, "send-fd", Args::kNone,
-             "send one byte carrying a descriptor (SCM_RIGHTS)"},
-    VerbSpec{Verb::kRecvFd, "recv-fd", Args::kNone,
-             "receive one byte and any descriptor with it"},
-    VerbSpec{Verb::kShutdown, "shutdown", Args::kShutHow,
-             "shutdown rd | wr | rdwr"},
-    VerbSpec{Verb::kClose, "close", Args::kNone, "close the descriptor"},
-    VerbSpec{Verb::kAbort, "abort", Args::kNone, "SO_LINGER {1,0}, then close"},
-    VerbSpec{Verb::kPoll, "poll", Args::kNone,
-             "poll snapshot (IN OUT RDHUP PRI)"},
-    VerbSpec{Verb::kNonblock, "nonblock", Args::kNone, "set O_NONBLOCK"},
-    VerbSpec{Verb::kSoError, "so-error", Args::kNone, "getsockopt SO_ERROR"},
-    VerbSpec{Verb::kPeercred, "peercred", Args::kNone,
-             "getsockopt SO_PEERCRED"},
-    VerbSpec{Verb::kSndbuf, "sndbuf", Args::kNone, "getsockopt SO_SNDBUF"},
-    VerbSpec{Verb::kRcvbuf, "rcvbuf", Args::kNone, "getsockopt SO_RCVBUF"},
-    VerbSpec{Verb::kNodelay, "nodelay", Args::kNone,
-             "setsockopt TCP_NODELAY 1"},
-    VerbSpec{Verb::kTcpState, "tcp-state", Args::kNone,
-             "TCP state (TCP_INFO, or /proc/net/tcp* once closed)"},
-    VerbSpec{Verb::kSockname, "sockname", Args::kNone, "getsockname"},
-    VerbSpec{Verb::kPeername, "peername", Args::kNone, "getpeername"},
-    VerbSpec{Verb::kBind, "bind", Args::kNone,
-             "bind a fresh address, without listen"},
-    VerbSpec{Verb::kListen, "listen", Args::kNumberReuse,
-             "bind a fresh address, listen with backlog N [reuseaddr]"},
-    VerbSpec{Verb::kBindSame, "bind-same", Args::kSlotReuse,
-             "bind SLOT's address again [reuseaddr]"},
-    VerbSpec{Verb::kBindPathLength, "bind-path-length", Args::kNumber,
-             "bind a unix address of N bytes"},
-    VerbSpec{Verb::kConnect, "connect", Args::kSlot,
-             "blocking connect to SLOT's address"},
-    VerbSpec{Verb::kConnectNb, "connect-nb", Args::kSlot,
-             "non-blocking connect to SLOT's address"},
-    VerbSpec{Verb::kConnectMissing, "connect-missing", Args::kNone,
-             "connect where nothing was ever bound"},
-    VerbSpec{Verb::kConnectAsNobody, "connect-as-nobody", Args::kSlot,
-             "connect to SLOT as uid 65534"},
-    VerbSpec{Verb::kAccept, "accept", Args::kSlot,
-             "accept a connection on SLOT"},
-    VerbSpec{Verb::kStat, "stat", Args::kNone,
-             "stat this listener's socket path"},
-};
-
-const VerbSpec& SpecOf(Verb verb) {
-  for (const VerbSpec& spec : kVerbs) {
-    if (spec.verb == verb) return spec;
-  }
-  return kVerbs[0];
-}
+const VerbSpec& SpecOf(Verb verb) { return internal::Describe(verb); }
 
 bool IsSlotName(absl::string_view word) {
   if (word.empty() || word.size() > 16 || !absl::ascii_isalpha(word[0])) {
@@ -137,7 +59,7 @@ std::vector<Word> SplitWords(absl::string_view line) {
 absl::string_view VerbName(Verb verb) { return SpecOf(verb).name; }
 
 bool VerbFromName(absl::string_view name, Verb* verb) {
-  for (const VerbSpec& spec : kVerbs) {
+  for (const VerbSpec& spec : internal::VerbTable()) {
     if (spec.name == name) {
       *verb = spec.verb;
       return true;
@@ -175,19 +97,23 @@ std::string FormatStep(const Step& step) {
 std::string FormatScript(const Script& script) {
   std::string text;
   for (const Step& step : script.steps) {
-    absl::StrAppend(&text, FormatStep(step), "\n");
+    absl::StrAppend(&text, FormatStep(step));
+    if (step.expect) {
+      absl::StrAppend(&text, " = ", FormatExpectation(*step.expect));
+    }
+    absl::StrAppend(&text, "\n");
   }
   return text;
 }
 
 absl::StatusOr<Script> ParseScript(absl::string_view text) {
   Script script;
+  // The sockets made so far: a step on any other is a mistyped name.
+  std::set<std::string, std::less<>> made;
   int line_number = 0;
   for (absl::string_view raw : absl::StrSplit(text, '\n')) {
     ++line_number;
     absl::string_view line = raw.substr(0, raw.find('#'));
-    std::vector<Word> words = SplitWords(line);
-    if (words.empty()) continue;
     auto error = [&](int column, absl::string_view what) {
       return absl::InvalidArgumentError(
           absl::StrFormat("line %d, column %d: %s", line_number, column, what));
@@ -198,8 +124,25 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
                      "control character in script text");
       }
     }
+    std::vector<Word> words = SplitWords(line);
+    if (words.empty()) continue;
     Step step;
     step.line = line_number;
+    // "= ..." to the end of the line is the step's assertion.
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (words[i].text != "=") continue;
+      const size_t from = static_cast<size_t>(words[i].column);
+      Expectation expect;
+      internal::ExpectationError bad;
+      if (!internal::ParseExpectation(line.substr(from), &expect, &bad)) {
+        return error(static_cast<int>(from + bad.offset) + 1, bad.what);
+      }
+      if (i == 0) return error(words[0].column, "'=' before the step");
+      step.expect = std::move(expect);
+      words.resize(i);
+      line = line.substr(0, from - 1);
+      break;
+    }
     if (!IsSlotName(words[0].text)) {
       return error(words[0].column,
                    absl::StrCat("'", absl::CHexEscape(words[0].text),
@@ -212,7 +155,7 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
                    "missing verb after the socket name");
     }
     const VerbSpec* spec = nullptr;
-    for (const VerbSpec& candidate : kVerbs) {
+    for (const VerbSpec& candidate : internal::VerbTable()) {
       if (candidate.name == words[1].text) spec = &candidate;
     }
     if (spec == nullptr) {
@@ -301,6 +244,22 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
         step.target == step.slot) {
       return error(words[2].column, "a step cannot name its own socket here");
     }
+    auto unmade = [&](const Word& word) {
+      return error(word.column,
+                   absl::StrCat("no socket '", word.text,
+                                "' yet: no earlier step made it (pair, bind, "
+                                "listen, bind-same, bind-path-length, "
+                                "connect..., accept make sockets)"));
+    };
+    if (!spec->creates && !made.contains(step.slot)) return unmade(words[0]);
+    const bool has_target =
+        spec->args == Args::kSlot || spec->args == Args::kSlotReuse;
+    if (has_target && spec->verb != Verb::kPair &&
+        !made.contains(step.target)) {
+      return unmade(words[2]);
+    }
+    made.insert(step.slot);
+    if (spec->verb == Verb::kPair) made.insert(step.target);
     script.steps.push_back(std::move(step));
   }
   return script;
@@ -309,8 +268,13 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
 std::string ScriptSyntaxHelp() {
   std::string help =
       "Script text: one step per line, SOCKET VERB [ARGS]; '#' starts a "
-      "comment.\nSOCKET is a name (a, b, l, c...). Verbs:\n";
-  for (const VerbSpec& spec : kVerbs) {
+      "comment.\nSOCKET is a name (a, b, l, c...) an earlier step made.\n"
+      "A step may end with '= OUTCOME', what every kind must give, or\n"
+      "'= KINDS: OUTCOME; KINDS: OUTCOME', KINDS being names joined by ','\n"
+      "(socketpair, unix, unix-abstract, tcp4, tcp6, local, tcp); a group\n"
+      "without KINDS holds for the kinds not named, and a '*' in an outcome\n"
+      "matches any text. Verbs:\n";
+  for (const VerbSpec& spec : internal::VerbTable()) {
     absl::string_view args =
         spec.args == Args::kNumber        ? " N"
         : spec.args == Args::kNumberReuse ? " N [reuseaddr]"

@@ -31,6 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "net/poll_wait.h"
 #include "script/tcp_lookup.h"
+#include "script/verbs.h"
 #include "sockparity/net/bytes.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/errors.h"
@@ -209,6 +210,10 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
     socklen_t length = sizeof(error);
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
   }
+  // The socket layer marks a non-blocking connect's socket connected only
+  // at the next connect(2) (inet_stream_connect); a blocking connect leaves
+  // it so, and a later connect then gives EISCONN, not 0.
+  if (error == 0 && r != 0) ::connect(fd, to.addr(), to.length());
   ::fcntl(fd, F_SETFL, flags);
   if (error == 0) return absl::OkStatus();
   return ErrnoStatus(error, "connect", "script");
@@ -229,69 +234,41 @@ StepOutcome Runner::CloseSlot(Slot& slot, bool abort) {
   return {"ok", ""};
 }
 
-StepOutcome Runner::Run(const Step& step) {
-  switch (step.verb) {
-    case Verb::kPair:
-    case Verb::kBind:
-    case Verb::kListen:
-    case Verb::kBindSame:
-    case Verb::kBindPathLength:
-    case Verb::kConnect:
-    case Verb::kConnectNb:
-    case Verb::kConnectMissing:
-    case Verb::kConnectAsNobody:
-    case Verb::kAccept:
-    case Verb::kStat:
-      return Creating(step);
-    default:
-      break;
+std::optional<StepOutcome> Runner::WaitUnlessNonblocking(Slot& slot) {
+  if (slot.nonblocking) return std::nullopt;
+  return WaitReadable(slot);
+}
+
+uint8_t* Runner::ReceiveBuffer() {
+  if (buffer_ == nullptr) {
+    buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kChunk);
   }
-  if (step.verb == Verb::kTcpState) {
-    // A closed TCP socket lives on in the kernel (FIN_WAIT2, TIME_WAIT...).
-    Slot* closed = Find(step.slot);
-    if (closed != nullptr && closed->closed && !closed->na) {
-      if (!closed->tcp_tuple) return {"closed", "no TCP connection"};
-      std::optional<int> state = internal::LookUpTcpState(*closed->tcp_tuple);
-      return {state ? TcpStateName(*state) : "gone", "looked up by address"};
+  return buffer_.get();
+}
+
+Slot Runner::NewSlot(const Step& step) const {
+  Slot slot;
+  slot.address_owner = step.slot;
+  return slot;
+}
+
+StepOutcome Runner::Keep(const Step& step, Slot slot, StepOutcome outcome) {
+  slots_[step.slot] = std::move(slot);
+  return outcome;
+}
+
+StepOutcome Runner::Run(const Step& step) {
+  const VerbDescriptor& verb = Describe(step.verb);
+  if (verb.creates) {
+    Slot* existing = Find(step.slot);
+    if (existing != nullptr && !existing->closed && !existing->na) {
+      return {"busy", absl::StrCat(step.slot, " is already open")};
     }
   }
+  if (verb.on_any != nullptr) return (this->*verb.on_any)(step);
   Slot* slot = nullptr;
   if (auto missing = NeedOpen(step.slot, &slot)) return *missing;
-  switch (step.verb) {
-    case Verb::kShutdown: {
-      int how = step.keyword == "rd"   ? SHUT_RD
-                : step.keyword == "wr" ? SHUT_WR
-                                       : SHUT_RDWR;
-      if (::shutdown(slot->fd.get(), how) != 0) return Errno(errno);
-      if (how != SHUT_RD) slot->sent_fin = true;
-      return {"ok", ""};
-    }
-    case Verb::kClose:
-      return CloseSlot(*slot, false);
-    case Verb::kAbort:
-      return CloseSlot(*slot, true);
-    case Verb::kNonblock: {
-      int flags = ::fcntl(slot->fd.get(), F_GETFL);
-      if (flags < 0 ||
-          ::fcntl(slot->fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
-        return Errno(errno);
-      }
-      slot->nonblocking = true;
-      return {"ok", ""};
-    }
-    case Verb::kPoll:
-    case Verb::kSoError:
-    case Verb::kPeercred:
-    case Verb::kSndbuf:
-    case Verb::kRcvbuf:
-    case Verb::kNodelay:
-    case Verb::kTcpState:
-    case Verb::kSockname:
-    case Verb::kPeername:
-      return Inspect(step, *slot);
-    default:
-      return Data(step, *slot);
-  }
+  return (this->*verb.on_open)(step, *slot);
 }
 
 std::map<std::string, std::string> Runner::Received() const {
@@ -327,6 +304,14 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
     for (const Step& step : script.steps) {
       runner.SettleBefore(step);
       trace.steps.push_back(runner.Run(step));
+      // "skipped": the step could not be tried here (not root).
+      const std::string& outcome = trace.steps.back().outcome;
+      if (step.expect && outcome != "skipped" &&
+          !step.expect->Accepts(kind, outcome)) {
+        trace.assertion_failures.push_back(
+            {static_cast<int>(trace.steps.size()) - 1, step.expect->For(kind),
+             outcome});
+      }
       runner.Quiesce(options.acknowledge_every_step
                          ? internal::Runner::Settle::kAcknowledged
                          : internal::Runner::Settle::kDelivered);

@@ -1,7 +1,9 @@
-// Internal: the script runner, in four files by purpose: script_runner.cc
-// (stepping and the helpers), runner_data.cc (data and inspection verbs),
-// runner_creating.cc (pairs, listeners, addresses, connections) and
-// runner_settle.cc (waiting for a step's effects between steps).
+// Internal: the script runner: script_runner.cc (stepping and the helpers
+// every verb uses), one handler per verb (the table in verbs.cc names each)
+// in runner_creating.cc (pairs, listeners, addresses, connections),
+// runner_data.cc (sending and receiving), runner_inspect.cc (looking at a
+// socket and ending it), and runner_settle.cc (waiting for a step's effects
+// between steps).
 #ifndef SOCKPARITY_SRC_SCRIPT_RUNNER_H_
 #define SOCKPARITY_SRC_SCRIPT_RUNNER_H_
 
@@ -51,6 +53,10 @@ struct Slot {
   std::optional<internal::TcpTuple> tcp_tuple;
   bool closed = false;
   std::deque<std::string> pending;  // listeners: connected slots not accepted
+  // Made on the first epoll-level / epoll-edge step; an edge-triggered
+  // instance reports what changed since its previous wait.
+  Fd epoll_level;
+  Fd epoll_edge;
 };
 
 // The bytes slot `slot` sends: PatternByte(PatternSeed(slot), offset). The
@@ -105,6 +111,50 @@ class Runner {
   }
   std::map<std::string, std::string> Received() const;
 
+  // The verbs' handlers, each named by its entry in VerbTable() (verbs.cc).
+  // On the step's open socket:
+  StepOutcome Send(const Step& step, Slot& slot);
+  StepOutcome Fill(const Step& step, Slot& slot);
+  StepOutcome SendFd(const Step& step, Slot& slot);
+  StepOutcome Recv(const Step& step, Slot& slot);
+  // recv-exactly, recv-until-eof and drain.
+  StepOutcome RecvStream(const Step& step, Slot& slot);
+  StepOutcome RecvWaitall(const Step& step, Slot& slot);
+  StepOutcome Peek(const Step& step, Slot& slot);
+  StepOutcome RecvFd(const Step& step, Slot& slot);
+  StepOutcome Shutdown(const Step& step, Slot& slot);
+  StepOutcome Close(const Step& step, Slot& slot);
+  StepOutcome Abort(const Step& step, Slot& slot);
+  StepOutcome Nonblock(const Step& step, Slot& slot);
+  StepOutcome Poll(const Step& step, Slot& slot);
+  StepOutcome SoError(const Step& step, Slot& slot);
+  StepOutcome Peercred(const Step& step, Slot& slot);
+  // sndbuf and rcvbuf.
+  StepOutcome BufferSize(const Step& step, Slot& slot);
+  StepOutcome Nodelay(const Step& step, Slot& slot);
+  // sockname and peername.
+  StepOutcome Name(const Step& step, Slot& slot);
+  StepOutcome Inq(const Step& step, Slot& slot);
+  StepOutcome Outq(const Step& step, Slot& slot);
+  // epoll-level and epoll-edge.
+  StepOutcome Epoll(const Step& step, Slot& slot);
+  StepOutcome Linger(const Step& step, Slot& slot);
+  StepOutcome SendOob(const Step& step, Slot& slot);
+  StepOutcome RecvOob(const Step& step, Slot& slot);
+  StepOutcome Rcvlowat(const Step& step, Slot& slot);
+  StepOutcome Relisten(const Step& step, Slot& slot);
+  StepOutcome Reconnect(const Step& step, Slot& slot);
+  // Finding or making their sockets themselves:
+  StepOutcome Pair(const Step& step);
+  // bind, listen, bind-same and bind-path-length.
+  StepOutcome Bind(const Step& step);
+  // connect, connect-nb and connect-missing.
+  StepOutcome Connect(const Step& step);
+  StepOutcome ConnectAsNobody(const Step& step);
+  StepOutcome Accept(const Step& step);
+  StepOutcome Stat(const Step& step);
+  StepOutcome TcpState(const Step& step);
+
  private:
   bool Tcp() const { return FamilyOf(kind_) == Family::kTcp; }
   int Domain() const {
@@ -136,9 +186,14 @@ class Runner {
   void Receive(Slot& slot, const uint8_t* data, size_t size);
   std::optional<StepOutcome> WaitReadable(Slot& slot);
   StepOutcome CloseSlot(Slot& slot, bool abort);
-  StepOutcome Creating(const Step& step);
-  StepOutcome Data(const Step& step, Slot& slot);
-  StepOutcome Inspect(const Step& step, Slot& slot);
+  // Before a receive that waits: the step's outcome if nothing came in time.
+  std::optional<StepOutcome> WaitUnlessNonblocking(Slot& slot);
+  // The receive verbs' buffer of kChunk bytes.
+  uint8_t* ReceiveBuffer();
+  // A new slot named by the step, not yet kept.
+  Slot NewSlot(const Step& step) const;
+  // Keeps `slot` as the step's socket, and returns `outcome`.
+  StepOutcome Keep(const Step& step, Slot slot, StepOutcome outcome);
 
   const TransportKind kind_;
   const RunOptions options_;

@@ -17,6 +17,7 @@ struct ReplayArgs {
   std::vector<std::string> transports;
   bool details = false;
   std::vector<std::string> without;
+  bool assert_outcomes = false;
 };
 CLI::App* AddReplay(CLI::App& app, ReplayArgs& args);
 int RunReplay(const ReplayArgs& args);

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "sockparity/script/differences.h"
@@ -17,6 +19,31 @@ namespace {
 
 void Complain(absl::string_view message) {
   std::cerr << "sockparity replay: " << message << "\n";
+}
+
+// `text` with each step's line saying what every kind gave ("= ..."), its
+// comment kept: a draft of the assertions that pin what ran, to be read
+// before it is committed.
+std::string WithOutcomesAsserted(absl::string_view text, const Script& script,
+                                 const DifferentialRun& run) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  for (size_t i = 0; i < script.steps.size(); ++i) {
+    Expectation expect;
+    for (const Trace& trace : run.traces) {
+      for (size_t k = 0; k < kAllTransportKinds.size(); ++k) {
+        if (kAllTransportKinds[k] == trace.kind) {
+          expect.outcomes[k] = trace.steps[i].outcome;
+        }
+      }
+    }
+    std::string& line = lines[script.steps[i].line - 1];
+    const size_t comment = line.find('#');
+    std::string rest =
+        comment == std::string::npos ? "" : "  " + line.substr(comment);
+    line = absl::StrCat(FormatStep(script.steps[i]), " = ",
+                        FormatExpectation(expect), rest);
+  }
+  return absl::StrJoin(lines, "\n");
 }
 
 }  // namespace
@@ -41,6 +68,10 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
                    "leave these registry entries out, to see what they "
                    "explain")
       ->delimiter(',');
+  replay->add_flag("--assert", args.assert_outcomes,
+                   "print the script with what every kind gave asserted "
+                   "after each step ('= ...'), instead of the traces; needs "
+                   "every kind");
   replay->footer(kReplayExitCodesHelp);
   return replay;
 }
@@ -59,12 +90,12 @@ int RunReplay(const ReplayArgs& args) {
       kinds.push_back(*kind);
     }
   }
-  for (const std::string& id : args.without) {
-    if (DifferenceRegistry::Default().Find(id) == nullptr) {
-      Complain(absl::StrCat("no registry entry '", id,
-                            "'; 'sockparity differences' lists them"));
-      return kExitUsage;
-    }
+  // SOCKPARITY_REGISTRY_WITHOUT's entries are gone already (InEffect).
+  absl::StatusOr<DifferenceRegistry> registry =
+      DifferenceRegistry::InEffect().Without(args.without);
+  if (!registry.ok()) {
+    Complain(registry.status().message());
+    return kExitUsage;
   }
   if (args.file.empty()) {
     Complain("missing the script FILE ('sockparity replay --help')");
@@ -86,17 +117,17 @@ int RunReplay(const ReplayArgs& args) {
     Complain(absl::StrCat(args.file, ": ", script.status().message()));
     return kExitUsage;
   }
-  std::vector<Difference> kept;
-  for (const Difference& entry : DifferenceRegistry::Default().entries()) {
-    if (std::find(args.without.begin(), args.without.end(), entry.id) ==
-        args.without.end()) {
-      kept.push_back(entry);
+  const DifferentialRun run = RunDifferential(*script, kinds, *registry);
+  if (args.assert_outcomes) {
+    if (run.traces.size() != kAllTransportKinds.size()) {
+      Complain("--assert needs every kind to run");
+      return kExitUsage;
     }
+    std::cout << WithOutcomesAsserted(text.str(), *script, run);
+    return run.diverged() ? kExitFailed : kExitOk;
   }
-  const DifferenceRegistry registry(std::move(kept));
-  const DifferentialRun run = RunDifferential(*script, kinds, registry);
   std::cout << FormatDifferentialRun(*script, run, args.details);
-  return run.diverged() ? kExitFailed : kExitOk;
+  return run.failed() ? kExitFailed : kExitOk;
 }
 
 }  // namespace sockparity::tool

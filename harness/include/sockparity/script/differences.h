@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "sockparity/net/transport.h"
@@ -43,6 +44,9 @@ struct KindBehaviour {
   std::vector<std::string> outcomes;
 };
 
+// Which socket a trigger step (`after`) must act on to count.
+enum class TriggerSocket { kAny, kListener, kConnection };
+
 struct Difference {
   std::string id;         // stable; its confirmation test is named after it
   std::string statement;  // one line
@@ -50,10 +54,21 @@ struct Difference {
   std::vector<KindBehaviour> behaviour;
   // The entry applies only after a step like one of these (globs over the
   // step's text without its socket name, "VERB [ARGS]", e.g. "shutdown rd",
-  // "listen *"); empty: anywhere. Keeps an entry from explaining what it is
-  // not about.
+  // "listen *"), matched by effect: "shutdown rdwr" is also a "shutdown rd"
+  // and a "shutdown wr", and "abort" is also a "close". It then applies
+  // only to later steps on the sockets that step touched: its own socket,
+  // the other end of its connection, for a listener every connection made
+  // to it, for an accepted socket its listener (a step naming one of them,
+  // as "connect L" or "bind-same L", counts). Empty: anywhere.
   std::vector<std::string> after{};
-  // A received byte stream may differ too where the entry allowed a step to.
+  // Only trigger steps on this kind of socket count.
+  TriggerSocket after_on = TriggerSocket::kAny;
+  // The allowance ends when the trigger step's socket is closed (what it
+  // explains holds only while that socket is open).
+  bool while_trigger_open = false;
+  // A received byte stream may differ too where the entry allowed a step
+  // to: only on the sockets its trigger touched (without `after`, those the
+  // allowed step's socket touches).
   bool affects_received_data = false;
   // The corpus script (corpus/scripts/<witness>.script) that shows it.
   std::string witness;
@@ -69,6 +84,7 @@ struct Difference {
 
 namespace internal {
 
+class EntryScopes;
 using VerbSet = std::bitset<kVerbCount>;
 
 // A pattern split once, when its registry is made: the verbs its verb glob
@@ -94,6 +110,15 @@ class DifferenceRegistry {
 
   // sockparity's registry: the differences found on Linux.
   static const DifferenceRegistry& Default();
+  // Default() without the entries named in SOCKPARITY_REGISTRY_WITHOUT
+  // (ids, comma-separated), to see what they explain: what the
+  // differential runs compare through (replay, the properties, the
+  // fuzzers). An id that names no entry ends the process with a message.
+  static const DifferenceRegistry& InEffect();
+  // This registry without the entries `ids` names; NOT_FOUND names an id
+  // that is none of its entries.
+  absl::StatusOr<DifferenceRegistry> Without(
+      absl::Span<const std::string> ids) const;
 
   absl::Span<const Difference> entries() const { return entries_; }
   const Difference* Find(absl::string_view id) const;
@@ -116,6 +141,7 @@ class DifferenceRegistry {
   std::string Text() const;
 
  private:
+  friend class internal::EntryScopes;
   friend Comparison CompareTraces(const Script&, const Trace&, const Trace&,
                                   const DifferenceRegistry&);
 
@@ -127,10 +153,6 @@ class DifferenceRegistry {
     std::vector<internal::CompiledPattern> after;
   };
 
-  // For each entry, the first step of `script` it may apply to: 0 without
-  // `after`, else the step after the first one its `after` matches
-  // (SIZE_MAX: none).
-  std::vector<size_t> ApplicableFrom(const Script& script) const;
   const Difference* AllowingAt(
       Verb verb, TransportKind kind_x, absl::string_view x,
       TransportKind kind_y, absl::string_view y,

@@ -34,6 +34,8 @@ struct DifferentialRun {
 
   // Whether some pair differs in a way no registry entry allows.
   bool diverged() const;
+  // Whether it diverged or some kind did not give what a step asserts.
+  bool failed() const;
   // The first diverged pair, in the order of `pairs`; nullptr if none.
   const PairComparison* first_divergence() const;
   // The steps of `script` (the one run) up to and including the earliest
@@ -50,13 +52,13 @@ struct DifferentialRun {
 // unless options.sequential_kinds), then compares every pair.
 DifferentialRun RunDifferential(
     const Script& script, absl::Span<const TransportKind> kinds,
-    const DifferenceRegistry& registry = DifferenceRegistry::Default(),
+    const DifferenceRegistry& registry = DifferenceRegistry::InEffect(),
     const RunOptions& options = {});
 
 // Compares every pair of traces already run (the `pairs` of a run).
 std::vector<PairComparison> CompareEveryPair(
     const Script& script, absl::Span<const Trace> traces,
-    const DifferenceRegistry& registry = DifferenceRegistry::Default());
+    const DifferenceRegistry& registry = DifferenceRegistry::InEffect());
 
 // The kinds this machine has (TransportAvailability), in
 // kAllTransportKinds' order.
@@ -68,6 +70,11 @@ std::vector<TransportKind> AvailableTransportKinds();
 // and the verdict line. The command exits 1 when run.diverged().
 std::string FormatDifferentialRun(const Script& script,
                                   const DifferentialRun& run, bool details);
+
+// Every assertion some kind did not meet, one line each: "step 3 'a send
+// 10' on tcp4: expected EPIPE, got ECONNRESET".
+std::string FormatAssertionFailures(const Script& script,
+                                    const DifferentialRun& run);
 
 // Every diverged pair, one line each ("tcp4 vs unix: diverged: ..."), then
 // the shortest diverging prefix with a line on how to keep and replay it:

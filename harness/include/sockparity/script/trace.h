@@ -20,11 +20,20 @@ struct StepOutcome {
   std::string detail;
 };
 
+// A step whose outcome is not the one its assertion ("= ...") states.
+struct AssertionFailure {
+  int step = 0;  // 0-based
+  std::string expected;
+  std::string actual;
+};
+
 struct Trace {
   TransportKind kind = TransportKind::kSocketpair;
   std::vector<StepOutcome> steps;
   // Per socket that received anything: "N bytes fnv1a64=HEX".
   std::map<std::string, std::string> received;
+  // The steps whose assertions this kind did not meet.
+  std::vector<AssertionFailure> assertion_failures;
 };
 
 }  // namespace sockparity

@@ -1,0 +1,182 @@
+// Comparing two traces of a script through the registry, each entry
+// applied only where its trigger reaches.
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "script/entry_scopes.h"
+#include "sockparity/script/differences.h"
+
+namespace sockparity {
+namespace internal {
+
+std::string Arguments(const Step& step) {
+  const std::string text = FormatStep(step);
+  absl::string_view arguments = absl::string_view(text).substr(
+      step.slot.size() + 1 + VerbName(step.verb).size());
+  absl::ConsumePrefix(&arguments, " ");
+  return std::string(arguments);
+}
+
+bool TriggerMatches(const CompiledPattern& pattern, Verb verb,
+                    absl::string_view arguments) {
+  if (pattern.Matches(verb, arguments)) return true;
+  if (verb == Verb::kAbort) return pattern.Matches(Verb::kClose, "");
+  if (verb == Verb::kShutdown && arguments == "rdwr") {
+    return pattern.Matches(verb, "rd") || pattern.Matches(verb, "wr");
+  }
+  return false;
+}
+
+namespace {
+
+bool OnRightSocket(TriggerSocket on, ScriptSockets::Role role) {
+  switch (on) {
+    case TriggerSocket::kAny:
+      return true;
+    case TriggerSocket::kListener:
+      return role == ScriptSockets::Role::kListener;
+    case TriggerSocket::kConnection:
+      return role == ScriptSockets::Role::kConnection;
+  }
+  return false;
+}
+
+}  // namespace
+
+EntryScopes::EntryScopes(const DifferenceRegistry& registry,
+                         const Script& script)
+    : registry_(registry), sockets_(script) {
+  triggers_.resize(registry.entries_.size());
+  // Each step's arguments are formatted at most once, and only for a step
+  // whose verb some `after` names (or could by effect).
+  std::vector<std::optional<std::string>> arguments(script.steps.size());
+  for (size_t e = 0; e < registry.compiled_.size(); ++e) {
+    const Difference& entry = registry.entries_[e];
+    for (size_t i = 0; i < script.steps.size(); ++i) {
+      const Step& step = script.steps[i];
+      const int socket = sockets_.SocketOf(i);
+      if (!OnRightSocket(entry.after_on, sockets_.RoleOf(socket))) continue;
+      for (const CompiledPattern& pattern : registry.compiled_[e].after) {
+        if (!arguments[i]) arguments[i] = Arguments(step);
+        if (TriggerMatches(pattern, step.verb, *arguments[i])) {
+          triggers_[e].push_back({i, sockets_.Touched(socket)});
+          break;
+        }
+      }
+    }
+  }
+}
+
+std::vector<const EntryScopes::Trigger*> EntryScopes::TriggersReaching(
+    size_t entry, size_t step) const {
+  std::vector<const Trigger*> reaching;
+  const bool while_open = registry_.entries_[entry].while_trigger_open;
+  for (const Trigger& trigger : triggers_[entry]) {
+    if (trigger.step >= step) break;
+    if (while_open &&
+        sockets_.ClosedAt(sockets_.SocketOf(trigger.step)) < step) {
+      continue;
+    }
+    if (sockets_.Reaches(step, trigger.touched)) reaching.push_back(&trigger);
+  }
+  return reaching;
+}
+
+bool EntryScopes::Applies(size_t entry, size_t step) const {
+  if (registry_.entries_[entry].after.empty()) return true;
+  return !TriggersReaching(entry, step).empty();
+}
+
+void EntryScopes::AddDataAllowed(size_t entry, size_t step,
+                                 std::set<std::string>* names) const {
+  if (!registry_.entries_[entry].affects_received_data) return;
+  auto add = [&](const std::vector<int>& sockets) {
+    for (int socket : sockets) names->insert(sockets_.NameOf(socket));
+  };
+  if (registry_.entries_[entry].after.empty()) {
+    add(sockets_.Touched(sockets_.SocketOf(step)));
+    return;
+  }
+  for (const Trigger* trigger : TriggersReaching(entry, step)) {
+    add(trigger->touched);
+  }
+}
+
+}  // namespace internal
+
+const Difference* DifferenceRegistry::Allowing(
+    const Script& script, size_t index, TransportKind kind_x,
+    absl::string_view x, TransportKind kind_y, absl::string_view y) const {
+  if (index >= script.steps.size()) return nullptr;
+  const internal::EntryScopes scopes(*this, script);
+  return AllowingAt(script.steps[index].verb, kind_x, x, kind_y, y,
+                    [&](size_t e) { return scopes.Applies(e, index); });
+}
+
+Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
+                         const DifferenceRegistry& registry) {
+  Comparison result;
+  // The sockets whose received bytes an entry that explained a step lets
+  // differ.
+  std::set<std::string> data_allowed;
+  std::optional<internal::EntryScopes> scopes;
+  auto diverge = [&](int step, std::string reason) {
+    result.verdict = Comparison::Verdict::kDiverged;
+    result.step = step;
+    result.reason = std::move(reason);
+    return result;
+  };
+  const size_t steps = std::min(x.steps.size(), y.steps.size());
+  if (x.steps.size() != y.steps.size() || steps != script.steps.size()) {
+    return diverge(
+        static_cast<int>(steps),
+        absl::StrFormat("traces have %d and %d steps for a script of %d",
+                        x.steps.size(), y.steps.size(), script.steps.size()));
+  }
+  for (size_t i = 0; i < steps; ++i) {
+    const std::string& a = x.steps[i].outcome;
+    const std::string& b = y.steps[i].outcome;
+    if (a == b) continue;
+    // Most pairs agree everywhere: the scopes are found only once needed.
+    if (!scopes) scopes.emplace(registry, script);
+    const Difference* entry =
+        registry.AllowingAt(script.steps[i].verb, x.kind, a, y.kind, b,
+                            [&](size_t e) { return scopes->Applies(e, i); });
+    if (entry == nullptr) {
+      return diverge(
+          static_cast<int>(i),
+          absl::StrFormat("step %d '%s': %s gives %s, %s gives %s", i + 1,
+                          FormatStep(script.steps[i]), TransportName(x.kind), a,
+                          TransportName(y.kind), b));
+    }
+    scopes->AddDataAllowed(
+        static_cast<size_t>(entry - registry.entries().data()), i,
+        &data_allowed);
+    if (std::find(result.entries.begin(), result.entries.end(), entry->id) ==
+        result.entries.end()) {
+      result.entries.push_back(entry->id);
+    }
+  }
+  std::set<std::string> sockets;
+  for (const auto& [name, digest] : x.received) sockets.insert(name);
+  for (const auto& [name, digest] : y.received) sockets.insert(name);
+  for (const std::string& name : sockets) {
+    auto in_x = x.received.find(name);
+    auto in_y = y.received.find(name);
+    std::string got_x = in_x == x.received.end() ? "nothing" : in_x->second;
+    std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
+    if (got_x == got_y || data_allowed.contains(name)) continue;
+    return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s",
+                                       name, got_x, TransportName(x.kind),
+                                       got_y, TransportName(y.kind)));
+  }
+  if (!result.entries.empty()) {
+    result.verdict = Comparison::Verdict::kEqualApartFrom;
+  }
+  return result;
+}
+
+}  // namespace sockparity

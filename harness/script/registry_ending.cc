@@ -1,0 +1,174 @@
+// The registry's entries on how connections end: aborts, shutdowns, closes,
+// and the errors they leave pending. Each was found by running the scripts
+// in corpus/scripts on Linux and is confirmed by its witness.
+#include "script/registry_entries.h"
+
+namespace sockparity::internal {
+
+std::vector<Difference> EndingEntries() {
+  return {
+      {.id = "linger_zero_resets_only_tcp",
+       .statement = "Closing with SO_LINGER {1, 0} resets a TCP connection, so "
+                    "the peer sees ECONNRESET on any read (EPIPE as the "
+                    "pending error when the reset came after the closer's "
+                    "FIN); UNIX sockets ignore the linger time and the peer "
+                    "sees an orderly end of stream.",
+       .source = "socket(7), SO_LINGER; tcp(7); net/ipv4/tcp_input.c "
+                 "(tcp_reset: EPIPE in CLOSE_WAIT); net/unix/af_unix.c "
+                 "(unix_release_sock)",
+       .behaviour = {{kUnix, "end of stream",
+                      Patterns({{"poll:IN|OUT|RDHUP|HUP", "so-error:0"},
+                                Reads("eof")})},
+                     {kTcp, "connection reset",
+                      Patterns({{"poll:IN|OUT|RDHUP|ERR|HUP",
+                                 "so-error:ECONNRESET", "so-error:EPIPE"},
+                                Reads("ECONNRESET")})}},
+       .after = {"abort"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "linger_zero"},
+      {.id = "shutdown_rd_is_local_on_tcp",
+       .statement = "shutdown(SHUT_RD) on a UNIX socket also ends the peer's "
+                    "writes (EPIPE); on TCP it is local, so the peer's writes "
+                    "succeed and the data can still be read (until the socket "
+                    "also shuts down writing: "
+                    "tcp_resets_data_after_full_shutdown).",
+       .source = "shutdown(2); net/unix/af_unix.c (unix_shutdown sets the "
+                 "peer's SEND_SHUTDOWN); net/ipv4/tcp.c (tcp_shutdown acts "
+                 "on SEND_SHUTDOWN only)",
+       .behaviour =
+           {{kUnix, "the peer cannot write", {"send:EPIPE", "recv:eof"}},
+            {kTcp, "the peer's data arrives", {"send:ok", "recv:data"}}},
+       .after = {"shutdown rd"},
+       .after_on = TriggerSocket::kConnection,
+       .affects_received_data = true,
+       .witness = "shutdown_rd_then_peer_writes"},
+      {.id = "tcp_resets_data_after_full_shutdown",
+       .statement = "Data arriving at a TCP socket that shut down reading and "
+                    "writing is answered with a reset (RFC 1122): the "
+                    "receiver's pending error and reads are ECONNRESET, the "
+                    "sender's pending error EPIPE. On UNIX the sender's write "
+                    "already fails with EPIPE and nothing is pending.",
+       .source = "RFC 1122, 4.2.2.13; net/ipv4/tcp_input.c "
+                 "(tcp_rcv_state_process resets data in FIN_WAIT1/2 after "
+                 "SHUT_RD; tcp_reset); net/unix/af_unix.c (unix_shutdown "
+                 "sets the peer's SEND_SHUTDOWN)",
+       .behaviour = {{kUnix, "the write is refused",
+                      Patterns({{"send:EPIPE", "poll:IN|OUT|RDHUP|HUP",
+                                 "so-error:0"},
+                                Reads("eof")})},
+                     {kTcp, "the data is answered with a reset",
+                      Patterns({{"send:ok", "poll:IN|OUT|RDHUP|ERR|HUP",
+                                 "so-error:ECONNRESET", "so-error:EPIPE"},
+                                Reads("ECONNRESET")})}},
+       .after = {"shutdown rd"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "data_after_shutdown_rd_and_wr"},
+      {.id = "tcp_first_write_after_peer_close_succeeds",
+       .statement = "After the peer has closed, the first write on TCP "
+                    "succeeds (the peer answers it with a reset, which leaves "
+                    "EPIPE pending: SO_ERROR, POLLERR) and only later writes "
+                    "fail with EPIPE; on UNIX sockets the first write already "
+                    "fails with EPIPE and nothing is pending.",
+       .source = "tcp(7); send(2), ERRORS (EPIPE); net/ipv4/tcp_input.c "
+                 "(tcp_reset: EPIPE in CLOSE_WAIT); net/unix/af_unix.c "
+                 "(unix_stream_sendmsg checks the peer's shutdown)",
+       .behaviour = {{kUnix, "EPIPE at once",
+                      Patterns({Writes("EPIPE"),
+                                {"so-error:0", "poll:IN|OUT|RDHUP|HUP"}})},
+                     {kTcp, "the first write is accepted",
+                      Patterns(
+                          {Writes("ok"),
+                           {"so-error:EPIPE", "poll:IN|OUT|RDHUP|ERR|HUP"}})}},
+       .after = {"close"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "write_after_peer_close"},
+      {.id = "pending_error_after_peer_reset",
+       .statement = "A peer that closes with data unread leaves an error "
+                    "pending, which the kinds report differently. UNIX: "
+                    "ECONNRESET, which a read returns before the end of "
+                    "stream while a write fails with EPIPE and leaves it. "
+                    "TCP: the reset is ECONNRESET, which the next write "
+                    "returns and clears, or EPIPE after the peer's FIN, "
+                    "which reads do not return (the FIN ends the stream "
+                    "first).",
+       .source = "net/unix/af_unix.c (unix_release_sock sets ECONNRESET on "
+                 "the peer when data was unread; unix_stream_sendmsg fails "
+                 "with EPIPE first; unix_stream_read_generic returns the "
+                 "error before the end); net/ipv4/tcp_input.c (tcp_reset); "
+                 "net/ipv4/tcp.c (tcp_recvmsg stops at the FIN; "
+                 "tcp_sendmsg returns sk_err)",
+       .behaviour = {{kUnix, "ECONNRESET pending; writes fail with EPIPE",
+                      Patterns({Writes("EPIPE"),
+                                {"so-error:ECONNRESET", "so-error:0"},
+                                Reads("ECONNRESET"),
+                                Reads("eof")})},
+                     {kTcp, "ECONNRESET or, after a FIN, EPIPE pending",
+                      Patterns({Writes("ECONNRESET"),
+                                Writes("EPIPE"),
+                                {"so-error:0", "so-error:EPIPE"},
+                                Reads("eof")})}},
+       .after = {"close"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "peer_reset_with_unread_data"},
+      {.id = "poll_hup_on_peer_close",
+       .statement = "After the peer closes, or shuts down reading and "
+                    "writing, poll on a UNIX socket reports POLLHUP; a TCP "
+                    "socket reports only POLLRDHUP, since POLLHUP needs both "
+                    "directions shut down.",
+       .source = "poll(2); net/unix/af_unix.c (unix_shutdown mirrors a "
+                 "shutdown onto the peer; unix_poll); net/ipv4/tcp.c "
+                 "(tcp_poll)",
+       .behaviour = {{kUnix, "POLLHUP", {"poll:IN|OUT|RDHUP|HUP"}},
+                     {kTcp,
+                      "no POLLHUP while writing is open",
+                      {"poll:IN|OUT|RDHUP"}}},
+       .after = {"close", "shutdown rd"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "poll_after_close_shutdown_reset"},
+      {.id = "tcp_closed_connection_is_not_connected",
+       .statement = "A TCP socket whose connection reached CLOSE (after a "
+                    "reset, or FINs both ways) is no longer connected: "
+                    "shutdown and getpeername fail with ENOTCONN. A UNIX "
+                    "socket stays connected and keeps its peer's name.",
+       .source = "shutdown(2), getpeername(2), ERRORS (ENOTCONN); "
+                 "net/ipv4/af_inet.c (inet_shutdown, inet_getname); "
+                 "net/unix/af_unix.c (unix_shutdown, unix_getname)",
+       .behaviour = {{kUnix,
+                      "still connected",
+                      {"shutdown:ok", "peername:unnamed", "peername:path:*",
+                       "peername:abstract:*"}},
+                     {kTcp,
+                      "not connected",
+                      {"shutdown:ENOTCONN", "peername:ENOTCONN"}}},
+       .after = {"close", "shutdown *"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "closed_connection_not_connected"},
+      {.id = "listener_shutdown_rd_stops_only_tcp_listening",
+       .statement = "shutdown(SHUT_RD) on a TCP listener stops it listening: "
+                    "its queued connections are reset, accept fails with "
+                    "EINVAL, poll shows OUT|HUP and a port the kernel chose "
+                    "is free again. A UNIX listener only refuses new "
+                    "connections: it still hands out the queued ones and "
+                    "holds its name.",
+       .source = "shutdown(2); net/ipv4/af_inet.c (inet_shutdown "
+                 "disconnects a listener); net/ipv4/tcp.c (tcp_disconnect: "
+                 "inet_csk_listen_stop; tcp_set_state releases an unlocked "
+                 "port); net/unix/af_unix.c (unix_shutdown only marks it; "
+                 "unix_stream_connect refuses RCV_SHUTDOWN)",
+       .behaviour = {{kUnixAddressed,
+                      "refuses new connections, keeps its queue",
+                      {"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
+                       "so-error:0", "recv:timeout", "accept:ok",
+                       "bind-same:EADDRINUSE"}},
+                     {kTcp,
+                      "stops listening, resets its queue",
+                      {"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
+                       "so-error:ECONNRESET", "recv:ECONNRESET", "recv:eof",
+                       "accept:EINVAL", "bind-same:ok"}}},
+       .after = {"shutdown rd"},
+       .after_on = TriggerSocket::kListener,
+       .witness = "listener_shutdown_rd"},
+  };
+}
+
+}  // namespace sockparity::internal

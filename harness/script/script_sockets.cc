@@ -1,0 +1,135 @@
+#include "script/script_sockets.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+namespace sockparity::internal {
+namespace {
+
+// The verbs that make the step's socket anew (Runner::Creating).
+bool MakesSocket(Verb verb) {
+  switch (verb) {
+    case Verb::kPair:
+    case Verb::kBind:
+    case Verb::kListen:
+    case Verb::kBindSame:
+    case Verb::kBindPathLength:
+    case Verb::kConnect:
+    case Verb::kConnectNb:
+    case Verb::kConnectMissing:
+    case Verb::kConnectAsNobody:
+    case Verb::kAccept:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+ScriptSockets::ScriptSockets(const Script& script) {
+  std::map<std::string, int> current;
+  // Connections made to a listener and not yet accepted, in order: the
+  // runner pairs an accepted socket with the first of them.
+  std::map<int, std::deque<int>> pending;
+  auto make = [&](const std::string& name, Role role) {
+    sockets_.push_back({.name = name, .role = role});
+    current[name] = static_cast<int>(sockets_.size()) - 1;
+    return current[name];
+  };
+  auto existing = [&](const std::string& name) {
+    auto it = current.find(name);
+    return it != current.end() ? it->second : make(name, Role::kUnknown);
+  };
+  steps_.reserve(script.steps.size());
+  for (size_t i = 0; i < script.steps.size(); ++i) {
+    const Step& step = script.steps[i];
+    StepSockets here;
+    if (!MakesSocket(step.verb)) {
+      here.socket = existing(step.slot);
+      if (step.verb == Verb::kClose || step.verb == Verb::kAbort) {
+        sockets_[here.socket].closed_at =
+            std::min(sockets_[here.socket].closed_at, i);
+      }
+      steps_.push_back(here);
+      continue;
+    }
+    // The target is looked up before the slot is made again.
+    const int target = step.verb == Verb::kPair || step.target.empty()
+                           ? kNone
+                           : existing(step.target);
+    switch (step.verb) {
+      case Verb::kPair: {
+        here.socket = make(step.slot, Role::kConnection);
+        here.target = make(step.target, Role::kConnection);
+        sockets_[here.socket].peer = here.target;
+        sockets_[here.target].peer = here.socket;
+        break;
+      }
+      case Verb::kListen:
+        here.socket = make(step.slot, Role::kListener);
+        break;
+      case Verb::kConnect:
+      case Verb::kConnectNb:
+      case Verb::kConnectAsNobody:
+        here.socket = make(step.slot, Role::kConnection);
+        sockets_[here.socket].listener = target;
+        pending[target].push_back(here.socket);
+        if (step.verb == Verb::kConnectAsNobody) {
+          sockets_[here.socket].closed_at = i;  // the child's, gone with it
+        }
+        break;
+      case Verb::kAccept: {
+        here.socket = make(step.slot, Role::kConnection);
+        Socket& accepted = sockets_[here.socket];
+        accepted.listener = target;
+        accepted.accepted = true;
+        std::deque<int>& queue = pending[target];
+        if (!queue.empty()) {
+          accepted.peer = queue.front();
+          sockets_[queue.front()].peer = here.socket;
+          queue.pop_front();
+        }
+        break;
+      }
+      default:  // bind, bind-same, bind-path-length, connect-missing
+        here.socket = make(step.slot, step.verb == Verb::kConnectMissing
+                                          ? Role::kConnection
+                                          : Role::kBound);
+        break;
+    }
+    if (step.verb != Verb::kPair) here.target = target;
+    steps_.push_back(here);
+  }
+}
+
+std::vector<int> ScriptSockets::Touched(int socket) const {
+  std::vector<int> touched = {socket};
+  const Socket& self = sockets_[socket];
+  if (self.peer != kNone) touched.push_back(self.peer);
+  if (self.accepted && self.listener != kNone) {
+    touched.push_back(self.listener);
+  }
+  if (self.role == Role::kListener) {
+    for (size_t s = 0; s < sockets_.size(); ++s) {
+      if (sockets_[s].listener != socket) continue;
+      touched.push_back(static_cast<int>(s));
+      if (sockets_[s].peer != kNone) touched.push_back(sockets_[s].peer);
+    }
+  }
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+  return touched;
+}
+
+bool ScriptSockets::Reaches(size_t step,
+                            const std::vector<int>& sockets) const {
+  auto in = [&](int socket) {
+    return socket != kNone &&
+           std::binary_search(sockets.begin(), sockets.end(), socket);
+  };
+  return in(steps_[step].socket) || in(steps_[step].target);
+}
+
+}  // namespace sockparity::internal

@@ -1,0 +1,64 @@
+// Internal: the table of verbs. One entry says all there is about a verb
+// apart from what it does: its name and arguments (parsing, formatting,
+// help), the Runner member function that runs it, how it uses its socket,
+// and which ACKs its outcome can see (settling). Adding a verb is one entry
+// here and one handler in a runner_*.cc file.
+#ifndef SOCKPARITY_SRC_SCRIPT_VERBS_H_
+#define SOCKPARITY_SRC_SCRIPT_VERBS_H_
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "sockparity/script/script.h"
+#include "sockparity/script/trace.h"
+
+namespace sockparity::internal {
+
+class Runner;
+struct Slot;
+
+// What follows a verb in the text.
+enum class Args {
+  kNone,
+  kNumber,       // N
+  kSlot,         // another slot
+  kShutHow,      // rd | wr | rdwr
+  kSlotReuse,    // slot [reuseaddr]
+  kNumberReuse,  // N [reuseaddr]
+};
+
+// Which ACKs a step's outcome can depend on, beyond what reached its socket
+// (Runner::SettleBefore waits for those first).
+enum class Acks {
+  kNone,
+  kWhenNonblocking,  // buffer space: a blocking call waits for it anyway
+  kAll,              // states, poll's OUT, sizes, addresses, listeners
+};
+
+struct VerbDescriptor {
+  Verb verb;
+  absl::string_view name;
+  Args args;
+  absl::string_view help;
+  // Exactly one handler. `on_open` runs on the step's open socket (a step
+  // on a missing, closed or n/a one gets that outcome without running);
+  // `on_any` finds or makes its sockets itself.
+  StepOutcome (Runner::*on_open)(const Step&, Slot&) = nullptr;
+  StepOutcome (Runner::*on_any)(const Step&) = nullptr;
+  // Makes the step's socket: "busy" if it is already open.
+  bool creates = false;
+  Acks acks = Acks::kNone;
+  // On a connected socket, only its own ACKs matter (not a listener's).
+  bool own_acks_only = false;
+  // On TCP, compared only as "autotuned": no ACK changes what is compared.
+  bool acks_unseen_on_tcp = false;
+  // After its own FIN, no ACK changes what it shows (tcp_poll).
+  bool acks_unseen_after_fin = false;
+};
+
+// Every verb, in the order of enum Verb.
+absl::Span<const VerbDescriptor> VerbTable();
+const VerbDescriptor& Describe(Verb verb);
+
+}  // namespace sockparity::internal
+
+#endif  // SOCKPARITY_SRC_SCRIPT_VERBS_H_

@@ -1,0 +1,236 @@
+// The scoping of registry entries: an entry explains a difference only on
+// the sockets its trigger touched, only after a trigger on the right kind of
+// socket, only while a trigger that must stay open is, and lets received
+// bytes differ only on those sockets. Each test is a script where a trigger
+// elsewhere once excused a real difference (the outcomes are the kernel's,
+// from the corpus scripts named), with a control the entry does explain.
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "sockparity/script/differences.h"
+#include "sockparity/script/script.h"
+#include "test_util.h"
+
+namespace sockparity::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using Verdict = Comparison::Verdict;
+
+Trace MakeTrace(TransportKind kind, std::vector<std::string> outcomes) {
+  Trace trace;
+  trace.kind = kind;
+  for (std::string& outcome : outcomes) trace.steps.push_back({outcome, ""});
+  return trace;
+}
+
+DifferenceRegistry Without(std::vector<std::string> ids) {
+  absl::StatusOr<DifferenceRegistry> registry =
+      DifferenceRegistry::Default().Without(ids);
+  EXPECT_TRUE(registry.ok()) << registry.status();
+  return *std::move(registry);
+}
+
+Comparison Compare(absl::string_view text, const Trace& x, const Trace& y,
+                   const DifferenceRegistry& registry) {
+  absl::StatusOr<Script> script = ParseScript(text);
+  EXPECT_TRUE(script.ok()) << script.status();
+  return CompareTraces(*script, x, y, registry);
+}
+
+// An abort on one pair does not explain the reset another pair shows after
+// SHUT_RD+SHUT_WR (data_after_shutdown_rd_and_wr); the entry that does is
+// left out, so nothing may.
+TEST(RegistryScope, TriggerReachesOnlyItsOwnConnection) {
+  const DifferenceRegistry registry =
+      Without({"tcp_resets_data_after_full_shutdown"});
+  const Trace unix = MakeTrace(
+      TransportKind::kSocketpair,
+      {"ok", "ok", "ok", "ok", "ok", "EPIPE", "IN|OUT|RDHUP|HUP", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "ok",
+                                       "IN|OUT|RDHUP|ERR|HUP", "ECONNRESET"});
+  const Comparison unrelated = Compare(
+      "a pair b\na abort\nc pair d\nc shutdown rd\nc shutdown wr\n"
+      "d send 10\nc poll\nc so-error\n",
+      unix, tcp, registry);
+  EXPECT_EQ(unrelated.verdict, Verdict::kDiverged);
+  EXPECT_EQ(unrelated.step, 6) << unrelated.Describe();
+
+  // The abort of the socket's own peer is what linger_zero_resets_only_tcp
+  // explains.
+  const Comparison own = Compare(
+      "a pair b\nc pair d\nd abort\nc poll\nc so-error\n",
+      MakeTrace(TransportKind::kSocketpair,
+                {"ok", "ok", "ok", "IN|OUT|RDHUP|HUP", "0"}),
+      MakeTrace(TransportKind::kTcp4,
+                {"ok", "ok", "ok", "IN|OUT|RDHUP|ERR|HUP", "ECONNRESET"}),
+      registry);
+  EXPECT_THAT(own.entries,
+              ::testing::ElementsAre("linger_zero_resets_only_tcp"));
+}
+
+// A difference in what a socket received is allowed only on the sockets
+// the trigger touched: a SHUT_RD on a-b lets a's bytes differ, not d's.
+TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
+  const char* script =
+      "a pair b\na shutdown rd\nb send 10\nc pair d\nc send 10\nd recv 10\n";
+  Trace unix = MakeTrace(TransportKind::kUnixPath,
+                         {"ok", "ok", "EPIPE", "ok", "ok", "data"});
+  Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "data"});
+  tcp.received["a"] = "10 bytes fnv1a64=1";
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison touched = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(touched.verdict, Verdict::kEqualApartFrom) << touched.Describe();
+
+  unix.received["d"] = "10 bytes fnv1a64=2";
+  tcp.received["d"] = "10 bytes fnv1a64=3";
+  const Comparison elsewhere = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+}
+
+// A listener's SHUT_RD reaches the connections made to it, not those made
+// to another listener (listener_shutdown_rd).
+TEST(RegistryScope, ListenerTriggerReachesOnlyItsConnections) {
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "ok", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ok", "ok", "ECONNRESET"});
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison own = Compare(
+      "l listen 4\nk listen 4\nc connect l\nl shutdown rd\nc so-error\n", unix,
+      tcp, registry);
+  EXPECT_EQ(own.verdict, Verdict::kEqualApartFrom) << own.Describe();
+  EXPECT_THAT(
+      own.entries,
+      ::testing::ElementsAre("listener_shutdown_rd_stops_only_tcp_listening"));
+  const Comparison other = Compare(
+      "l listen 4\nk listen 4\nc connect k\nl shutdown rd\nc so-error\n", unix,
+      tcp, registry);
+  EXPECT_EQ(other.verdict, Verdict::kDiverged) << other.Describe();
+}
+
+// An entry about connections is not triggered by the same call on a
+// listener: tcp_resets_data_after_full_shutdown lists so-error 0 against
+// ECONNRESET, but a listener's SHUT_RD is another story.
+TEST(RegistryScope, TriggerMustActOnTheEntrysKindOfSocket) {
+  const DifferenceRegistry registry =
+      Without({"listener_shutdown_rd_stops_only_tcp_listening"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ECONNRESET"});
+  EXPECT_EQ(Compare("l listen 4\nc connect l\nl shutdown rd\nc so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+  EXPECT_EQ(Compare("a pair c\na shutdown rd\na shutdown wr\nc so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kEqualApartFrom);
+}
+
+// EADDRINUSE because an accepted connection still holds the port is not
+// TIME_WAIT (accepted_connection_holds_port): the client's close does not
+// reach the listener's port, and the listener's own close is not a
+// connection's.
+TEST(RegistryScope, OnlyAnAcceptedSocketsCloseReachesItsListenersPort) {
+  const DifferenceRegistry registry =
+      Without({"tcp_accepted_connection_holds_port"});
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok", "ok"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4,
+                              {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"});
+  EXPECT_EQ(Compare("l listen 4\nc connect l\ns accept l\nc close\nl close\n"
+                    "m bind-same l\n",
+                    abstract, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+  // The accepted socket's close (then TIME_WAIT) is what the entry is about
+  // (bind_over_time_wait).
+  const Comparison time_wait = Compare(
+      "l listen 4\nc connect l\ns accept l\ns close\nc close\nl close\n"
+      "m bind-same l\n",
+      MakeTrace(TransportKind::kUnixAbstract,
+                {"ok", "ok", "ok", "ok", "ok", "ok", "ok"}),
+      MakeTrace(TransportKind::kTcp4,
+                {"ok", "ok", "ok", "ok", "ok", "ok", "EADDRINUSE"}),
+      registry);
+  EXPECT_THAT(time_wait.entries,
+              ::testing::ElementsAre("tcp_time_wait_blocks_rebind"));
+}
+
+// tcp_accepted_connection_holds_port lasts while the accepted socket is
+// open: once it closed, the port is held by its close state, which is
+// tcp_time_wait_blocks_rebind's to explain (left out here).
+TEST(RegistryScope, AllowanceEndsWhenTheTriggerSocketCloses) {
+  const DifferenceRegistry registry = Without({"tcp_time_wait_blocks_rebind"});
+  const char* closed =
+      "l listen 4\nc connect l\ns accept l\ns close\nc close\nl close\n"
+      "m bind-same l\n";
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok", "ok", "ok"});
+  const Trace tcp = MakeTrace(
+      TransportKind::kTcp6, {"ok", "ok", "ok", "ok", "ok", "ok", "EADDRINUSE"});
+  EXPECT_EQ(Compare(closed, abstract, tcp, registry).verdict,
+            Verdict::kDiverged);
+  const Comparison open = Compare(
+      "l listen 4\nc connect l\ns accept l\nc close\nl close\n"
+      "m bind-same l\n",
+      MakeTrace(TransportKind::kUnixAbstract,
+                {"ok", "ok", "ok", "ok", "ok", "ok"}),
+      MakeTrace(TransportKind::kTcp6,
+                {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"}),
+      registry);
+  EXPECT_THAT(open.entries,
+              ::testing::ElementsAre("tcp_accepted_connection_holds_port"));
+}
+
+// Triggers match by effect: SHUT_RDWR is a SHUT_RD (the peer's write fails
+// on UNIX), an abort is a close (the TCP end is left in CLOSE), in scripts
+// and in the peer check's context alike.
+TEST(RegistryScope, TriggersMatchByEffect) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison rdwr =
+      Compare("a pair b\na shutdown rdwr\nb send 10\n",
+              MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "EPIPE"}),
+              MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok"}), registry);
+  EXPECT_THAT(rdwr.entries,
+              ::testing::ElementsAre("shutdown_rd_is_local_on_tcp"));
+  const Comparison abort = Compare(
+      "a pair b\nb abort\na peername\n",
+      MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "unnamed"}),
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ENOTCONN"}), registry);
+  EXPECT_THAT(abort.entries,
+              ::testing::ElementsAre("tcp_closed_connection_is_not_connected"));
+  EXPECT_NE(
+      registry.Allowing(TransportKind::kUnixPath,
+                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
+                        Observation{Verb::kSend, "ok"}, {"shutdown rdwr"}),
+      nullptr);
+  EXPECT_EQ(
+      registry.Allowing(TransportKind::kUnixPath,
+                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
+                        Observation{Verb::kSend, "ok"}, {"shutdown wr"}),
+      nullptr);
+}
+
+TEST(RegistryWithout, NamesAnUnknownId) {
+  absl::StatusOr<DifferenceRegistry> registry =
+      DifferenceRegistry::Default().Without({"no_such_entry"});
+  ASSERT_FALSE(registry.ok());
+  EXPECT_THAT(registry.status().message(),
+              HasSubstr("no registry entry 'no_such_entry'"));
+  SP_ASSERT_OK_AND_ASSIGN(
+      DifferenceRegistry fewer,
+      DifferenceRegistry::Default().Without({"tcp_nodelay_only_on_tcp"}));
+  EXPECT_EQ(fewer.entries().size(),
+            DifferenceRegistry::Default().entries().size() - 1);
+  EXPECT_EQ(fewer.Find("tcp_nodelay_only_on_tcp"), nullptr);
+}
+
+}  // namespace
+}  // namespace sockparity::testing
