@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -115,6 +116,70 @@ std::optional<absl::Duration> QueuedTimeOf(pid_t pid) {
   std::optional<absl::Duration> running = TreeTime(pid, /*waiting=*/false);
   if (!runnable || !running) return std::nullopt;
   return *runnable - *running;
+}
+
+namespace {
+
+// The state letter of /proc/PID/task/TID/stat (field 3), '?' if unknown.
+char ThreadState(const std::string& task_dir) {
+  std::ifstream in(task_dir + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const size_t end = stat.rfind(')');
+  return end != std::string::npos && end + 2 < stat.size() ? stat[end + 2]
+                                                           : '?';
+}
+
+}  // namespace
+
+bool AnyThreadRunnable(pid_t pid) {
+  for (pid_t member : ProcessTree(pid)) {
+    DIR* tasks = ::opendir(absl::StrCat("/proc/", member, "/task").c_str());
+    if (tasks == nullptr) continue;
+    bool runnable = false;
+    while (const dirent* task = ::readdir(tasks)) {
+      if (task->d_name[0] == '.') continue;
+      if (ThreadState(absl::StrCat("/proc/", member, "/task/",
+                                   task->d_name)) == 'R') {
+        runnable = true;
+        break;
+      }
+    }
+    ::closedir(tasks);
+    if (runnable) return true;
+  }
+  return false;
+}
+
+std::string WaitingIn(pid_t pid) {
+  std::map<std::string, int> where;  // ordered: the same text every time
+  for (pid_t member : ProcessTree(pid)) {
+    DIR* tasks = ::opendir(absl::StrCat("/proc/", member, "/task").c_str());
+    if (tasks == nullptr) continue;
+    while (const dirent* task = ::readdir(tasks)) {
+      if (task->d_name[0] == '.') continue;
+      const std::string dir =
+          absl::StrCat("/proc/", member, "/task/", task->d_name);
+      std::ifstream wchan_in(dir + "/wchan");
+      std::string wchan;
+      std::getline(wchan_in, wchan);
+      const char state = ThreadState(dir);
+      if (state == 'R') {
+        wchan = "running";
+      } else if (wchan.empty() || wchan == "0") {
+        continue;  // hidden (kernel.kptr_restrict) or not waiting
+      }
+      if (state == 'D') wchan += " (D)";
+      ++where[wchan];
+    }
+    ::closedir(tasks);
+  }
+  std::string text;
+  for (const auto& [wchan, count] : where) {
+    absl::StrAppend(&text, text.empty() ? "" : ", ", wchan,
+                    count > 1 ? absl::StrCat(" x", count) : "");
+  }
+  return text;
 }
 
 std::optional<uint64_t> ResidentBytesOf(pid_t pid) {

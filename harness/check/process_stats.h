@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -27,6 +28,19 @@ std::optional<absl::Duration> RunnableTimeOf(pid_t pid);
 // The time the tree spent runnable but waiting for a CPU (a starved
 // server): what a deadline on a loaded machine must not count against it.
 std::optional<absl::Duration> QueuedTimeOf(pid_t pid);
+
+// Whether a thread of the tree is runnable now (state R: running or
+// waiting for a CPU). schedstat adds a thread's wait for a CPU only once it
+// gets one, so a thread starved on a loaded machine looks, by its times
+// alone, as if it slept.
+bool AnyThreadRunnable(pid_t pid);
+
+// Where the tree's threads wait in the kernel, from /proc/PID/task/TID/
+// wchan and stat, e.g. "futex_wait_queue x3, unix_stream_read_generic":
+// what a user needs to see why a server sat idle. Threads in
+// uninterruptible sleep (state D: I/O, a kernel lock) are marked "(D)".
+// Empty when the kernel hides it.
+std::string WaitingIn(pid_t pid);
 
 // The tree's VmRSS in bytes.
 std::optional<uint64_t> ResidentBytesOf(pid_t pid);

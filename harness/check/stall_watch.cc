@@ -23,8 +23,11 @@ bool IdleWatch::Look() {
   last_runnable_ = runnable;
   last_look_ = now;
   // The first look only starts the count.
+  // A thread runnable right now may be one starved of a CPU, whose wait
+  // its times do not show yet: not idle.
   if (!runnable || !before ||
-      *runnable - *before > (now - looked_before) * kIdleShare) {
+      *runnable - *before > (now - looked_before) * kIdleShare ||
+      AnyThreadRunnable(pid_)) {
     idle_since_.reset();
     return false;
   }
@@ -104,7 +107,9 @@ std::optional<std::string> StallWatch::Stalled() {
     return std::nullopt;
   }
   if (!idle) return std::nullopt;
-  const std::string idle_for = absl::FormatDuration(idle_->window());
+  std::string idle_for = absl::FormatDuration(idle_->window());
+  if (const std::string where = WaitingIn(*server_); !where.empty())
+    absl::StrAppend(&idle_for, " (its threads waiting in: ", where, ")");
   const std::string clause = AgainstTheContract(idle_->window(), awaiting_);
   const std::string who = absl::StrCat("the server (pid ", *server_, ") ");
   // Not stalled after all: count a new window from here.
