@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""How long `sockparity check` takes to its verdict, the new way against the
-previous way, on every correct server in adapters/ and every broken server
+"""How long `sockparity check` takes to its verdict, this build against a
+baseline build (another git revision: bench/build_at.sh), on every correct server in adapters/ and every broken server
 in tests/broken_servers/, each with the default options (full catalog, every
 transport, 10 s timeout; `--perturb eintr` for the one bug only perturbation
 shows).
 
-  new:       the default (all transports at once; a wait ends once the
-             server has taken everything and sits idle in the kernel)
-  previous:  --one-transport-at-a-time --stalled-after 0 (one transport after
-             another, every timeout waited out), stopped at --cap seconds
+  new:       --build's sockparity, default options
+  previous:  --baseline's sockparity (a build of an earlier revision, e.g.
+             `bench/build_at.sh REV` prints its path), default options,
+             stopped at --cap seconds
 
 The two ways alternate per server (which goes first alternates too), so a
 noisy neighbour hits both. Each run's verdict is checked: a broken server
@@ -16,8 +16,8 @@ must get FAILED (exit 1) both ways, a correct one must not. Writes
 check_times.json and check_times.dat (for gnuplot) to --out and prints a
 Markdown table.
 
-  bench/check_times.py --build build/default --out build/bench [--cap 120]
-                       [--reps 1] [--quick]
+  bench/check_times.py --build build/default --baseline BINARY
+                       --out build/bench [--cap 120] [--reps 1] [--quick]
 """
 import argparse
 import json
@@ -30,7 +30,6 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PREVIOUS = ["--one-transport-at-a-time", "--stalled-after", "0"]
 CORRECT = ["reference", "threaded", "epoll", "asio", "libuv"]
 # Bugs only perturbation shows (tests/CMakeLists.txt has the same), run with
 # it both ways.
@@ -89,7 +88,6 @@ def run(tool, way, command, cap, extra):
     with tempfile.TemporaryDirectory() as scratch:
         report = os.path.join(scratch, "report.json")
         argv = [tool, "check", "--json", report]
-        argv += PREVIOUS if way == "previous" else []
         argv += extra
         argv += ["--"] + command
         start = time.monotonic()
@@ -117,6 +115,8 @@ def run(tool, way, command, cap, extra):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build/default"))
+    parser.add_argument("--baseline", required=True,
+                        help="the sockparity binary to compare with")
     parser.add_argument("--out", default=os.path.join(ROOT, "build/bench"))
     parser.add_argument("--cap", type=float, default=120,
                         help="seconds after which a run is stopped")
@@ -130,6 +130,9 @@ def main():
     tool = os.path.join(args.build, "harness", "sockparity")
     if not os.access(tool, os.X_OK):
         sys.exit(f"check_times: no sockparity at {tool} (build first)")
+    if not os.access(args.baseline, os.X_OK):
+        sys.exit(f"check_times: --baseline {args.baseline} is not an executable")
+    tools = {"new": tool, "previous": args.baseline}
     os.makedirs(args.out, exist_ok=True)
     rows, wrong = [], []
     listed = servers(args.build, args.quick)
@@ -145,7 +148,7 @@ def main():
             order = ["new", "previous"] if (index + rep) % 2 == 0 else [
                 "previous", "new"]
             for way in order:
-                seconds, code, totals = run(tool, way, command, args.cap,
+                seconds, code, totals = run(tools[way], way, command, args.cap,
                                             NEEDS.get(name, []))
                 times[way].append(seconds)
                 found = (totals or {}).get("FAILED", 0) + (totals or {}).get(

@@ -1,33 +1,45 @@
 #!/bin/bash
-# The lifecycle fuzzer's rate, the previous way (SOCKPARITY_LIFECYCLE_BASELINE=1)
-# and the new way, alternating so that a noisy neighbour hits both; and the
-# gcc replay binary's wall time over the corpus, both ways. Builds nothing.
+# The lifecycle fuzzer's rate, a baseline build (another git revision:
+# bench/build_at.sh) and this one, alternating so that a noisy neighbour
+# hits both; and the gcc replay binary's wall time over the corpus, both
+# builds. Builds nothing.
 #
-#   bench/fuzz_rate.sh FUZZER CORPUS_DIR OUTPUT_JSON [REPLAY] [ROUNDS] [SECONDS]
+#   bench/fuzz_rate.sh BASELINE_DIR BUILD_DIR CORPUS_DIR OUTPUT_JSON [ROUNDS] [SECONDS]
 #
-# FUZZER: build/fuzz/fuzz/lifecycle_fuzzer; CORPUS_DIR: corpus/lifecycle;
-# REPLAY (optional): build/default/fuzz/lifecycle_replay. Each fuzzer round
-# runs on a fresh scratch copy of the corpus. Defaults: 3 rounds of 10 s.
+# BASELINE_DIR, BUILD_DIR: each holds fuzz/lifecycle_fuzzer (fuzz preset)
+# and, optionally, fuzz/lifecycle_replay (the default preset's, built into
+# the same directory or its sibling default/); CORPUS_DIR: corpus/lifecycle.
+# Each fuzzer round runs on a fresh scratch copy of the corpus. Defaults: 3
+# rounds of 10 s.
 set -euo pipefail
 
-if [[ $# -lt 3 ]]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+if [[ $# -lt 4 ]]; then
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
-fuzzer=$1 corpus=$2 output=$3 replay=${4:-} rounds=${5:-3} seconds=${6:-10}
-for file in "$fuzzer" ${replay:+"$replay"}; do
-  [[ -x $file ]] || { echo "not an executable: $file" >&2; exit 2; }
+baseline=$1 build=$2 corpus=$3 output=$4 rounds=${5:-3} seconds=${6:-10}
+declare -A fuzzer replay
+for way in old new; do
+  dir=$baseline
+  [[ $way == new ]] && dir=$build
+  fuzzer[$way]=$dir/fuzz/lifecycle_fuzzer
+  [[ -x ${fuzzer[$way]} ]] || { echo "not an executable: ${fuzzer[$way]}" >&2; exit 2; }
+  replay[$way]=
+  for candidate in "$dir/fuzz/lifecycle_replay" "$dir/../default/fuzz/lifecycle_replay"; do
+    if [[ -x $candidate ]]; then replay[$way]=$candidate; break; fi
+  done
 done
+[[ -n ${replay[old]} && -n ${replay[new]} ]] || replay=([old]= [new]=)
 [[ -d $corpus ]] || { echo "not a directory: $corpus" >&2; exit 2; }
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# The fuzzer's average exec/s over one round; $1 is 1 for the previous way.
+# The fuzzer's average exec/s over one round; $1 is old or new.
 fuzz_round() {
   rm -rf "$scratch/corpus"
   cp -r "$corpus" "$scratch/corpus"
-  SOCKPARITY_LIFECYCLE_BASELINE=$1 "$fuzzer" -max_total_time="$seconds" \
+  "${fuzzer[$1]}" -max_total_time="$seconds" \
     -print_final_stats=1 "$scratch/corpus" >"$scratch/log" 2>&1 || {
     echo "the fuzzer failed; its log:" >&2
     tail -n 40 "$scratch/log" >&2
@@ -40,7 +52,7 @@ fuzz_round() {
 replay_round() {
   local start end
   start=$(date +%s.%N)
-  SOCKPARITY_LIFECYCLE_BASELINE=$1 "$replay" "$corpus"/* 2>"$scratch/log" || {
+  "${replay[$1]}" "$corpus"/* 2>"$scratch/log" || {
     tail -n 40 "$scratch/log" >&2
     exit 1
   }
@@ -58,26 +70,26 @@ join() { local IFS=,; echo "$*"; }
 
 old=() new=() old_replay=() new_replay=()
 for ((round = 1; round <= rounds; ++round)); do
-  old+=("$(fuzz_round 1)")
-  new+=("$(fuzz_round 0)")
-  echo "round $round: lifecycle_fuzzer exec/s previous ${old[-1]}, new ${new[-1]}"
-  if [[ -n $replay ]]; then
-    old_replay+=("$(replay_round 1)")
-    new_replay+=("$(replay_round 0)")
+  old+=("$(fuzz_round old)")
+  new+=("$(fuzz_round new)")
+  echo "round $round: lifecycle_fuzzer exec/s baseline ${old[-1]}, new ${new[-1]}"
+  if [[ -n ${replay[new]} ]]; then
+    old_replay+=("$(replay_round old)")
+    new_replay+=("$(replay_round new)")
     echo "round $round: lifecycle_replay over the corpus, wall s:" \
-      "previous ${old_replay[-1]}, new ${new_replay[-1]}"
+      "baseline ${old_replay[-1]}, new ${new_replay[-1]}"
   fi
 done
 
 old_median=$(median "${old[@]}") new_median=$(median "${new[@]}")
-echo "lifecycle_fuzzer exec/s median: previous $old_median, new $new_median"
+echo "lifecycle_fuzzer exec/s median: baseline $old_median, new $new_median"
 json="{\"lifecycle_fuzzer\": {\"baseline_exec_per_s\": [$(join "${old[@]}")],"
 json+=" \"new_exec_per_s\": [$(join "${new[@]}")],"
 json+=" \"baseline_median\": $old_median, \"new_median\": $new_median}"
-if [[ -n $replay ]]; then
+if [[ -n ${replay[new]} ]]; then
   old_replay_median=$(median "${old_replay[@]}")
   new_replay_median=$(median "${new_replay[@]}")
-  echo "lifecycle_replay wall s median: previous $old_replay_median," \
+  echo "lifecycle_replay wall s median: baseline $old_replay_median," \
     "new $new_replay_median"
   json+=", \"lifecycle_replay\": {\"inputs\": $(find "$corpus" -maxdepth 1 -type f | wc -l),"
   json+=" \"baseline_wall_s\": [$(join "${old_replay[@]}")],"

@@ -2,40 +2,23 @@
 // runs on every available kind; any divergence the registry does not allow
 // is a finding, printed as the script up to the divergence, ready for
 // corpus/scripts/ and 'sockparity replay'.
-//
-// SOCKPARITY_LIFECYCLE_BASELINE=1 runs the scripts the previous, slower way
-// (RunOptions::Previous()), for bench/fuzz_rate.sh to measure both.
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 #include "fuzz_util.h"
 #include "sockparity/script/differential.h"
 #include "sockparity/script/finding.h"
 #include "sockparity/script/script_gen.h"
 
-namespace {
-
-sockparity::RunOptions ChosenRunOptions() {
-  const char* baseline = std::getenv("SOCKPARITY_LIFECYCLE_BASELINE");
-  const bool previous = baseline != nullptr && baseline[0] != '\0' &&
-                        std::strcmp(baseline, "0") != 0;
-  return previous ? sockparity::RunOptions::Previous()
-                  : sockparity::RunOptions{};
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;
   sockparity::ByteChoices choices(absl::MakeConstSpan(data, size));
   const sockparity::Script script = sockparity::GenerateLifecycleScript(
       [&](uint32_t n) { return choices(n); });
-  static const sockparity::RunOptions options = ChosenRunOptions();
   static const std::vector<sockparity::TransportKind> kinds =
       sockparity::AvailableTransportKinds();
   const sockparity::DifferentialRun run = sockparity::RunDifferential(
-      script, kinds, sockparity::DifferenceRegistry::InEffect(), options);
+      script, kinds, sockparity::DifferenceRegistry::InEffect());
   for (const auto& skipped : run.skipped) {
     std::fprintf(stderr, "%s\n", skipped.second.ToString().c_str());
     sockparity::fuzz::Finding("the harness could not run a script");

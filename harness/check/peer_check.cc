@@ -266,8 +266,8 @@ struct TransportRun {
 
 // Runs `each` on every element, on threads of its own or in turn.
 template <typename T, typename Each>
-void ForEach(std::vector<T>& items, bool at_once, Each each) {
-  if (!at_once || items.size() < 2) {
+void ForEach(std::vector<T>& items, Each each) {
+  if (items.size() < 2) {
     for (T& item : items) each(item);
     return;
   }
@@ -370,7 +370,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     run.link = std::make_unique<PeerLink>(options, transport, report.seed);
     runs.push_back(std::move(run));
   }
-  ForEach(runs, options.transports_at_once, [](TransportRun& run) {
+  ForEach(runs, [](TransportRun& run) {
     if (run.link->transport() == ContractTransport::kTcp6 &&
         !TransportAvailability(TransportKind::kTcp6).ok()) {
       run.started = absl::UnavailableError("IPv6 is off on this machine");
@@ -387,7 +387,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     return fatal;
   }
 
-  ForEach(runs, options.transports_at_once, [&](TransportRun& run) {
+  ForEach(runs, [&](TransportRun& run) {
     PeerLink& link = *run.link;
     const ContractTransport transport = link.transport();
     if (!run.started.ok()) {

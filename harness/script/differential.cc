@@ -47,7 +47,7 @@ std::vector<absl::StatusOr<Trace>> RunOnEveryKind(
   // Only TCP waits (for delayed ACKs); a thread costs more than a UNIX
   // script takes, so those run here meanwhile.
   auto own_thread = [&](size_t i) {
-    return !options.sequential_kinds && !Forks(script) &&
+    return !Forks(script) &&
            FamilyOf(kinds[i]) == Family::kTcp;
   };
   std::vector<std::thread> threads;

@@ -117,7 +117,6 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
                           "' is not a duration like 10m, 90s or 0"));
     return kExitUsage;
   }
-  options.transports_at_once = !args.one_transport_at_a_time;
   options.fail_fast = args.fail_fast;
   if (!args.transports.empty()) {
     options.transports.clear();
@@ -201,9 +200,6 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       "the whole run: cases not begun by then are not played and a case "
       "it cuts short is not judged, exit status 7 unless a case FAILED "
       "(default 10m; 0: none)");
-  check->add_flag("--one-transport-at-a-time", args.one_transport_at_a_time,
-                  "start the servers and play the cases of one transport "
-                  "after another (default: all transports at once)");
   check->add_flag("--fail-fast", args.fail_fast,
                   "play no further case once one has FAILED (cases not "
                   "played show as '-')");

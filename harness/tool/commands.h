@@ -39,7 +39,6 @@ struct CheckArgs {
   std::string stalled_after = absl::FormatDuration(kContractReplyWindow);
   std::string case_budget = absl::FormatDuration(kContractCaseBudget);
   std::string max_run_time = "10m";
-  bool one_transport_at_a_time = false;
   bool fail_fast = false;
   std::vector<std::string> server;  // what follows "--"
 };

@@ -75,9 +75,6 @@ struct CheckOptions {
   // with nothing on its way to the client: by default the contract's
   // window for holding a due reply. Zero waits out every timeout.
   absl::Duration stalled_after = kContractReplyWindow;
-  // Every transport's server at the same time (each has its own process;
-  // the report keeps its fixed order), or one after another.
-  bool transports_at_once = true;
   // Play no further case once one has FAILED.
   bool fail_fast = false;
 };

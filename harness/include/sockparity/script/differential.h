@@ -48,8 +48,8 @@ struct DifferentialRun {
   std::vector<std::string> entries_used() const;
 };
 
-// Runs `script` on each of `kinds` (at once, each kind in its own thread,
-// unless options.sequential_kinds), then compares every pair.
+// Runs `script` on each of `kinds` (at once: the TCP kinds, which wait for
+// delayed ACKs, each in its own thread), then compares every pair.
 DifferentialRun RunDifferential(
     const Script& script, absl::Span<const TransportKind> kinds,
     const DifferenceRegistry& registry = DifferenceRegistry::InEffect(),
