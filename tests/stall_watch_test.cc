@@ -285,7 +285,7 @@ TEST(Stall, StarvedServerIsNotIdle) {
   const absl::Time deadline = absl::Now() + absl::Milliseconds(1500);
   while (absl::Now() < deadline && !idle) {
     idle = watch.Look();
-    runnable_looks += AnyThreadRunnable(starved) ? 1 : 0;
+    runnable_looks += AnyThreadBusy(starved) ? 1 : 0;
     absl::SleepFor(absl::Milliseconds(20));  // the watch's pace
   }
   const std::string where = WaitingIn(starved);

@@ -132,21 +132,22 @@ char ThreadState(const std::string& task_dir) {
 
 }  // namespace
 
-bool AnyThreadRunnable(pid_t pid) {
+bool AnyThreadBusy(pid_t pid) {
   for (pid_t member : ProcessTree(pid)) {
     DIR* tasks = ::opendir(absl::StrCat("/proc/", member, "/task").c_str());
     if (tasks == nullptr) continue;
-    bool runnable = false;
+    bool busy = false;
     while (const dirent* task = ::readdir(tasks)) {
       if (task->d_name[0] == '.') continue;
-      if (ThreadState(absl::StrCat("/proc/", member, "/task/",
-                                   task->d_name)) == 'R') {
-        runnable = true;
+      const char state =
+          ThreadState(absl::StrCat("/proc/", member, "/task/", task->d_name));
+      if (state == 'R' || state == 'D') {
+        busy = true;
         break;
       }
     }
     ::closedir(tasks);
-    if (runnable) return true;
+    if (busy) return true;
   }
   return false;
 }

@@ -29,11 +29,12 @@ std::optional<absl::Duration> RunnableTimeOf(pid_t pid);
 // server): what a deadline on a loaded machine must not count against it.
 std::optional<absl::Duration> QueuedTimeOf(pid_t pid);
 
-// Whether a thread of the tree is runnable now (state R: running or
-// waiting for a CPU). schedstat adds a thread's wait for a CPU only once it
-// gets one, so a thread starved on a loaded machine looks, by its times
-// alone, as if it slept.
-bool AnyThreadRunnable(pid_t pid);
+// Whether a thread of the tree is busy now: runnable (state R: running or
+// waiting for a CPU) or in uninterruptible sleep (state D: its own I/O,
+// e.g. a log write throttled by writeback). schedstat adds a thread's wait
+// for a CPU only once it gets one, so a thread starved on a loaded machine
+// looks, by its times alone, as if it slept.
+bool AnyThreadBusy(pid_t pid);
 
 // Where the tree's threads wait in the kernel, from /proc/PID/task/TID/
 // wchan and stat, e.g. "futex_wait_queue x3, unix_stream_read_generic":

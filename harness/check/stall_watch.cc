@@ -24,10 +24,11 @@ bool IdleWatch::Look() {
   last_look_ = now;
   // The first look only starts the count.
   // A thread runnable right now may be one starved of a CPU, whose wait
-  // its times do not show yet: not idle.
+  // its times do not show yet; one in uninterruptible sleep waits for its
+  // own I/O: not idle either way.
   if (!runnable || !before ||
       *runnable - *before > (now - looked_before) * kIdleShare ||
-      AnyThreadRunnable(pid_)) {
+      AnyThreadBusy(pid_)) {
     idle_since_.reset();
     return false;
   }
