@@ -7,6 +7,7 @@
 #include "check/case_helpers.h"
 #include "check/case_table.h"
 #include "sockparity/check/peer_contract.h"
+#include "sockparity/net/errors.h"
 #include "sockparity/net/io.h"
 
 namespace sockparity::internal {
@@ -18,12 +19,27 @@ constexpr char kShutdown[] =
 constexpr char kHalfCloseAsClose[] =
     "https://github.com/oven-sh/bun/issues/33498";
 constexpr uint32_t kLarge = 8u << 20;
+// The client's receive buffer, fixed. Left to TCP's autotuning it grows
+// while the client reads (up to tcp_rmem's maximum, 32 MiB on Debian), and
+// whether the whole reply fits in the kernel's buffers, and so whether a
+// server that drops its own buffered bytes at the half-close is caught,
+// would depend on timing. Setting SO_RCVBUF turns autotuning off for the
+// socket (socket(7), tcp(7)): with tcp_wmem's default maximum of 4 MiB the
+// kernel holds under 5 MiB of the reply and the server the rest.
+constexpr int kClientReceiveBuffer = 256 << 10;
 
-// A B reply larger than the socket buffers, the client's SHUT_WR after
-// `read_first` bytes of it (0: at once, with the request), then the rest.
+// A B reply larger than the socket buffers (the client's is fixed), the
+// client's SHUT_WR after `read_first` bytes of it (0: at once, with the
+// request), then the rest.
 void LargeReplyThenShutWr(Context& c, size_t read_first) {
   std::optional<Socket> s = c.Connect();
-  if (!s || !c.Send(*s, ContractFrame(BulkRequest(kLarge)))) return;
+  if (!s) return;
+  if (::setsockopt(s->fd(), SOL_SOCKET, SO_RCVBUF, &kClientReceiveBuffer,
+                   sizeof(kClientReceiveBuffer)) != 0) {
+    c.CannotJudge(absl::StrCat("setsockopt(SO_RCVBUF): ", ErrnoName(errno)));
+    return;
+  }
+  if (!c.Send(*s, ContractFrame(BulkRequest(kLarge)))) return;
   const Bytes want = ContractFrame(BulkReply(kLarge));
   Bytes got;
   if (read_first > 0) {
