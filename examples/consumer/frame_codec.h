@@ -1,8 +1,8 @@
 // The example's wire format: a 4-byte big-endian length, then the payload
 // (1 to 16 MiB). The encoder and a streaming decoder that takes input split
 // anywhere; shaped as sockparity's FramingCodec so its properties apply.
-#ifndef ECHO_FRAME_CODEC_H_
-#define ECHO_FRAME_CODEC_H_
+#ifndef SOCKPARITY_EXAMPLES_CONSUMER_FRAME_CODEC_H_
+#define SOCKPARITY_EXAMPLES_CONSUMER_FRAME_CODEC_H_
 
 #include <cstdint>
 #include <string>
@@ -95,4 +95,4 @@ class FrameCodec {
 
 }  // namespace echo
 
-#endif  // ECHO_FRAME_CODEC_H_
+#endif  // SOCKPARITY_EXAMPLES_CONSUMER_FRAME_CODEC_H_

@@ -1,7 +1,7 @@
 // Internal: the streaming decoder shared by the codecs whose frames are a
 // length prefix and then the payload; subclasses read the prefix.
-#ifndef SOCKPARITY_SRC_PREFIXED_DECODER_H_
-#define SOCKPARITY_SRC_PREFIXED_DECODER_H_
+#ifndef SOCKPARITY_CODEC_PREFIXED_DECODER_H_
+#define SOCKPARITY_CODEC_PREFIXED_DECODER_H_
 
 #include <optional>
 #include <string>
@@ -45,4 +45,4 @@ class PrefixedDecoder : public FrameDecoder {
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_PREFIXED_DECODER_H_
+#endif  // SOCKPARITY_CODEC_PREFIXED_DECODER_H_

@@ -1,6 +1,6 @@
 // Internal: one poll(2) wait bounded by an absolute deadline, retried on EINTR.
-#ifndef SOCKPARITY_SRC_POLL_WAIT_H_
-#define SOCKPARITY_SRC_POLL_WAIT_H_
+#ifndef SOCKPARITY_NET_POLL_WAIT_H_
+#define SOCKPARITY_NET_POLL_WAIT_H_
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -14,4 +14,4 @@ absl::StatusOr<short> PollUntil(int fd, short events, absl::Time deadline,
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_POLL_WAIT_H_
+#endif  // SOCKPARITY_NET_POLL_WAIT_H_

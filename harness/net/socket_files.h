@@ -1,7 +1,7 @@
 // Internal: the socket files this process has bound and not yet removed, so
 // the hygiene check can tell which were left behind.
-#ifndef SOCKPARITY_SRC_SOCKET_FILES_H_
-#define SOCKPARITY_SRC_SOCKET_FILES_H_
+#ifndef SOCKPARITY_NET_SOCKET_FILES_H_
+#define SOCKPARITY_NET_SOCKET_FILES_H_
 
 #include <string>
 #include <vector>
@@ -14,4 +14,4 @@ std::vector<std::string> BoundSocketFiles();
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SOCKET_FILES_H_
+#endif  // SOCKPARITY_NET_SOCKET_FILES_H_

@@ -2,8 +2,8 @@
 // triggers (`after`) applies to a step only when a trigger step before it
 // touched the step's socket (ScriptSockets::Touched); its allowance of
 // received data covers only those sockets.
-#ifndef SOCKPARITY_SRC_SCRIPT_ENTRY_SCOPES_H_
-#define SOCKPARITY_SRC_SCRIPT_ENTRY_SCOPES_H_
+#ifndef SOCKPARITY_SCRIPT_ENTRY_SCOPES_H_
+#define SOCKPARITY_SCRIPT_ENTRY_SCOPES_H_
 
 #include <cstddef>
 #include <set>
@@ -52,4 +52,4 @@ class EntryScopes {
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_ENTRY_SCOPES_H_
+#endif  // SOCKPARITY_SCRIPT_ENTRY_SCOPES_H_

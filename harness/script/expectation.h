@@ -1,6 +1,6 @@
 // Internal: the assertion after a step's "=", as text and back.
-#ifndef SOCKPARITY_SRC_SCRIPT_EXPECTATION_H_
-#define SOCKPARITY_SRC_SCRIPT_EXPECTATION_H_
+#ifndef SOCKPARITY_SCRIPT_EXPECTATION_H_
+#define SOCKPARITY_SCRIPT_EXPECTATION_H_
 
 #include <string>
 
@@ -24,4 +24,4 @@ bool ParseExpectation(absl::string_view text, Expectation* expect,
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_EXPECTATION_H_
+#endif  // SOCKPARITY_SCRIPT_EXPECTATION_H_

@@ -1,7 +1,7 @@
 // Internal: the registry's entries, in files by subject, and the kind
 // groups and outcome patterns they are written with.
-#ifndef SOCKPARITY_SRC_SCRIPT_REGISTRY_ENTRIES_H_
-#define SOCKPARITY_SRC_SCRIPT_REGISTRY_ENTRIES_H_
+#ifndef SOCKPARITY_SCRIPT_REGISTRY_ENTRIES_H_
+#define SOCKPARITY_SCRIPT_REGISTRY_ENTRIES_H_
 
 #include <string>
 #include <vector>
@@ -39,4 +39,4 @@ std::vector<Difference> QueueEntries();
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_REGISTRY_ENTRIES_H_
+#endif  // SOCKPARITY_SCRIPT_REGISTRY_ENTRIES_H_

@@ -4,8 +4,8 @@
 // runner_data.cc (sending and receiving), runner_inspect.cc (looking at a
 // socket and ending it), and runner_settle.cc (waiting for a step's effects
 // between steps).
-#ifndef SOCKPARITY_SRC_SCRIPT_RUNNER_H_
-#define SOCKPARITY_SRC_SCRIPT_RUNNER_H_
+#ifndef SOCKPARITY_SCRIPT_SCRIPT_RUNNER_H_
+#define SOCKPARITY_SCRIPT_SCRIPT_RUNNER_H_
 
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -209,4 +209,4 @@ class Runner {
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_RUNNER_H_
+#endif  // SOCKPARITY_SCRIPT_SCRIPT_RUNNER_H_

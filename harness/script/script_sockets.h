@@ -4,8 +4,8 @@
 // it. A registry entry's allowance is scoped by these: a trigger step
 // touches its socket and the sockets related to it, and the entry explains
 // only steps on those.
-#ifndef SOCKPARITY_SRC_SCRIPT_SOCKETS_H_
-#define SOCKPARITY_SRC_SCRIPT_SOCKETS_H_
+#ifndef SOCKPARITY_SCRIPT_SCRIPT_SOCKETS_H_
+#define SOCKPARITY_SCRIPT_SCRIPT_SOCKETS_H_
 
 #include <cstddef>
 #include <string>
@@ -60,4 +60,4 @@ class ScriptSockets {
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_SOCKETS_H_
+#endif  // SOCKPARITY_SCRIPT_SCRIPT_SOCKETS_H_

@@ -1,7 +1,7 @@
 // Internal: the state of a TCP connection the script has closed, which the
 // kernel keeps (FIN_WAIT2, TIME_WAIT...) with no descriptor to ask.
-#ifndef SOCKPARITY_SRC_TCP_LOOKUP_H_
-#define SOCKPARITY_SRC_TCP_LOOKUP_H_
+#ifndef SOCKPARITY_SCRIPT_TCP_LOOKUP_H_
+#define SOCKPARITY_SCRIPT_TCP_LOOKUP_H_
 
 #include <sys/socket.h>
 
@@ -30,4 +30,4 @@ std::optional<int> ScanProcTcpState(const TcpTuple& tuple);
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_TCP_LOOKUP_H_
+#endif  // SOCKPARITY_SCRIPT_TCP_LOOKUP_H_

@@ -3,8 +3,8 @@
 // help), the Runner member function that runs it, how it uses its socket,
 // and which ACKs its outcome can see (settling). Adding a verb is one entry
 // here and one handler in a runner_*.cc file.
-#ifndef SOCKPARITY_SRC_SCRIPT_VERBS_H_
-#define SOCKPARITY_SRC_SCRIPT_VERBS_H_
+#ifndef SOCKPARITY_SCRIPT_VERBS_H_
+#define SOCKPARITY_SCRIPT_VERBS_H_
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -61,4 +61,4 @@ const VerbDescriptor& Describe(Verb verb);
 
 }  // namespace sockparity::internal
 
-#endif  // SOCKPARITY_SRC_SCRIPT_VERBS_H_
+#endif  // SOCKPARITY_SCRIPT_VERBS_H_

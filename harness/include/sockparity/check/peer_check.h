@@ -2,8 +2,8 @@
 // library (the peer contract, docs/SUT_CONTRACT.md). A catalog of cases with
 // stable ids runs on every transport the server supports; each gets a
 // verdict, and the client-side records are compared across transports.
-#ifndef SOCKPARITY_PEER_CHECK_H_
-#define SOCKPARITY_PEER_CHECK_H_
+#ifndef SOCKPARITY_CHECK_PEER_CHECK_H_
+#define SOCKPARITY_CHECK_PEER_CHECK_H_
 
 #include <array>
 #include <cstdint>
@@ -147,4 +147,4 @@ bool ContractRequires(ContractTransport transport);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_PEER_CHECK_H_
+#endif  // SOCKPARITY_CHECK_PEER_CHECK_H_

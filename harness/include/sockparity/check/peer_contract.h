@@ -1,8 +1,8 @@
 // The frames of the peer contract (docs/SUT_CONTRACT.md), shared by the
 // suite's client and the servers that ship with it: a 4-byte big-endian
 // length, then the payload; `B` asks for a reply of N+1 bytes.
-#ifndef SOCKPARITY_PEER_CONTRACT_H_
-#define SOCKPARITY_PEER_CONTRACT_H_
+#ifndef SOCKPARITY_CHECK_PEER_CONTRACT_H_
+#define SOCKPARITY_CHECK_PEER_CONTRACT_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -74,4 +74,4 @@ inline Bytes BulkReply(uint32_t n) {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_PEER_CONTRACT_H_
+#endif  // SOCKPARITY_CHECK_PEER_CONTRACT_H_

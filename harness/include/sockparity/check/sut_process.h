@@ -5,8 +5,8 @@
 // process it starts (workers, a daemon after setsid) ends with it, also
 // when the suite's own process is killed: a shepherd process stands
 // between them (check/shepherd.h).
-#ifndef SOCKPARITY_SUT_PROCESS_H_
-#define SOCKPARITY_SUT_PROCESS_H_
+#ifndef SOCKPARITY_CHECK_SUT_PROCESS_H_
+#define SOCKPARITY_CHECK_SUT_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -114,4 +114,4 @@ class SutProcess {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_SUT_PROCESS_H_
+#endif  // SOCKPARITY_CHECK_SUT_PROCESS_H_

@@ -2,8 +2,8 @@
 // accepts input split at any byte. Decoders refuse oversize, malformed and
 // truncated input with an error naming the problem and the stream offset,
 // and never reserve memory for a length before its bytes arrive.
-#ifndef SOCKPARITY_CODEC_H_
-#define SOCKPARITY_CODEC_H_
+#ifndef SOCKPARITY_CODEC_CODEC_H_
+#define SOCKPARITY_CODEC_CODEC_H_
 
 #include <cstdint>
 #include <memory>
@@ -63,4 +63,4 @@ absl::StatusOr<std::vector<Bytes>> DecodeAll(const Codec& codec,
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_CODEC_H_
+#endif  // SOCKPARITY_CODEC_CODEC_H_

@@ -1,6 +1,6 @@
 // The framing codecs sockparity ships.
-#ifndef SOCKPARITY_CODECS_H_
-#define SOCKPARITY_CODECS_H_
+#ifndef SOCKPARITY_CODEC_CODECS_H_
+#define SOCKPARITY_CODEC_CODECS_H_
 
 #include <cstdint>
 #include <memory>
@@ -43,4 +43,4 @@ absl::StatusOr<std::unique_ptr<Codec>> MakeDelimitedCodec(
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_CODECS_H_
+#endif  // SOCKPARITY_CODEC_CODECS_H_

@@ -1,5 +1,5 @@
-#ifndef SOCKPARITY_BYTES_H_
-#define SOCKPARITY_BYTES_H_
+#ifndef SOCKPARITY_NET_BYTES_H_
+#define SOCKPARITY_NET_BYTES_H_
 
 #include <cstdint>
 #include <vector>
@@ -10,4 +10,4 @@ using Bytes = std::vector<uint8_t>;
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_BYTES_H_
+#endif  // SOCKPARITY_NET_BYTES_H_

@@ -1,8 +1,8 @@
 // The address of a listening socket, for the kinds that have one, written as
 // the peer contract writes addresses: "unix:/path", "unix:@name",
 // "tcp:127.0.0.1:PORT", "tcp:[::1]:PORT".
-#ifndef SOCKPARITY_ENDPOINT_H_
-#define SOCKPARITY_ENDPOINT_H_
+#ifndef SOCKPARITY_NET_ENDPOINT_H_
+#define SOCKPARITY_NET_ENDPOINT_H_
 
 #include <sys/socket.h>
 
@@ -52,4 +52,4 @@ absl::StatusOr<int> ParseInheritedFd(absl::string_view text);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_ENDPOINT_H_
+#endif  // SOCKPARITY_NET_ENDPOINT_H_

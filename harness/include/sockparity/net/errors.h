@@ -1,7 +1,7 @@
 // Turning a failed system call into an absl::Status that says what failed,
 // where, and with which errno, by name.
-#ifndef SOCKPARITY_ERRORS_H_
-#define SOCKPARITY_ERRORS_H_
+#ifndef SOCKPARITY_NET_ERRORS_H_
+#define SOCKPARITY_NET_ERRORS_H_
 
 #include <optional>
 #include <string>
@@ -25,4 +25,4 @@ std::optional<int> ErrnoOf(const absl::Status& status);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_ERRORS_H_
+#endif  // SOCKPARITY_NET_ERRORS_H_

@@ -1,6 +1,6 @@
 // An owning file descriptor: closed exactly once, when its owner goes away.
-#ifndef SOCKPARITY_FD_H_
-#define SOCKPARITY_FD_H_
+#ifndef SOCKPARITY_NET_FD_H_
+#define SOCKPARITY_NET_FD_H_
 
 #include "absl/status/status.h"
 
@@ -33,4 +33,4 @@ class Fd {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_FD_H_
+#endif  // SOCKPARITY_NET_FD_H_

@@ -1,8 +1,8 @@
 // What a test may leave behind: descriptors, threads, child processes,
 // sockparity temporary directories and socket files. Two snapshots, before
 // and after, tell what leaked.
-#ifndef SOCKPARITY_HYGIENE_H_
-#define SOCKPARITY_HYGIENE_H_
+#ifndef SOCKPARITY_NET_HYGIENE_H_
+#define SOCKPARITY_NET_HYGIENE_H_
 
 #include <map>
 #include <set>
@@ -34,4 +34,4 @@ std::vector<std::string> WaitForNoResourceLeaks(
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_HYGIENE_H_
+#endif  // SOCKPARITY_NET_HYGIENE_H_

@@ -1,8 +1,8 @@
 // Deadline-bounded stream I/O. Every call waits at most its timeout, handles
 // short reads and writes and EINTR, never raises SIGPIPE, and reports failure
 // as a status naming the call, the errno and the transport.
-#ifndef SOCKPARITY_IO_H_
-#define SOCKPARITY_IO_H_
+#ifndef SOCKPARITY_NET_IO_H_
+#define SOCKPARITY_NET_IO_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -80,4 +80,4 @@ absl::Status Shutdown(IoTarget target, int how);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_IO_H_
+#endif  // SOCKPARITY_NET_IO_H_

@@ -1,6 +1,6 @@
 // Listening sockets and connectors for the kinds that have an address.
-#ifndef SOCKPARITY_LISTENER_H_
-#define SOCKPARITY_LISTENER_H_
+#ifndef SOCKPARITY_NET_LISTENER_H_
+#define SOCKPARITY_NET_LISTENER_H_
 
 #include <optional>
 
@@ -53,4 +53,4 @@ absl::StatusOr<Socket> Connect(const Endpoint& endpoint,
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_LISTENER_H_
+#endif  // SOCKPARITY_NET_LISTENER_H_

@@ -1,7 +1,7 @@
 // A connected stream socket that knows which transport it is on, and pairs
 // of them, made the same way for every TransportKind.
-#ifndef SOCKPARITY_SOCKET_H_
-#define SOCKPARITY_SOCKET_H_
+#ifndef SOCKPARITY_NET_SOCKET_H_
+#define SOCKPARITY_NET_SOCKET_H_
 
 #include <string>
 
@@ -45,4 +45,4 @@ absl::StatusOr<SocketPair> MakeConnectedPair(
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_SOCKET_H_
+#endif  // SOCKPARITY_NET_SOCKET_H_

@@ -1,7 +1,7 @@
 // A digest of a byte stream, fed as the bytes arrive: how traces and check
 // records name what a socket received without keeping the bytes.
-#ifndef SOCKPARITY_STREAM_HASH_H_
-#define SOCKPARITY_STREAM_HASH_H_
+#ifndef SOCKPARITY_NET_STREAM_HASH_H_
+#define SOCKPARITY_NET_STREAM_HASH_H_
 
 #include <cstdint>
 
@@ -27,4 +27,4 @@ class StreamHash {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_STREAM_HASH_H_
+#endif  // SOCKPARITY_NET_STREAM_HASH_H_

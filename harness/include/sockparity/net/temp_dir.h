@@ -1,7 +1,7 @@
 // A private temporary directory (mode 0700), removed with its contents when
 // its owner goes away. Socket paths of the unix kind live in one.
-#ifndef SOCKPARITY_TEMP_DIR_H_
-#define SOCKPARITY_TEMP_DIR_H_
+#ifndef SOCKPARITY_NET_TEMP_DIR_H_
+#define SOCKPARITY_NET_TEMP_DIR_H_
 
 #include <string>
 
@@ -36,4 +36,4 @@ std::string TempDirPrefix();
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_TEMP_DIR_H_
+#endif  // SOCKPARITY_NET_TEMP_DIR_H_

@@ -1,6 +1,6 @@
 // The local stream transports sockparity compares.
-#ifndef SOCKPARITY_TRANSPORT_H_
-#define SOCKPARITY_TRANSPORT_H_
+#ifndef SOCKPARITY_NET_TRANSPORT_H_
+#define SOCKPARITY_NET_TRANSPORT_H_
 
 #include <array>
 #include <ostream>
@@ -46,4 +46,4 @@ inline std::ostream& operator<<(std::ostream& out, TransportKind kind) {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_TRANSPORT_H_
+#endif  // SOCKPARITY_NET_TRANSPORT_H_

@@ -1,8 +1,8 @@
 // The registry of documented differences between transports: every way two
 // kinds may legitimately differ, with its source, and the comparison of
 // traces that allows a mismatch only through an entry.
-#ifndef SOCKPARITY_DIFFERENCES_H_
-#define SOCKPARITY_DIFFERENCES_H_
+#ifndef SOCKPARITY_SCRIPT_DIFFERENCES_H_
+#define SOCKPARITY_SCRIPT_DIFFERENCES_H_
 
 #include <array>
 #include <bitset>
@@ -178,4 +178,4 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_DIFFERENCES_H_
+#endif  // SOCKPARITY_SCRIPT_DIFFERENCES_H_

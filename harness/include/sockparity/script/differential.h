@@ -2,8 +2,8 @@
 // of traces compared through the registry of documented differences. What
 // `sockparity replay`, the lifecycle property and fuzzer, the corpus tests
 // and the benchmark all do.
-#ifndef SOCKPARITY_DIFFERENTIAL_H_
-#define SOCKPARITY_DIFFERENTIAL_H_
+#ifndef SOCKPARITY_SCRIPT_DIFFERENTIAL_H_
+#define SOCKPARITY_SCRIPT_DIFFERENTIAL_H_
 
 #include <optional>
 #include <string>
@@ -83,4 +83,4 @@ std::string FormatDivergence(const Script& script, const DifferentialRun& run);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_DIFFERENTIAL_H_
+#endif  // SOCKPARITY_SCRIPT_DIFFERENTIAL_H_

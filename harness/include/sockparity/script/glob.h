@@ -1,5 +1,5 @@
-#ifndef SOCKPARITY_GLOB_H_
-#define SOCKPARITY_GLOB_H_
+#ifndef SOCKPARITY_SCRIPT_GLOB_H_
+#define SOCKPARITY_SCRIPT_GLOB_H_
 
 #include "absl/strings/string_view.h"
 
@@ -11,4 +11,4 @@ bool GlobMatch(absl::string_view pattern, absl::string_view text);
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_GLOB_H_
+#endif  // SOCKPARITY_SCRIPT_GLOB_H_

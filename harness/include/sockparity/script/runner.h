@@ -1,7 +1,7 @@
 // Running a script: RunScript plays it on fresh sockets of one transport
 // kind and returns its trace.
-#ifndef SOCKPARITY_RUNNER_H_
-#define SOCKPARITY_RUNNER_H_
+#ifndef SOCKPARITY_SCRIPT_RUNNER_H_
+#define SOCKPARITY_SCRIPT_RUNNER_H_
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,4 +32,4 @@ absl::StatusOr<Trace> RunScript(const Script& script, TransportKind kind,
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_RUNNER_H_
+#endif  // SOCKPARITY_SCRIPT_RUNNER_H_

@@ -2,8 +2,8 @@
 // form of one step per line ("a send 5", "b recv-until-eof"), each step
 // optionally asserting the outcome every kind must give ("b recv 10 = eof",
 // "b recv 10 = local: eof; tcp: ECONNRESET").
-#ifndef SOCKPARITY_SCRIPT_H_
-#define SOCKPARITY_SCRIPT_H_
+#ifndef SOCKPARITY_SCRIPT_SCRIPT_H_
+#define SOCKPARITY_SCRIPT_SCRIPT_H_
 
 #include <array>
 #include <cstdint>
@@ -120,4 +120,4 @@ std::string ScriptSyntaxHelp();
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_SCRIPT_H_
+#endif  // SOCKPARITY_SCRIPT_SCRIPT_H_

@@ -3,8 +3,8 @@
 // no send the peer can no longer take. The choices come from outside (a
 // RapidCheck generator, fuzzer bytes), so the same model serves both and a
 // smaller choice sequence gives a smaller script.
-#ifndef SOCKPARITY_SCRIPT_GEN_H_
-#define SOCKPARITY_SCRIPT_GEN_H_
+#ifndef SOCKPARITY_SCRIPT_SCRIPT_GEN_H_
+#define SOCKPARITY_SCRIPT_SCRIPT_GEN_H_
 
 #include <cstdint>
 #include <functional>
@@ -39,4 +39,4 @@ class ByteChoices {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_SCRIPT_GEN_H_
+#endif  // SOCKPARITY_SCRIPT_SCRIPT_GEN_H_

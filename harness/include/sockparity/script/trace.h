@@ -1,8 +1,8 @@
 // A trace: what running a script on one transport kind gave, each step's
 // normalized outcome and what each socket received as one byte stream
 // (sockparity/script/runner.h runs scripts).
-#ifndef SOCKPARITY_TRACE_H_
-#define SOCKPARITY_TRACE_H_
+#ifndef SOCKPARITY_SCRIPT_TRACE_H_
+#define SOCKPARITY_SCRIPT_TRACE_H_
 
 #include <map>
 #include <string>
@@ -38,4 +38,4 @@ struct Trace {
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_TRACE_H_
+#endif  // SOCKPARITY_SCRIPT_TRACE_H_

@@ -1,6 +1,6 @@
 // Text reports of traces, side by side.
-#ifndef SOCKPARITY_REPORT_H_
-#define SOCKPARITY_REPORT_H_
+#ifndef SOCKPARITY_SCRIPT_TRACE_TABLE_H_
+#define SOCKPARITY_SCRIPT_TRACE_TABLE_H_
 
 #include <string>
 #include <vector>
@@ -19,4 +19,4 @@ std::string FormatTracesSideBySide(const Script& script,
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_REPORT_H_
+#endif  // SOCKPARITY_SCRIPT_TRACE_TABLE_H_

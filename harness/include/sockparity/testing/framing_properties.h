@@ -24,8 +24,8 @@
 //   };
 //
 // sockparity's own codecs (sockparity/codecs.h) are FramingCodecs.
-#ifndef SOCKPARITY_FRAMING_PROPERTIES_H_
-#define SOCKPARITY_FRAMING_PROPERTIES_H_
+#ifndef SOCKPARITY_TESTING_FRAMING_PROPERTIES_H_
+#define SOCKPARITY_TESTING_FRAMING_PROPERTIES_H_
 
 #include <malloc.h>
 #include <rapidcheck.h>
@@ -333,4 +333,4 @@ void CheckRefusesBadInputCheaply(const C& codec,
 
 }  // namespace sockparity::testing
 
-#endif  // SOCKPARITY_FRAMING_PROPERTIES_H_
+#endif  // SOCKPARITY_TESTING_FRAMING_PROPERTIES_H_

@@ -1,7 +1,7 @@
 // A GoogleTest listener that fails every test that leaves a descriptor,
 // thread, child process, temporary directory or socket file behind.
-#ifndef SOCKPARITY_GTEST_HYGIENE_H_
-#define SOCKPARITY_GTEST_HYGIENE_H_
+#ifndef SOCKPARITY_TESTING_GTEST_HYGIENE_H_
+#define SOCKPARITY_TESTING_GTEST_HYGIENE_H_
 
 #include "gtest/gtest.h"
 
@@ -13,4 +13,4 @@ void InstallHygieneListener();
 
 }  // namespace sockparity
 
-#endif  // SOCKPARITY_GTEST_HYGIENE_H_
+#endif  // SOCKPARITY_TESTING_GTEST_HYGIENE_H_

@@ -12,8 +12,8 @@
 // kind this machine lacks (tcp6 without IPv6) is skipped with the reason.
 // Link sockparity::gtest_main (or call InstallHygieneListener in your main)
 // to fail tests that leave descriptors, threads or files behind.
-#ifndef SOCKPARITY_GTEST_TRANSPORTS_H_
-#define SOCKPARITY_GTEST_TRANSPORTS_H_
+#ifndef SOCKPARITY_TESTING_GTEST_TRANSPORTS_H_
+#define SOCKPARITY_TESTING_GTEST_TRANSPORTS_H_
 
 #include <string>
 
@@ -54,4 +54,4 @@ struct TransportTestNamer {
       AllKinds, suite, ::testing::ValuesIn(::sockparity::kAllTransportKinds), \
       ::sockparity::testing::TransportTestNamer())
 
-#endif  // SOCKPARITY_GTEST_TRANSPORTS_H_
+#endif  // SOCKPARITY_TESTING_GTEST_TRANSPORTS_H_

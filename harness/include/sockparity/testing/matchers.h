@@ -8,8 +8,8 @@
 //   SP_ASSERT_OK_AND_ASSIGN(auto pair, MakePair());  // in a TransportTest
 //
 // Needs gmock: sockparity::testing links GTest::gmock.
-#ifndef SOCKPARITY_MATCHERS_H_
-#define SOCKPARITY_MATCHERS_H_
+#ifndef SOCKPARITY_TESTING_MATCHERS_H_
+#define SOCKPARITY_TESTING_MATCHERS_H_
 
 #include <optional>
 #include <string>
@@ -78,4 +78,4 @@ MATCHER_P(HasCode, code, "has code " + absl::StatusCodeToString(code)) {
 #define SP_MATCHERS_CONCAT_(a, b) SP_MATCHERS_CONCAT_IMPL_(a, b)
 #define SP_MATCHERS_CONCAT_IMPL_(a, b) a##b
 
-#endif  // SOCKPARITY_MATCHERS_H_
+#endif  // SOCKPARITY_TESTING_MATCHERS_H_
