@@ -157,9 +157,20 @@ absl::StatusOr<SutProcess> SutProcess::Start(
       return absl::InternalError(absl::StrCat(
           "cannot start ", command[0], ": its shepherd process ended early"));
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run ", command[0], ": ", ErrnoName(exec_error),
-                     " (", ::strerror(exec_error), ")"));
+    // execvp looks a name without a slash up in PATH only, never in the
+    // current directory: the likeliest first mistake.
+    std::string hint;
+    if (exec_error == ENOENT && command[0].find('/') == std::string::npos) {
+      hint = absl::StrCat("; it was looked for in PATH only",
+                          ::access(command[0].c_str(), F_OK) == 0
+                              ? absl::StrCat(": for the one in this "
+                                             "directory, write ./",
+                                             command[0])
+                              : "");
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot run ", command[0], ": ", ErrnoName(exec_error), " (",
+        ::strerror(exec_error), ")", hint));
   }
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);

@@ -158,13 +158,26 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
 
 }  // namespace
 
+namespace {
+
+// One usage line, with the server command CLI11 cannot know of (it is
+// taken from after "--" before parsing).
+class CheckUsage : public CLI::Formatter {
+ public:
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return "Usage: sockparity check [OPTIONS] -- SERVER [ARGS...]\n";
+  }
+};
+
+}  // namespace
+
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   CLI::App* check = app.add_subcommand(
       "check",
       "Start the server once per transport (it gets its ADDRESS as the last "
       "argument, see docs/SUT_CONTRACT.md), play every case as the client, "
-      "print a matrix of verdicts. Usage: sockparity check [OPTIONS] -- "
-      "SERVER [ARGS...]");
+      "print a matrix of verdicts.");
+  check->formatter(std::make_shared<CheckUsage>());
   check
       ->add_option("--cases", args.cases,
                    "only these case ids or names (globs, e.g. '7.*')")

@@ -55,6 +55,17 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    // A server command without "--" before it.
+    if (!app.get_subcommands().empty() &&
+        app.get_subcommands()[0]->get_name() == "check") {
+      std::cerr << "sockparity check: " << e.what()
+                << "; put '--' before the server command: sockparity check "
+                   "[OPTIONS] -- SERVER [ARGS...]\n";
+      return kExitUsage;
+    }
+    std::cerr << "sockparity: " << e.what() << " ('sockparity --help')\n";
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     std::cerr << "sockparity: " << e.what() << " ('sockparity "
               << (app.get_subcommands().empty()
