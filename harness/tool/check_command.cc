@@ -180,7 +180,8 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   check->formatter(std::make_shared<CheckUsage>());
   check
       ->add_option("--cases", args.cases,
-                   "only these case ids or names (globs, e.g. '7.*')")
+                   "only these case ids or names (globs, e.g. '7.*'), or "
+                   "groups by number or name (e.g. '7', 'bad-input')")
       ->delimiter(',');
   check->add_option("--exclude", args.exclude, "not these (globs)")
       ->delimiter(',');
