@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sockparity/check/peer_check.h"
@@ -55,6 +56,10 @@ std::string JsonString(absl::string_view text) {
     }
   }
   return out + "\"";
+}
+
+std::string Rfc3339(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
 std::string Xml(absl::string_view text) {
@@ -229,6 +234,18 @@ std::string CheckReport::Matrix() const {
 
 std::string CheckReport::Json() const {
   std::string out = absl::StrFormat("{\n  \"seed\": %d,\n", seed);
+  std::vector<std::string> argv;
+  for (const std::string& arg : provenance.command)
+    argv.push_back(JsonString(arg));
+  absl::StrAppend(
+      &out, "  \"sockparity_version\": ",
+      JsonString(provenance.sockparity_version),
+      ",\n  \"contract_version\": ", JsonString(provenance.contract_version),
+      ",\n  \"server_command\": [", absl::StrJoin(argv, ", "),
+      "],\n  \"started\": ", JsonString(Rfc3339(provenance.started)),
+      ",\n  \"duration_s\": ",
+      absl::StrFormat("%.3f", absl::ToDoubleSeconds(provenance.took)),
+      ",\n  \"kernel\": ", JsonString(provenance.kernel), ",\n");
   std::vector<std::string> modes, missing;
   for (const std::string& mode : perturb) modes.push_back(JsonString(mode));
   for (const auto& [kind, why] : perturb_not_in_effect) {
@@ -290,7 +307,11 @@ std::string CheckReport::Junit() const {
                           absl::ToDoubleSeconds(result.duration));
     if (result.verdict == Verdict::kFailed) {
       ++failures;
-      absl::StrAppend(&body, "<failure message=\"", Xml(result.reason), "\">",
+      // A raw newline in an attribute becomes a space in every parser:
+      // the message is the reason on one line, the body the whole of it.
+      absl::StrAppend(&body, "<failure message=\"",
+                      Xml(absl::StrReplaceAll(result.reason, {{"\n", " "}})),
+                      "\">", Xml(result.reason), "\n\n",
                       Xml(result.wire_log), "</failure>");
     } else if (result.verdict == Verdict::kUnsupported) {
       ++skipped;
@@ -307,9 +328,23 @@ std::string CheckReport::Junit() const {
   return absl::StrFormat(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
       "name=\"sockparity "
-      "check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\">\n%s  "
+      "check\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" "
+      "timestamp=\"%s\" time=\"%.3f\">\n"
+      "    <properties>\n"
+      "      <property name=\"sockparity_version\" value=\"%s\"/>\n"
+      "      <property name=\"contract_version\" value=\"%s\"/>\n"
+      "      <property name=\"server_command\" value=\"%s\"/>\n"
+      "      <property name=\"kernel\" value=\"%s\"/>\n"
+      "      <property name=\"seed\" value=\"%d\"/>\n"
+      "    </properties>\n%s  "
       "</testsuite>\n</testsuites>\n",
-      tests, failures, skipped, body);
+      tests, failures, skipped,
+      Xml(absl::FormatTime("%Y-%m-%dT%H:%M:%S", provenance.started,
+                           absl::UTCTimeZone())),
+      absl::ToDoubleSeconds(provenance.took),
+      Xml(provenance.sockparity_version), Xml(provenance.contract_version),
+      Xml(absl::StrJoin(provenance.command, " ")), Xml(provenance.kernel), seed,
+      body);
 }
 
 std::string CheckReport::Html() const {
@@ -390,6 +425,13 @@ std::string CheckReport::Html() const {
                       Count(Verdict::kInformational),
                       Count(Verdict::kUnsupported), Count(Verdict::kFailed),
                       seed),
+      "<p class=\"provenance\">sockparity ",
+      Xml(provenance.sockparity_version), ", peer contract ",
+      Xml(provenance.contract_version), " &middot; <code>",
+      Xml(absl::StrJoin(provenance.command, " ")), "</code> &middot; ",
+      Xml(Rfc3339(provenance.started)), ", ",
+      absl::StrFormat("%.1f", absl::ToDoubleSeconds(provenance.took)),
+      " s &middot; ", Xml(provenance.kernel), "</p>\n",
       PerturbationHtml(perturb, perturb_not_in_effect, seed), "<table>\n",
       header, "\n", rows, "</table>\n", catalog, "<h2>Details</h2>\n", details,
       "</body></html>\n");

@@ -1,5 +1,7 @@
 #include "sockparity/check/peer_check.h"
 
+#include <sys/utsname.h>
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -310,6 +312,8 @@ CaseResult StartVerdict(ContractTransport transport,
 
 }  // namespace
 
+absl::string_view SockparityVersion() { return SOCKPARITY_VERSION; }
+
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())
     return absl::InvalidArgumentError("no server command given");
@@ -332,6 +336,14 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         "perturbation modes need the perturbation library's path");
   }
   CheckReport report;
+  report.provenance.sockparity_version = std::string(SockparityVersion());
+  report.provenance.contract_version = kContractVersion;
+  report.provenance.command = options.command;
+  report.provenance.started = absl::Now();
+  if (utsname name; ::uname(&name) == 0) {
+    report.provenance.kernel =
+        absl::StrCat(name.sysname, " ", name.release, " ", name.machine);
+  }
   // Zero is no limit, for both.
   const absl::Time run_end = options.max_run_time > absl::ZeroDuration()
                                  ? absl::Now() + options.max_run_time
@@ -502,6 +514,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     if (runs_ok.size() < 2) continue;
     report.cross.emplace_back(c->info.id, CrossVerdict(*c, runs_ok));
   }
+  report.provenance.took = absl::Now() - report.provenance.started;
   return report;
 }
 

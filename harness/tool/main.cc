@@ -6,6 +6,8 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "absl/strings/str_cat.h"
+#include "sockparity/check/peer_check.h"
 #include "sockparity/script/script.h"
 
 namespace sockparity::tool {
@@ -38,6 +40,10 @@ int Main(int argc, char** argv) {
       "differences.",
       "sockparity");
   app.require_subcommand(0, 1);
+  app.set_version_flag(
+      "--version",
+      absl::StrCat("sockparity ", SockparityVersion(), " (peer contract ",
+                   kContractVersion, ")"));
   ReplayArgs replay_args;
   DifferencesArgs differences_args;
   CheckArgs check_args;
@@ -54,6 +60,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
     // A server command without "--" before it.

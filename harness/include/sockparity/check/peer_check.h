@@ -117,6 +117,18 @@ struct CheckReport {
   // --max-run-time ran out before every case was played and judged.
   bool ran_out_of_time = false;
 
+  // Where the verdicts come from: which suite and contract, which server,
+  // when, on which kernel, how long.
+  struct Provenance {
+    std::string sockparity_version;
+    std::string contract_version;
+    std::vector<std::string> command;
+    absl::Time started;
+    absl::Duration took;
+    std::string kernel;  // uname: sysname release machine
+  };
+  Provenance provenance;
+
   // What a reader should know about how the run went that no verdict says
   // (a server started again on a fresh port), one line each.
   std::vector<std::string> notes;
@@ -129,6 +141,9 @@ struct CheckReport {
   std::string Junit() const;
   std::string Html() const;
 };
+
+// This suite's version (the CMake project's).
+absl::string_view SockparityVersion();
 
 // The whole catalog, in order.
 std::vector<CaseInfo> CheckCatalog();

@@ -15,6 +15,10 @@
 
 namespace sockparity {
 
+// The version of docs/SUT_CONTRACT.md this suite checks (its title says
+// the same; a test keeps them one).
+inline constexpr char kContractVersion[] = "1.3";
+
 inline constexpr uint32_t kContractMaxFrame = 16u << 20;
 
 // The contract's clause "When a reply is due": a server that owes a reply

@@ -1,0 +1,69 @@
+// The reports say where their verdicts come from (provenance), and a
+// JUnit failure's message is one line (a raw newline in an attribute is a
+// space to every parser): the whole reason goes into the body.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sockparity/check/peer_check.h"
+
+namespace sockparity {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+CheckReport AReport() {
+  CheckReport report;
+  report.seed = 7;
+  report.provenance = {.sockparity_version = "9.8.7",
+                       .contract_version = kContractVersion,
+                       .command = {"./server", "--flag"},
+                       .started = absl::FromUnixSeconds(1764936000),
+                       .took = absl::Milliseconds(1500),
+                       .kernel = "Linux 6.1.0 x86_64"};
+  CaseInfo info;
+  info.id = "1.1";
+  info.name = "echo/small";
+  report.cases.push_back(info);
+  CaseResult failed;
+  failed.verdict = Verdict::kFailed;
+  failed.reason = "expected 00 00 00 05\nsaw end of stream";
+  failed.wire_log = "> 9 bytes";
+  report.cells.push_back({"1.1", ContractTransport::kUnix, failed});
+  return report;
+}
+
+TEST(CheckReport, JsonSaysWhereItsVerdictsComeFrom) {
+  const std::string json = AReport().Json();
+  EXPECT_THAT(json, HasSubstr("\"sockparity_version\": \"9.8.7\""));
+  EXPECT_THAT(json, HasSubstr(absl::StrCat("\"contract_version\": \"",
+                                           kContractVersion, "\"")));
+  EXPECT_THAT(json, HasSubstr("\"server_command\": [\"./server\", \"--flag\"]"));
+  EXPECT_THAT(json, HasSubstr("\"started\": \"2025-12-05T12:00:00Z\""));
+  EXPECT_THAT(json, HasSubstr("\"duration_s\": 1.500"));
+  EXPECT_THAT(json, HasSubstr("\"kernel\": \"Linux 6.1.0 x86_64\""));
+}
+
+TEST(CheckReport, JunitHasTimestampTimeAndOneLineMessages) {
+  const std::string junit = AReport().Junit();
+  EXPECT_THAT(junit, HasSubstr("timestamp=\"2025-12-05T12:00:00\" "
+                               "time=\"1.500\""));
+  EXPECT_THAT(junit, HasSubstr("<property name=\"contract_version\""));
+  EXPECT_THAT(junit, HasSubstr("message=\"expected 00 00 00 05 saw end of "
+                               "stream\""));
+  EXPECT_THAT(junit, Not(HasSubstr("message=\"expected 00 00 00 05\n")));
+  EXPECT_THAT(junit, HasSubstr(">expected 00 00 00 05\nsaw end of stream"));
+}
+
+TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {
+  const std::string html = AReport().Html();
+  EXPECT_THAT(html, HasSubstr("sockparity 9.8.7, peer contract"));
+  EXPECT_THAT(html, HasSubstr("<code>./server --flag</code>"));
+  EXPECT_THAT(html, HasSubstr("Linux 6.1.0 x86_64"));
+}
+
+}  // namespace
+}  // namespace sockparity
