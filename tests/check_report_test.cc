@@ -47,6 +47,21 @@ TEST(CheckReport, JsonSaysWhereItsVerdictsComeFrom) {
   EXPECT_THAT(json, HasSubstr("\"kernel\": \"Linux 6.1.0 x86_64\""));
 }
 
+// Valid UTF-8 as it is, a byte that is not UTF-8 as U+FFFD: valid JSON
+// either way (each byte >= 0x80 as its own \u00XX corrupted UTF-8).
+TEST(CheckReport, JsonKeepsUtf8AndReplacesWhatIsNot) {
+  CheckReport report = AReport();
+  report.cells[0].result.reason =
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 bad:\xff\xc3 "
+      "overlong:\xc0\xaf surrogate:\xed\xa0\x80 ctl:\x01\x7f";
+  const std::string json = report.Json();
+  EXPECT_THAT(json, HasSubstr("\"reason\": \"caf\xc3\xa9 \xe2\x82\xac "
+                              "\xf0\x9f\x98\x80 bad:\\ufffd\\ufffd "
+                              "overlong:\\ufffd\\ufffd "
+                              "surrogate:\\ufffd\\ufffd\\ufffd "
+                              "ctl:\\u0001\\u007f\""));
+}
+
 TEST(CheckReport, JunitHasTimestampTimeAndOneLineMessages) {
   const std::string junit = AReport().Junit();
   EXPECT_THAT(junit, HasSubstr("timestamp=\"2025-12-05T12:00:00\" "
