@@ -173,18 +173,31 @@ absl::Status CannotStart(
     const CheckOptions& options,
     const std::vector<std::pair<ContractTransport, absl::Status>>& starts) {
   if (starts.empty()) return absl::OkStatus();
+  // A form the server declines (exit 64) is neutral: a server that
+  // declines fd: and hangs on every other form cannot be started.
+  std::vector<std::pair<ContractTransport, absl::Status>> tried;
+  std::vector<std::string> declined;
+  for (const auto& start : starts) {
+    if (absl::IsUnimplemented(start.second)) {
+      declined.push_back(ContractTransportName(start.first));
+    } else {
+      tried.push_back(start);
+    }
+  }
+  const bool all_declined = tried.empty();
+  if (all_declined) tried = starts;
   std::vector<std::string> names;
   bool required_tried = false;
-  for (const auto& [transport, status] : starts) {
+  for (const auto& [transport, status] : tried) {
     if (status.ok()) return absl::OkStatus();
-    if (StartFailureKind(status) != StartFailureKind(starts[0].second))
+    if (StartFailureKind(status) != StartFailureKind(tried[0].second))
       return absl::OkStatus();
     names.push_back(ContractTransportName(transport));
     required_tried |= ContractRequires(transport);
   }
   const std::string& program = options.command[0];
-  const absl::Status& first = starts[0].second;
-  if (absl::IsUnimplemented(first)) {
+  const absl::Status& first = tried[0].second;
+  if (all_declined) {
     if (!required_tried) return absl::OkStatus();  // nothing ran: reported
     return absl::FailedPreconditionError(absl::StrCat(
         program, " serves no address form: it exited with status 64 ",
@@ -194,9 +207,14 @@ absl::Status CannotStart(
   if (absl::StartsWith(first.message(), "cannot run ")) {
     return absl::FailedPreconditionError(first.message());
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat(program, " cannot be started: on every address form tried (",
-                   absl::StrJoin(names, ", "), "): ", first.message()));
+  return absl::FailedPreconditionError(absl::StrCat(
+      program, " cannot be started: on every address form tried (",
+      absl::StrJoin(names, ", "),
+      declined.empty()
+          ? std::string()
+          : absl::StrCat("; it declined ", absl::StrJoin(declined, ", "),
+                         " with exit status 64"),
+      "): ", first.message()));
 }
 
 // One case on one transport. `stopped` is what the phase after the stop
