@@ -2,6 +2,7 @@
 // JUnit failure's message is one line (a raw newline in an attribute is a
 // space to every parser): the whole reason goes into the body.
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -78,6 +79,20 @@ TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {
   EXPECT_THAT(html, HasSubstr("sockparity 9.8.7, peer contract"));
   EXPECT_THAT(html, HasSubstr("<code>./server --flag</code>"));
   EXPECT_THAT(html, HasSubstr("Linux 6.1.0 x86_64"));
+}
+
+// --list is a dry run of the filters, and its JSON lists what they select.
+TEST(CheckCatalog, SelectCasesIsTheFiltersDryRun) {
+  const std::vector<CaseInfo> group = SelectCases({"7"}, {"7.6"});
+  ASSERT_EQ(group.size(), 5u);
+  EXPECT_EQ(group.front().id, "7.1");
+  EXPECT_EQ(group.back().id, "7.5");
+  EXPECT_EQ(SelectCases({"bad-input"}, {}).size(), 6u);
+  EXPECT_TRUE(SelectCases({"no-such-case"}, {}).empty());
+  const std::string json = CatalogJson(SelectCases({"7.1"}, {}));
+  EXPECT_THAT(json, HasSubstr("{\"id\": \"7.1\", \"name\": "
+                              "\"bad-input/zero-length\""));
+  EXPECT_THAT(json, Not(HasSubstr("\"7.2\"")));
 }
 
 }  // namespace

@@ -276,6 +276,20 @@ std::string CheckReport::Matrix() const {
   return out;
 }
 
+std::string CatalogJson(const std::vector<CaseInfo>& cases) {
+  std::string out = "{\n  \"cases\": [";
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const CaseInfo& info = cases[i];
+    absl::StrAppend(&out, i == 0 ? "\n" : ",\n", "    {\"id\": ",
+                    JsonString(info.id), ", \"name\": ", JsonString(info.name),
+                    ", \"description\": ", JsonString(info.description),
+                    ", \"clause\": ", JsonString(info.clause),
+                    ", \"reference\": ", JsonString(info.reference),
+                    ", \"should\": ", info.should ? "true" : "false", "}");
+  }
+  return out + "\n  ]\n}\n";
+}
+
 std::string CheckReport::Json() const {
   std::string out = absl::StrFormat("{\n  \"seed\": %d,\n", seed);
   std::vector<std::string> argv;

@@ -84,7 +84,8 @@ std::string ContractTransportName(TransportKind kind) {
   return std::string(TransportName(kind));
 }
 
-bool Selected(const CaseInfo& info, const CheckOptions& options) {
+bool Selected(const CaseInfo& info, const std::vector<std::string>& include,
+              const std::vector<std::string>& exclude) {
   auto matches = [&](const std::vector<std::string>& globs) {
     for (const std::string& glob : globs) {
       // A group by its number or name ("7", "bad-input") is every case in
@@ -95,7 +96,11 @@ bool Selected(const CaseInfo& info, const CheckOptions& options) {
     }
     return false;
   };
-  return matches(options.include) && !matches(options.exclude);
+  return matches(include) && !matches(exclude);
+}
+
+bool Selected(const CaseInfo& info, const CheckOptions& options) {
+  return Selected(info, options.include, options.exclude);
 }
 
 // Compares the records of one case across transports through the registry.
@@ -331,6 +336,15 @@ CaseResult StartVerdict(ContractTransport transport,
 }  // namespace
 
 absl::string_view SockparityVersion() { return SOCKPARITY_VERSION; }
+
+std::vector<CaseInfo> SelectCases(const std::vector<std::string>& include,
+                                  const std::vector<std::string>& exclude) {
+  std::vector<CaseInfo> selected;
+  for (const Case& c : Catalog()) {
+    if (Selected(c.info, include, exclude)) selected.push_back(c.info);
+  }
+  return selected;
+}
 
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())

@@ -229,8 +229,10 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   check->add_option("--junit", args.junit, "write the JUnit report here");
   check->add_option("--html", args.html, "write the HTML report here");
   check->add_flag("--list", args.list,
-                  "print the catalog and exit: id, name, what it checks, the "
-                  "contract clause, the public reference, MUST or SHOULD");
+                  "print the catalog (the cases --cases and --exclude select) "
+                  "and exit: id, name, what it checks, the contract clause, "
+                  "the public reference, MUST or SHOULD; with --json, also "
+                  "as JSON");
   check->add_flag("--strict", args.strict,
                   "a SHOULD clause missed (NON-STRICT) counts as a failure in "
                   "the exit status");
@@ -240,9 +242,25 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
 
 int RunCheck(const CheckArgs& args) {
   if (args.list) {
+    // A dry run of the filters.
+    const std::vector<CaseInfo> cases = SelectCases(
+        args.cases.empty() ? std::vector<std::string>{"*"} : args.cases,
+        args.exclude);
+    if (cases.empty()) {
+      Complain("the case filters match no case ('sockparity check --list' "
+               "lists them all)");
+      return kExitNoCaseMatched;
+    }
+    if (!args.json.empty()) {
+      if (!ReportPathWritable("--json", args.json)) return kExitUsage;
+      if (!WriteFile(args.json, CatalogJson(cases))) return kExitReportNotWritten;
+    }
     // id, name, description, then the contract clause and the public
-    // reference: consumers parse the first columns, so new ones go last.
-    for (const CaseInfo& info : CheckCatalog()) {
+    // reference: consumers parse the first columns, so new ones go last,
+    // and skip the header (it does not start with an id).
+    std::cout << "# id\tname\tdescription\tclause\treference\tMUST or "
+                 "SHOULD\n";
+    for (const CaseInfo& info : cases) {
       std::cout << info.id << "\t" << info.name << "\t" << info.description
                 << "\t" << info.clause << "\t" << info.reference << "\t"
                 << (info.should ? "SHOULD" : "MUST") << "\n";

@@ -148,6 +148,14 @@ absl::string_view SockparityVersion();
 // The whole catalog, in order.
 std::vector<CaseInfo> CheckCatalog();
 
+// The cases `include` selects and `exclude` does not (globs on the id or
+// the name, or a group by number or name), in catalog order.
+std::vector<CaseInfo> SelectCases(const std::vector<std::string>& include,
+                                  const std::vector<std::string>& exclude);
+
+// The catalog as JSON: {"cases": [{"id", "name", ...}, ...]}.
+std::string CatalogJson(const std::vector<CaseInfo>& cases);
+
 // Runs the selected cases. Fails with INVALID_ARGUMENT on bad options (a
 // filter that matches no case) and with FAILED_PRECONDITION, before any
 // case, when the server cannot be started at all (it cannot be run, or it
