@@ -3,6 +3,10 @@
 // is a finding, printed as the script up to the divergence, ready for
 // corpus/scripts/ and 'sockparity replay'.
 //
+// SOCKPARITY_LIFECYCLE_SMOKE=1 (ci/fuzz --smoke) leaves out the
+// neighbourhoods of divergences found and not yet in the registry
+// (ScriptGenOptions::leave_out_pending_findings).
+//
 // SOCKPARITY_LIFECYCLE_BASELINE=1 runs the scripts the previous, slower way
 // (RunOptions::Previous()), for bench/fuzz_rate.sh to measure both.
 #include <cstdio>
@@ -16,10 +20,13 @@
 
 namespace {
 
+bool EnvSet(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
+}
+
 sockparity::RunOptions ChosenRunOptions() {
-  const char* baseline = std::getenv("SOCKPARITY_LIFECYCLE_BASELINE");
-  const bool previous = baseline != nullptr && baseline[0] != '\0' &&
-                        std::strcmp(baseline, "0") != 0;
+  const bool previous = EnvSet("SOCKPARITY_LIFECYCLE_BASELINE");
   return previous ? sockparity::RunOptions::Previous()
                   : sockparity::RunOptions{};
 }
@@ -29,8 +36,10 @@ sockparity::RunOptions ChosenRunOptions() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;
   sockparity::ByteChoices choices(absl::MakeConstSpan(data, size));
+  static const sockparity::ScriptGenOptions gen_options{
+      .leave_out_pending_findings = EnvSet("SOCKPARITY_LIFECYCLE_SMOKE")};
   const sockparity::Script script = sockparity::GenerateLifecycleScript(
-      [&](uint32_t n) { return choices(n); });
+      [&](uint32_t n) { return choices(n); }, gen_options);
   static const sockparity::RunOptions options = ChosenRunOptions();
   static const std::vector<sockparity::TransportKind> kinds =
       sockparity::AvailableTransportKinds();
@@ -46,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // An overnight run's to-do list: each distinct divergence once, with
     // its shortest script (ci/fuzz sets the directory and summarizes it).
     if (const char* dir = std::getenv("SOCKPARITY_FINDINGS_DIR")) {
-      const absl::Status kept = sockparity::RecordFinding(
-          dir, *sockparity::FindingOf(script, run));
+      const absl::Status kept =
+          sockparity::RecordFinding(dir, *sockparity::FindingOf(script, run));
       if (!kept.ok()) std::fprintf(stderr, "%s\n", kept.ToString().c_str());
     }
     sockparity::fuzz::Finding("an undocumented divergence between transports");
