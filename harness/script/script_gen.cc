@@ -194,6 +194,12 @@ class Generator {
       case 6: {
         if (made_["c"] >= 6) return;
         const int t = AnyTarget();
+        // Into a full backlog a connect waits out connect_timeout (0.5 s):
+        // reached, but seldom, or it would be most of the fuzzer's time.
+        if (socks_[t].listener && socks_[t].open && MayBeFull(socks_[t]) &&
+            Choose(8) != 0) {
+          return;
+        }
         bool blocking = Choose(2) == 0;
         // Finding "connect-nb: unix ECONNREFUSED | tcp EINPROGRESS" where
         // nothing listens (a bind, a closed listener): the TCP RST comes
