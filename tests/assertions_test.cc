@@ -28,18 +28,6 @@ std::vector<std::filesystem::path> CorpusScripts() {
   return ScriptsIn(absl::StrCat(SOCKPARITY_CORPUS_DIR, "/scripts"));
 }
 
-// One script per area of the newer verbs, with what each kind gives. Not in
-// the corpus: some show differences the registry has no entry for yet.
-std::vector<std::filesystem::path> VerbScripts() {
-  return ScriptsIn(SOCKPARITY_VERB_SCRIPTS_DIR);
-}
-
-std::vector<std::string> Names(const std::vector<std::filesystem::path>& in) {
-  std::vector<std::string> names;
-  for (const auto& path : in) names.push_back(path.string());
-  return names;
-}
-
 absl::StatusOr<Script> Load(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream text;
@@ -71,32 +59,10 @@ INSTANTIATE_TEST_SUITE_P(
       return std::filesystem::path(info.param).stem().string();
     });
 
-class VerbAssertions : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(VerbAssertions, EveryKindGivesWhatTheScriptAsserts) {
-  SP_ASSERT_OK_AND_ASSIGN(Script script, Load(GetParam()));
-  for (const Step& step : script.steps) {
-    EXPECT_TRUE(step.expect.has_value()) << GetParam() << " " << step.line;
-  }
-  const DifferentialRun run =
-      RunDifferential(script, AvailableTransportKinds());
-  EXPECT_THAT(run.skipped, ::testing::IsEmpty());
-  EXPECT_EQ(FormatAssertionFailures(script, run), "")
-      << FormatDifferentialRun(script, run, true);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Verbs, VerbAssertions, ::testing::ValuesIn(Names(VerbScripts())),
-    [](const ::testing::TestParamInfo<std::string>& info) {
-      return std::filesystem::path(info.param).stem().string();
-    });
-
 // Every verb is tried, with its outcome asserted, by some script.
 TEST(AssertionTest, EveryVerbHasAnAssertingScript) {
   std::set<Verb> seen;
-  std::vector<std::filesystem::path> all = CorpusScripts();
-  for (const auto& path : VerbScripts()) all.push_back(path);
-  for (const auto& path : all) {
+  for (const auto& path : CorpusScripts()) {
     SP_ASSERT_OK_AND_ASSIGN(Script script, Load(path));
     for (const Step& step : script.steps) {
       if (step.expect) seen.insert(step.verb);

@@ -153,6 +153,10 @@ TEST_F(HostileRun, ReadyOnStderrIsNotReadiness) {
   EXPECT_EQ(run.exit_status, 2) << run.output;
   EXPECT_NE(run.output.find("did not print 'ready'"), std::string::npos)
       << run.output;
+  // The first mistake a new server makes: "ready" left in a stdio buffer.
+  EXPECT_NE(run.output.find("is its standard output buffered?"),
+            std::string::npos)
+      << run.output;
   ExpectNothingLeft();
 }
 

@@ -179,7 +179,11 @@ absl::StatusOr<SutProcess> SutProcess::Start(
       sut.Stop(absl::Milliseconds(500));
       return absl::DeadlineExceededError(
           absl::StrCat(command[0], " did not print 'ready' within ",
-                       absl::FormatDuration(ready_timeout), "; its output:\n",
+                       absl::FormatDuration(ready_timeout),
+                       " (is its standard output buffered? the contract asks "
+                       "it to flush after writing the line: "
+                       "docs/SUT_CONTRACT.md, \"Starting and stopping\"); "
+                       "its output:\n",
                        OutputOrNone(output)));
     }
     absl::SleepFor(pause);  // pacing re-checks of its output, bounded above

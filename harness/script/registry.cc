@@ -14,9 +14,9 @@ namespace internal {
 
 std::vector<std::string> Reads(absl::string_view outcome) {
   std::vector<std::string> patterns;
-  for (absl::string_view verb : {"recv", "recv-exactly", "recv-until-eof",
-                                 "recv-waitall", "recv-fd", "recv-oob", "peek",
-                                 "drain"}) {
+  for (absl::string_view verb :
+       {"recv", "recv-exactly", "recv-until-eof", "recv-waitall", "recv-fd",
+        "recv-oob", "peek", "drain"}) {
     patterns.push_back(absl::StrCat(verb, ":", outcome));
   }
   return patterns;
@@ -141,11 +141,18 @@ std::vector<Difference> OptionEntries() {
   return {
       {.id = "nonblocking_connect_completes_at_once_on_unix",
        .statement = "A non-blocking connect on a UNIX socket completes at "
-                    "once; on TCP it returns EINPROGRESS, even over loopback.",
+                    "once; on TCP it returns EINPROGRESS, even over loopback "
+                    "(and for a bound socket's first connect: reconnect is "
+                    "non-blocking).",
        .source = "connect(2), ERRORS (EINPROGRESS); net/unix/af_unix.c "
-                 "(unix_stream_connect)",
-       .behaviour = {{kUnixAddressed, "connected at once", {"connect-nb:ok"}},
-                     {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
+                 "(unix_stream_connect); net/ipv4/af_inet.c "
+                 "(__inet_stream_connect)",
+       .behaviour = {{kUnixAddressed,
+                      "connected at once",
+                      {"connect-nb:ok", "reconnect:ok"}},
+                     {kTcp,
+                      "in progress",
+                      {"connect-nb:EINPROGRESS", "reconnect:EINPROGRESS"}}},
        .witness = "nonblocking_connect"},
       {.id = "full_backlog_refuses_unix_connect",
        .statement = "With the listen backlog full, a non-blocking UNIX connect "
@@ -276,7 +283,8 @@ std::vector<Difference> OptionEntries() {
 
 std::vector<Difference> Entries() {
   std::vector<Difference> all = AddressEntries();
-  for (std::vector<Difference> more : {EndingEntries(), OptionEntries()}) {
+  for (std::vector<Difference> more :
+       {EndingEntries(), OptionEntries(), QueueEntries()}) {
     all.insert(all.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }

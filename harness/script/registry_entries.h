@@ -34,6 +34,8 @@ std::vector<std::string> Patterns(
 
 // How connections end: aborts, shutdowns, closes and the errors they leave.
 std::vector<Difference> EndingEntries();
+// Receive and send queues: SIOCINQ/SIOCOUTQ, out-of-band bytes, SO_RCVLOWAT.
+std::vector<Difference> QueueEntries();
 
 }  // namespace sockparity::internal
 

@@ -46,6 +46,13 @@ int QueuedBytes(int fd) {
   return queued;
 }
 
+// Whether the next byte to read is an out-of-band byte's place (SIOCATMARK):
+// a recv stops there, and SIOCINQ counts bytes past it on UNIX.
+bool AtUrgentMark(int fd) {
+  int at_mark = 0;
+  return ::ioctl(fd, SIOCATMARK, &at_mark) == 0 && at_mark == 1;
+}
+
 // Whether the socket holds an error (POLLERR, which unlike SO_ERROR does not
 // clear it) and no data to return before it.
 bool ErrorPendingAndNothingQueued(int fd) {
@@ -236,7 +243,10 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
       break;  // the end of stream is the next step's to see
     }
     got += n;
-    if (descriptors || got == want || QueuedBytes(fd) == 0) break;
+    if (descriptors || got == want || QueuedBytes(fd) == 0 ||
+        AtUrgentMark(fd)) {
+      break;
+    }
   }
   Receive(slot, buffer, got);
   return {"data", absl::StrCat(got, " bytes")};

@@ -27,6 +27,16 @@ StepOutcome Runner::Inq(const Step& /*step*/, Slot& slot) {
 StepOutcome Runner::Outq(const Step& /*step*/, Slot& slot) {
   int value = 0;
   if (::ioctl(slot.fd.get(), SIOCOUTQ, &value) != 0) return Errno(errno);
+  int domain = 0;
+  socklen_t length = sizeof(domain);
+  if (value != 0 &&
+      ::getsockopt(slot.fd.get(), SOL_SOCKET, SO_DOMAIN, &domain, &length) ==
+          0 &&
+      domain == AF_UNIX) {
+    // A UNIX SIOCOUTQ is the memory its unread buffers take
+    // (sk_wmem_alloc), not bytes: never compared as a byte count.
+    return {"unread-memory", absl::StrCat(value, " bytes of buffer memory")};
+  }
   return {absl::StrCat(value), ""};
 }
 

@@ -230,8 +230,9 @@ constexpr std::array kVerbs = {
     VerbDescriptor{.verb = Verb::kOutq,
                    .name = "outq",
                    .args = Args::kNone,
-                   .help = "ioctl SIOCOUTQ: bytes not yet acknowledged (TCP) "
-                           "or not yet read (UNIX)",
+                   .help = "ioctl SIOCOUTQ: bytes not yet acknowledged (TCP); "
+                           "on UNIX unread-memory while the peer has not "
+                           "read all it was sent",
                    .on_open = &R::Outq,
                    .acks = Acks::kAll,
                    .own_acks_only = true},
@@ -283,7 +284,8 @@ constexpr std::array kVerbs = {
     VerbDescriptor{.verb = Verb::kReconnect,
                    .name = "reconnect",
                    .args = Args::kSlot,
-                   .help = "connect this open socket to SLOT's address",
+                   .help = "non-blocking connect of this open socket to SLOT's "
+                           "address",
                    .on_open = &R::Reconnect,
                    .acks = Acks::kAll},
 };

@@ -24,6 +24,7 @@ int RunReplay(const ReplayArgs& args);
 
 struct DifferencesArgs {
   bool markdown = false;
+  bool ids = false;
 };
 CLI::App* AddDifferences(CLI::App& app, DifferencesArgs& args);
 int RunDifferences(const DifferencesArgs& args);

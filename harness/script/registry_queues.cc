@@ -1,0 +1,95 @@
+// The registry's entries about receive and send queues: SIOCINQ/SIOCOUTQ,
+// out-of-band bytes and SO_RCVLOWAT, where UNIX sockets count and wake on
+// the skbs in their receive queue and TCP on sequence numbers.
+#include "script/registry_entries.h"
+
+namespace sockparity::internal {
+
+std::vector<Difference> QueueEntries() {
+  return {
+      {.id = "unix_outq_is_unread_memory",
+       .statement = "SIOCOUTQ on a UNIX socket is the memory of the buffers "
+                    "it sent that the peer has not read to the end (not a "
+                    "byte count: shown as unread-memory); on TCP it is the "
+                    "bytes not yet acknowledged, 0 over loopback once ACKed "
+                    "however much the peer left unread.",
+       .source = "unix(7) and tcp(7), SIOCOUTQ; net/unix/af_unix.c "
+                 "(unix_outq_len returns sk_wmem_alloc); net/ipv4/tcp.c "
+                 "(tcp_ioctl: write_seq - snd_una)",
+       .behaviour = {{kUnix,
+                      "memory of buffers the peer has not read",
+                      {"outq:unread-memory"}},
+                     {kTcp, "every byte acknowledged", {"outq:0"}}},
+       .after = {"send *", "send-fd", "send-oob", "fill"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "queues"},
+      {.id = "outq_on_listener",
+       .statement = "SIOCOUTQ on a UNIX listener gives 0; TCP refuses it on a "
+                    "listener with EINVAL (SIOCINQ is EINVAL on both).",
+       .source = "net/unix/af_unix.c (unix_ioctl: unix_outq_len checks no "
+                 "state, unix_inq_len is EINVAL in TCP_LISTEN); "
+                 "net/ipv4/tcp.c (tcp_ioctl: both EINVAL in TCP_LISTEN)",
+       .behaviour = {{kUnixAddressed, "nothing queued", {"outq:0"}},
+                     {kTcp, "not on a listener", {"outq:EINVAL"}}},
+       .after = {"listen *"},
+       .after_on = TriggerSocket::kListener,
+       .witness = "queues_listener"},
+      {.id = "oob_byte_queued_inline_on_unix",
+       .statement = "A UNIX out-of-band byte is an skb in the receive queue: "
+                    "with only it pending poll shows IN as well as PRI, and "
+                    "after recv(MSG_OOB) took it its emptied skb stays queued, "
+                    "so poll shows IN with nothing to read (a recv drops the "
+                    "skb and gives EAGAIN). TCP keeps the urgent byte out of "
+                    "line: PRI without IN, then nothing.",
+       .source = "net/unix/af_unix.c (queue_oob, unix_poll: IN while the "
+                 "receive queue is not empty, unix_stream_recv_urg, "
+                 "manage_oob); net/ipv4/tcp.c (tcp_poll: the urgent byte "
+                 "does not count towards IN)",
+       .behaviour = {{kUnix,
+                      "IN while the byte's skb is queued",
+                      {"poll:IN|PRI|OUT", "poll:IN|OUT"}},
+                     {kTcp,
+                      "the urgent byte is not readable data",
+                      {"poll:PRI|OUT", "poll:OUT"}}},
+       .after = {"send-oob"},
+       .witness = "oob"},
+      {.id = "superseded_oob_byte_kept_on_unix",
+       .statement = "When a second out-of-band byte is sent before the first "
+                    "was read, UNIX keeps the first as ordinary data in the "
+                    "stream; TCP moves its urgent mark and, the old urgent "
+                    "byte being the next to read, drops it: a recv finds "
+                    "nothing.",
+       .source = "net/unix/af_unix.c (queue_oob: the old oob_skb stays "
+                 "queued as data); net/ipv4/tcp_input.c (tcp_check_urg skips "
+                 "the old urgent byte at copied_seq)",
+       .behaviour = {{kUnix, "the first byte is data", {"recv:data"}},
+                     {kTcp, "the first byte is gone", {"recv:EAGAIN"}}},
+       .after = {"send-oob"},
+       .affects_received_data = true,
+       .witness = "oob_superseded"},
+      {.id = "siocinq_stops_at_urgent_mark_on_tcp",
+       .statement = "With an urgent byte pending after queued data, SIOCINQ on "
+                    "TCP counts only the bytes before the mark; on UNIX it "
+                    "counts every queued byte, the out-of-band one too. (A "
+                    "recv stops at the mark on both.)",
+       .source = "net/ipv4/tcp.c (tcp_ioctl, tcp_inq: urg_seq - copied_seq); "
+                 "net/unix/af_unix.c (unix_inq_len sums every skb)",
+       .behaviour = {{kUnix, "every queued byte", {"inq:*"}},
+                     {kTcp, "the bytes before the urgent mark", {"inq:*"}}},
+       .after = {"send-oob"},
+       .witness = "oob"},
+      {.id = "rcvlowat_ignored_by_unix_poll",
+       .statement = "With fewer bytes queued than SO_RCVLOWAT, poll on a UNIX "
+                    "socket shows IN (any queued byte is readable); TCP's "
+                    "poll shows IN only once the mark is reached.",
+       .source = "socket(7), SO_RCVLOWAT; net/unix/af_unix.c (unix_poll "
+                 "ignores sk_rcvlowat); net/ipv4/tcp.c (tcp_poll: "
+                 "tcp_stream_is_readable with sock_rcvlowat)",
+       .behaviour = {{kUnix, "readable at one byte", {"poll:IN|OUT"}},
+                     {kTcp, "not readable below the mark", {"poll:OUT"}}},
+       .after = {"rcvlowat *"},
+       .witness = "rcvlowat"},
+  };
+}
+
+}  // namespace sockparity::internal
