@@ -284,7 +284,8 @@ std::vector<Difference> OptionEntries() {
 std::vector<Difference> Entries() {
   std::vector<Difference> all = AddressEntries();
   for (std::vector<Difference> more :
-       {EndingEntries(), OptionEntries(), QueueEntries()}) {
+       {EndingEntries(), OptionEntries(), QueueEntries(),
+        UnconnectedEntries()}) {
     all.insert(all.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }
