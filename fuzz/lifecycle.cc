@@ -3,10 +3,6 @@
 // is a finding, printed as the script up to the divergence, ready for
 // corpus/scripts/ and 'sockparity replay'.
 //
-// SOCKPARITY_LIFECYCLE_SMOKE=1 (ci/fuzz --smoke) leaves out the
-// neighbourhoods of divergences found and not yet in the registry
-// (ScriptGenOptions::leave_out_pending_findings).
-//
 // SOCKPARITY_LIFECYCLE_BASELINE=1 runs the scripts the previous, slower way
 // (RunOptions::Previous()), for bench/fuzz_rate.sh to measure both.
 #include <cstdio>
@@ -36,10 +32,8 @@ sockparity::RunOptions ChosenRunOptions() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;
   sockparity::ByteChoices choices(absl::MakeConstSpan(data, size));
-  static const sockparity::ScriptGenOptions gen_options{
-      .leave_out_pending_findings = EnvSet("SOCKPARITY_LIFECYCLE_SMOKE")};
   const sockparity::Script script = sockparity::GenerateLifecycleScript(
-      [&](uint32_t n) { return choices(n); }, gen_options);
+      [&](uint32_t n) { return choices(n); });
   static const sockparity::RunOptions options = ChosenRunOptions();
   static const std::vector<sockparity::TransportKind> kinds =
       sockparity::AvailableTransportKinds();

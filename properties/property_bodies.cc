@@ -76,19 +76,10 @@ void DecoderSplitInvariance(const Codec& codec) {
 }
 
 void DifferentialLifecycle(const DifferenceRegistry& registry) {
-  // properties_test runs in CI, which stays green while findings wait for
-  // their registry entries; ci/fuzz's long runs set
-  // SOCKPARITY_LIFECYCLE_FULL=1 to reach everything.
-  const char* full = std::getenv("SOCKPARITY_LIFECYCLE_FULL");
-  const ScriptGenOptions options{.leave_out_pending_findings =
-                                     full == nullptr || full[0] == '\0' ||
-                                     full[0] == '0'};
-  const Script script = *rc::gen::exec([options] {
-    return GenerateLifecycleScript(
-        [](uint32_t n) {
-          return n <= 1 ? 0u : *rc::gen::inRange<uint32_t>(0, n);
-        },
-        options);
+  const Script script = *rc::gen::exec([] {
+    return GenerateLifecycleScript([](uint32_t n) {
+      return n <= 1 ? 0u : *rc::gen::inRange<uint32_t>(0, n);
+    });
   });
   const DifferentialRun run =
       RunDifferential(script, AvailableTransportKinds(), registry);

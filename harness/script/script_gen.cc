@@ -38,7 +38,6 @@ struct Sock {
   bool fin = false;     // its peer ended: a read does not wait
   bool rd_shut = false;
   bool wr_shut = false;
-  bool unix_only = false;  // bind-path-length: n/a on TCP
 };
 
 class Generator {
@@ -76,9 +75,6 @@ class Generator {
     std::vector<int> named;
     for (size_t i = 0; i < socks_.size(); ++i) {
       if (socks_[i].name.empty()) continue;
-      // Finding "nonblock: tcp n/a | unix ok": a bind-path-length socket is
-      // n/a on TCP, and no entry covers the steps after it.
-      if (options_.leave_out_pending_findings && socks_[i].unix_only) continue;
       named.push_back(static_cast<int>(i));
     }
     return named;
@@ -171,7 +167,6 @@ class Generator {
         NewSock(k);
         if (Choose(2) == 0) return Emit(Verb::kBind, k);
         // Around sun_path's 108 bytes, and over it.
-        socks_.back().unix_only = true;
         return Emit(Verb::kBindPathLength, k, 100 + Choose(12));
       }
       case 3: {
@@ -180,10 +175,6 @@ class Generator {
         return Emit(Verb::kConnectMissing, m);
       }
       case 4: {
-        // Finding "poll: unix closed | others OUT|HUP": a path that outlives
-        // its listener (documented) makes bind-same fail on unix only; no
-        // entry covers the steps on that socket after it.
-        if (options_.leave_out_pending_findings) return;
         const int t = AnyTarget();
         const std::string k = Fresh("k");
         NewSock(k);
@@ -200,14 +191,7 @@ class Generator {
             Choose(8) != 0) {
           return;
         }
-        bool blocking = Choose(2) == 0;
-        // Finding "connect-nb: unix ECONNREFUSED | tcp EINPROGRESS" where
-        // nothing listens (a bind, a closed listener): the TCP RST comes
-        // after connect returns (tcp_v4_connect sends the SYN only).
-        if (options_.leave_out_pending_findings &&
-            !(socks_[t].listener && socks_[t].open)) {
-          blocking = true;
-        }
+        const bool blocking = Choose(2) == 0;
         const std::string c = Fresh("c");
         const int i = NewSock(c);
         socks_[i].nonblocking = !blocking;
@@ -216,9 +200,6 @@ class Generator {
         return ConnectTo(i, t, blocking);
       }
       case 7: {
-        // Finding "accept: unix timeout | others ok": the unix path's
-        // EACCES (documented) leaves nothing to accept; no entry covers it.
-        if (options_.leave_out_pending_findings) return;
         // The child's connect has no deadline: only where it cannot wait.
         const int t = AnyTarget();
         Sock& l = socks_[t];
@@ -312,67 +293,12 @@ class Generator {
     if (s.peer >= 0) socks_[s.peer].filled = false;
   }
 
-  // ScriptGenOptions::leave_out_pending_findings: the neighbourhoods of
-  // divergences found and not yet in the registry, each with what it waits
-  // for. A to-do list: an entry goes when its registry entry lands.
-  bool PendingNeighbourhood(uint32_t action, const Sock& s) const {
-    const bool data = action <= 10 || action == 23 || action == 24;
-    // Finding "recv: unix EINVAL | tcp ENOTCONN" and "send: unix ENOTCONN |
-    // tcp EPIPE" on a socket never connected (listener, bind, a connect
-    // that failed): af_unix.c unix_stream_read_generic / unix_stream_sendmsg
-    // vs tcp.c tcp_recvmsg_locked / stream.c sk_stream_wait_connect.
-    if (data && s.peer < 0) return true;
-    // Finding "peek: unix eof | tcp data" (and recv-*): bytes sent to a
-    // peer that shut rd are delivered on TCP (tcp_rcv_established ignores
-    // RCV_SHUTDOWN); the SHUT_RD entry's scope ends at the send.
-    const bool sends =
-        action <= 1 || action == 8 || action == 10 || action == 23;
-    if (sends && s.peer >= 0 && socks_[s.peer].rd_shut) return true;
-    switch (action) {
-      case 12:
-      case 13:
-        // Finding "recv: unix eof | tcp ECONNRESET": close after linger 0
-        // is an abort the abort entries do not know (their trigger is the
-        // abort verb). Finding "send: unix EPIPE | tcp ECONNRESET": a
-        // listener's close resets its queued TCP connections
-        // (inet_csk_listen_stop); unix peers just see theirs gone.
-        return s.linger == 0 || (s.listener && s.attempts > 0);
-      case 10:  // fill: received bytes follow each kind's buffer sizes
-        return true;
-      case 11:
-        // A listener's SHUT_RD resets its queued TCP connections (a
-        // client's peek: unix EAGAIN | tcp ECONNRESET); a socket never
-        // connected: unix ok | tcp ENOTCONN (af_inet.c inet_shutdown).
-        return s.listener || s.peer < 0;
-      case 18:  // tcp-state on a listener: unix EOPNOTSUPP | tcp LISTEN
-        return s.listener;
-      case 21:
-        // epoll-edge after the peer's abort: tcp adds ERR; the poll
-        // entries' patterns cover poll and epoll-level, not epoll-edge.
-        return true;
-      case 20:  // outq's meaning on UNIX vs TCP (wt-entries)
-      case 23:  // OOB poll events (wt-entries)
-      case 25:  // SO_RCVLOWAT in poll (wt-entries)
-        return true;
-      case 27:
-        // Reconnect of a bound socket (wt-entries); and finding
-        // "reconnect: unix EISCONN | tcp ok" after a connect-nb: TCP marks
-        // the socket connected only at that next connect
-        // (inet_stream_connect: SS_CONNECTING, then 0).
-        return true;
-      default:
-        return false;
-    }
-  }
-
   void Act(int i) {
     Sock& s = socks_[i];
     const std::string& me = s.name;
     // Left out on a frozen listener: whatever makes room or ends it.
     const bool settled = !s.frozen;
     const uint32_t action = Choose(30);
-    if (options_.leave_out_pending_findings && PendingNeighbourhood(action, s))
-      return Emit(Verb::kPoll, me);
     switch (action) {
       case 0:
       case 1: {
@@ -493,11 +419,6 @@ class Generator {
       }
       case 27: {
         const int t = AnyTarget();
-        // The same finding as connect-nb's: reconnect does not wait.
-        if (options_.leave_out_pending_findings &&
-            !(socks_[t].listener && socks_[t].open)) {
-          return Emit(Verb::kSockname, me);
-        }
         Emit(Verb::kReconnect, me, 0, socks_[t].name);
         // Only a socket neither connected nor listening starts one.
         if (s.open && !s.listener && s.peer < 0 && !s.stuck) {

@@ -20,11 +20,6 @@ using ChoiceSource = std::function<uint32_t(uint32_t n)>;
 struct ScriptGenOptions {
   int max_steps = 24;
   int max_send = 4096;  // bytes per send
-  // Leaves out the neighbourhoods of the divergences found and not yet in
-  // the registry (a to-do list in script_gen.cc, each with its finding).
-  // Only for CI's short runs (ci/fuzz --smoke, properties_test), which must
-  // stay green meanwhile; the nightly runs reach everything.
-  bool leave_out_pending_findings = false;
 };
 
 Script GenerateLifecycleScript(const ChoiceSource& choose,
