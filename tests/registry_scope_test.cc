@@ -218,6 +218,25 @@ TEST(RegistryScope, TriggersMatchByEffect) {
       nullptr);
 }
 
+// connect-as-nobody's child exits: a close of its connection, so the
+// accepted end's first write is explained (socket_path_permissions); a
+// connect-nb elsewhere is not.
+TEST(RegistryScope, ConnectAsNobodyIsACloseOfItsConnection) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Trace unix = MakeTrace(TransportKind::kUnixAbstract,
+                               {"ok", "ok", "ok", "EPIPE"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
+  EXPECT_THAT(
+      Compare("l listen 4\nn connect-as-nobody l\ns accept l\ns send 3\n",
+              unix, tcp, registry)
+          .entries,
+      ::testing::ElementsAre("tcp_first_write_after_peer_close_succeeds"));
+  EXPECT_EQ(Compare("l listen 4\nn connect-nb l\ns accept l\ns send 3\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+}
+
 TEST(RegistryWithout, NamesAnUnknownId) {
   absl::StatusOr<DifferenceRegistry> registry =
       DifferenceRegistry::Default().Without({"no_such_entry"});

@@ -24,6 +24,10 @@ bool TriggerMatches(const CompiledPattern& pattern, Verb verb,
                     absl::string_view arguments) {
   if (pattern.Matches(verb, arguments)) return true;
   if (verb == Verb::kAbort) return pattern.Matches(Verb::kClose, "");
+  // The child that connected exits, closing its end.
+  if (verb == Verb::kConnectAsNobody) {
+    return pattern.Matches(Verb::kClose, "");
+  }
   if (verb == Verb::kShutdown && arguments == "rdwr") {
     return pattern.Matches(verb, "rd") || pattern.Matches(verb, "wr");
   }

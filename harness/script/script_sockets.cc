@@ -111,7 +111,9 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
   if (self.accepted && self.listener != kNone) {
     touched.push_back(self.listener);
   }
-  if (self.role == Role::kListener) {
+  // A bound socket's connections too: relisten makes it a listener, and a
+  // connect to it names it.
+  if (self.role == Role::kListener || self.role == Role::kBound) {
     for (size_t s = 0; s < sockets_.size(); ++s) {
       if (sockets_[s].listener != socket) continue;
       touched.push_back(static_cast<int>(s));

@@ -34,7 +34,8 @@ class ScriptSockets {
   size_t ClosedAt(int socket) const { return sockets_[socket].closed_at; }
 
   // What a step done on `socket` reaches: the socket, the other end of its
-  // connection, and for a listener every connection made to it (both ends);
+  // connection, and for a listener (or a bound socket) every connection
+  // made to it (both ends);
   // for an accepted socket, its listener too, whose port it shares. Sorted.
   std::vector<int> Touched(int socket) const;
   // Whether step `step` acts on or names one of `sockets` (sorted).
