@@ -92,6 +92,29 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
   EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
 }
 
+// A fill lets what its peer receives differ (the amount is a buffer
+// size: fill_then_read) though no step differs; not on another pair.
+TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {
+  const char* script =
+      "a pair b\nc pair d\nb fill\na drain\nc send 10\nd drain\n";
+  const std::vector<std::string> same = {"ok", "ok", "EAGAIN",
+                                         "EAGAIN", "ok", "EAGAIN"};
+  Trace unix = MakeTrace(TransportKind::kUnixPath, same);
+  Trace tcp = MakeTrace(TransportKind::kTcp4, same);
+  unix.received["a"] = "233152 bytes fnv1a64=1";
+  tcp.received["a"] = "4196352 bytes fnv1a64=2";
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison peer = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(peer.verdict, Verdict::kEqualApartFrom) << peer.Describe();
+  EXPECT_THAT(peer.entries, ::testing::ElementsAre("fill_queues_a_buffer_size"));
+
+  unix.received["d"] = "10 bytes fnv1a64=3";
+  tcp.received["d"] = "10 bytes fnv1a64=4";
+  const Comparison elsewhere = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+}
+
 // A listener's SHUT_RD reaches the connections made to it, not those made
 // to another listener (listener_shutdown_rd).
 TEST(RegistryScope, ListenerTriggerReachesOnlyItsConnections) {

@@ -109,6 +109,21 @@ void EntryScopes::AddDataAllowed(size_t entry, size_t step,
   }
 }
 
+int EntryScopes::DataDiffersAfterTrigger(const std::string& name) const {
+  for (size_t e = 0; e < triggers_.size(); ++e) {
+    const Difference& entry = registry_.entries_[e];
+    if (!entry.data_differs_after_trigger || !entry.affects_received_data) {
+      continue;
+    }
+    for (const Trigger& trigger : triggers_[e]) {
+      for (int socket : trigger.touched) {
+        if (sockets_.NameOf(socket) == name) return static_cast<int>(e);
+      }
+    }
+  }
+  return -1;
+}
+
 }  // namespace internal
 
 const Difference* DifferenceRegistry::Allowing(
@@ -173,6 +188,15 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     std::string got_x = in_x == x.received.end() ? "nothing" : in_x->second;
     std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
     if (got_x == got_y || data_allowed.contains(name)) continue;
+    if (!scopes) scopes.emplace(registry, script);
+    if (const int e = scopes->DataDiffersAfterTrigger(name); e >= 0) {
+      const std::string& id = registry.entries()[e].id;
+      if (std::find(result.entries.begin(), result.entries.end(), id) ==
+          result.entries.end()) {
+        result.entries.push_back(id);
+      }
+      continue;
+    }
     return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s",
                                        name, got_x, TransportName(x.kind),
                                        got_y, TransportName(y.kind)));

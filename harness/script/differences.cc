@@ -254,7 +254,12 @@ std::string DifferenceRegistry::Markdown() const {
           "\n");
     }
     if (entry.affects_received_data) {
-      absl::StrAppend(&out, "- The bytes a socket receives may differ too.\n");
+      absl::StrAppend(&out, entry.data_differs_after_trigger
+                                ? "- The bytes a socket the trigger touched "
+                                  "receives may differ, whatever the steps "
+                                  "show.\n"
+                                : "- The bytes a socket receives may differ "
+                                  "too.\n");
     }
     absl::StrAppend(
         &out, "\n| kinds | what they do | outcomes |\n| --- | --- | --- |\n");

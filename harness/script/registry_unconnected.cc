@@ -103,6 +103,17 @@ std::vector<Difference> UnconnectedEntries() {
                      {kTcp, "already connected", {"reconnect:EISCONN"}}},
        .after = {"listen *", "relisten *"},
        .witness = "reconnect_on_listener"},
+      {.id = "tcp_listener_state",
+       .statement = "TCP_INFO on a TCP listener shows LISTEN; a UNIX listener "
+                    "has no TCP state (EOPNOTSUPP), as tcp_close_states says "
+                    "of connections.",
+       .source = "tcp(7), TCP_INFO; net/ipv4/tcp.c (tcp_get_info); "
+                 "net/unix/af_unix.c (no SOL_TCP options)",
+       .behaviour = {{kUnixAddressed, "no TCP state", {"tcp-state:EOPNOTSUPP"}},
+                     {kTcp, "listening", {"tcp-state:LISTEN"}}},
+       .after = {"listen *", "relisten *"},
+       .after_on = TriggerSocket::kAny,
+       .witness = "tcp_listener_state"},
       {.id = "closed_listener_resets_queued_connections",
        .statement = "A listener closed with connections queued ends them: on "
                     "UNIX each queued client's peer is released, which "

@@ -71,6 +71,10 @@ struct Difference {
   // to: only on the sockets its trigger touched (without `after`, those the
   // allowed step's socket touches).
   bool affects_received_data = false;
+  // With `after` and affects_received_data: the received bytes may differ
+  // on the sockets a trigger touched even where no step's outcome does
+  // (how much a fill queued: each kind's buffer size).
+  bool data_differs_after_trigger = false;
   // The corpus script (corpus/scripts/<witness>.script) that shows it.
   std::string witness;
 
