@@ -260,6 +260,28 @@ TEST(RegistryScope, ConnectAsNobodyIsACloseOfItsConnection) {
             Verdict::kDiverged);
 }
 
+// A close after "linger 0" on the same socket is an abort (linger_zero);
+// after "linger 1", or a linger 0 on another socket, it is a close.
+TEST(RegistryScope, CloseAfterLingerZeroIsAnAbort) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "ok", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ECONNRESET"});
+  EXPECT_THAT(Compare("a pair b\nc pair d\na linger 0\na close\nb so-error\n",
+                      unix, tcp, registry)
+                  .entries,
+              ::testing::ElementsAre("linger_zero_resets_only_tcp"));
+  EXPECT_EQ(Compare("a pair b\nc pair d\na linger 1\na close\nb so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+  EXPECT_EQ(Compare("a pair b\nc pair d\nc linger 0\na close\nb so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+}
+
 TEST(RegistryWithout, NamesAnUnknownId) {
   absl::StatusOr<DifferenceRegistry> registry =
       DifferenceRegistry::Default().Without({"no_such_entry"});

@@ -1,6 +1,7 @@
 // Comparing two traces of a script through the registry, each entry
 // applied only where its trigger reaches.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -57,6 +58,16 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
   // Each step's arguments are formatted at most once, and only for a step
   // whose verb some `after` names (or could by effect).
   std::vector<std::optional<std::string>> arguments(script.steps.size());
+  // A close after SO_LINGER {1, 0} on its socket is an abort (the runner's
+  // abort is exactly that).
+  std::vector<bool> aborts(script.steps.size(), false);
+  std::map<int, bool> linger_zero;  // per socket
+  for (size_t i = 0; i < script.steps.size(); ++i) {
+    const Step& step = script.steps[i];
+    const int socket = sockets_.SocketOf(i);
+    if (step.verb == Verb::kLinger) linger_zero[socket] = step.number == 0;
+    aborts[i] = step.verb == Verb::kClose && linger_zero[socket];
+  }
   for (size_t e = 0; e < registry.compiled_.size(); ++e) {
     const Difference& entry = registry.entries_[e];
     for (size_t i = 0; i < script.steps.size(); ++i) {
@@ -65,7 +76,8 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
       if (!OnRightSocket(entry.after_on, sockets_.RoleOf(socket))) continue;
       for (const CompiledPattern& pattern : registry.compiled_[e].after) {
         if (!arguments[i]) arguments[i] = Arguments(step);
-        if (TriggerMatches(pattern, step.verb, *arguments[i])) {
+        if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
+            (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
           triggers_[e].push_back({i, sockets_.Touched(socket)});
           break;
         }

@@ -55,8 +55,9 @@ struct Difference {
   // The entry applies only after a step like one of these (globs over the
   // step's text without its socket name, "VERB [ARGS]", e.g. "shutdown rd",
   // "listen *"), matched by effect: "shutdown rdwr" is also a "shutdown rd"
-  // and a "shutdown wr", and "abort" and "connect-as-nobody" (whose child
-  // exits) are also a "close". It then applies only to later steps on the
+  // and a "shutdown wr", "abort" and "connect-as-nobody" (whose child
+  // exits) are also a "close", and a close after "linger 0" on its socket
+  // is also an "abort". It then applies only to later steps on the
   // sockets that step touched: its own socket, the other end of its
   // connection, for a listener or a bound socket every connection made to
   // it, for an accepted socket its listener (a step naming one of them,
