@@ -97,7 +97,7 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
 TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {
   const char* script =
       "a pair b\nc pair d\nb fill\na drain\nc send 10\nd drain\n";
-  const std::vector<std::string> same = {"ok", "ok", "EAGAIN",
+  const std::vector<std::string> same = {"ok",     "ok", "EAGAIN",
                                          "EAGAIN", "ok", "EAGAIN"};
   Trace unix = MakeTrace(TransportKind::kUnixPath, same);
   Trace tcp = MakeTrace(TransportKind::kTcp4, same);
@@ -106,7 +106,8 @@ TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {
   const DifferenceRegistry& registry = DifferenceRegistry::Default();
   const Comparison peer = Compare(script, unix, tcp, registry);
   EXPECT_EQ(peer.verdict, Verdict::kEqualApartFrom) << peer.Describe();
-  EXPECT_THAT(peer.entries, ::testing::ElementsAre("fill_queues_a_buffer_size"));
+  EXPECT_THAT(peer.entries,
+              ::testing::ElementsAre("fill_queues_a_buffer_size"));
 
   unix.received["d"] = "10 bytes fnv1a64=3";
   tcp.received["d"] = "10 bytes fnv1a64=4";
@@ -246,16 +247,16 @@ TEST(RegistryScope, TriggersMatchByEffect) {
 // connect-nb elsewhere is not.
 TEST(RegistryScope, ConnectAsNobodyIsACloseOfItsConnection) {
   const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Trace unix = MakeTrace(TransportKind::kUnixAbstract,
-                               {"ok", "ok", "ok", "EPIPE"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "EPIPE"});
   const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
   EXPECT_THAT(
-      Compare("l listen 4\nn connect-as-nobody l\ns accept l\ns send 3\n",
-              unix, tcp, registry)
+      Compare("l listen 4\nn connect-as-nobody l\ns accept l\ns send 3\n", unix,
+              tcp, registry)
           .entries,
       ::testing::ElementsAre("tcp_first_write_after_peer_close_succeeds"));
-  EXPECT_EQ(Compare("l listen 4\nn connect-nb l\ns accept l\ns send 3\n",
-                    unix, tcp, registry)
+  EXPECT_EQ(Compare("l listen 4\nn connect-nb l\ns accept l\ns send 3\n", unix,
+                    tcp, registry)
                 .verdict,
             Verdict::kDiverged);
 }

@@ -54,7 +54,8 @@ TEST_P(UnconnectedEntryScope, OnlyWhereItsTriggerReaches) {
 INSTANTIATE_TEST_SUITE_P(
     Registry, UnconnectedEntryScope,
     ::testing::Values(
-        Case{"a pair b\nk bind\na recv 10\n", "a pair b\nk bind\nk recv 10\n",
+        Case{"a pair b\nk bind\na recv 10\n",
+             "a pair b\nk bind\nk recv 10\n",
              "io_on_unconnected_socket",
              {"ok", "ok", "EINVAL"},
              {"ok", "ok", "ENOTCONN"}},

@@ -295,7 +295,9 @@ std::vector<Difference> OptionEntries() {
                     "every later one on that socket, or naming it, is n/a.",
        .source = "unix(7), Address format",
        .behaviour = {{kUnixAddressed, "a UNIX socket", {"*:*"}},
-                     {kTcp, "no socket", {"bind-path-length:no-path", "*:n/a"}}},
+                     {kTcp,
+                      "no socket",
+                      {"bind-path-length:no-path", "*:n/a"}}},
        .after = {"bind-path-length *"},
        .witness = "unix_path_length"},
       {.id = "unix_address_length",
@@ -315,9 +317,8 @@ std::vector<Difference> OptionEntries() {
 
 std::vector<Difference> Entries() {
   std::vector<Difference> all = AddressEntries();
-  for (std::vector<Difference> more :
-       {EndingEntries(), OptionEntries(), QueueEntries(),
-        UnconnectedEntries()}) {
+  for (std::vector<Difference> more : {EndingEntries(), OptionEntries(),
+                                       QueueEntries(), UnconnectedEntries()}) {
     all.insert(all.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }

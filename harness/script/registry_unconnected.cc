@@ -54,7 +54,8 @@ std::vector<Difference> UnconnectedEntries() {
                  "peer not listening); net/ipv4/tcp_ipv4.c (tcp_v4_connect "
                  "only sends the SYN); net/ipv4/tcp_input.c (tcp_reset: "
                  "ECONNREFUSED in SYN_SENT)",
-       .behaviour = {{kUnixAddressed, "refused at once",
+       .behaviour = {{kUnixAddressed,
+                      "refused at once",
                       {"connect-nb:ECONNREFUSED"}},
                      {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
        // What leaves an address with nothing listening; the connect names
@@ -88,7 +89,9 @@ std::vector<Difference> UnconnectedEntries() {
                  "SS_CONNECTING with the handshake done becomes "
                  "SS_CONNECTED, returning 0); net/unix/af_unix.c "
                  "(unix_stream_connect: EISCONN when established)",
-       .behaviour = {{kUnixAddressed, "already connected", {"reconnect:EISCONN"}},
+       .behaviour = {{kUnixAddressed,
+                      "already connected",
+                      {"reconnect:EISCONN"}},
                      {kTcp, "connected now", {"reconnect:ok"}}},
        .after = {"connect-nb *", "reconnect *"},
        .witness = "reconnect_repeated"},
@@ -127,7 +130,8 @@ std::vector<Difference> UnconnectedEntries() {
                  "net/ipv4/inet_connection_sock.c (inet_csk_listen_stop: "
                  "inet_child_forget disconnects each child, which sends a "
                  "reset); net/ipv4/tcp.c (tcp_sendmsg returns sk_err)",
-       .behaviour = {{kUnixAddressed, "ECONNRESET pending; writes fail with EPIPE",
+       .behaviour = {{kUnixAddressed,
+                      "ECONNRESET pending; writes fail with EPIPE",
                       Patterns({Writes("EPIPE"),
                                 {"so-error:ECONNRESET", "so-error:0"},
                                 Reads("ECONNRESET")})},
