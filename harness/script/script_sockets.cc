@@ -97,6 +97,9 @@ ScriptSockets::ScriptSockets(const Script& script) {
         here.socket = make(step.slot, step.verb == Verb::kConnectMissing
                                           ? Role::kConnection
                                           : Role::kBound);
+        // What becomes of the address bind-same takes is its owner's doing.
+        if (step.verb == Verb::kBindSame)
+          sockets_[here.socket].listener = target;
         break;
     }
     if (step.verb != Verb::kPair) here.target = target;

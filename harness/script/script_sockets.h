@@ -46,7 +46,9 @@ class ScriptSockets {
     std::string name;
     Role role = Role::kUnknown;
     int peer = kNone;
-    int listener = kNone;  // the listener it connected to or came from
+    // The listener it connected to or came from (for bind-same: the
+    // socket whose address it binds).
+    int listener = kNone;
     bool accepted = false;
     size_t closed_at = static_cast<size_t>(-1);
   };
