@@ -80,9 +80,12 @@ TEST_P(DifferenceConfirmation, Entry) {
       const KindBehaviour* row = entry.RowFor(trace.kind);
       if (row == nullptr) continue;
       if (!entry.Expects(trace.kind, verb, outcome)) {
-        // Outcomes equal across every kind are not this entry's business.
+        // Outcomes equal across every kind the entry describes are not its
+        // business (a kind without a row, as socketpair for an address
+        // entry, may give n/a there).
         bool all_equal = true;
         for (const Trace& other : traces) {
+          if (entry.RowFor(other.kind) == nullptr) continue;
           all_equal &= other.steps[i].outcome == outcome;
         }
         if (all_equal) continue;

@@ -92,6 +92,30 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
   EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
 }
 
+// A fill lets what its peer receives differ (the amount is a buffer
+// size: fill_then_read) though no step differs; not on another pair.
+TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {
+  const char* script =
+      "a pair b\nc pair d\nb fill\na drain\nc send 10\nd drain\n";
+  const std::vector<std::string> same = {"ok",     "ok", "EAGAIN",
+                                         "EAGAIN", "ok", "EAGAIN"};
+  Trace unix = MakeTrace(TransportKind::kUnixPath, same);
+  Trace tcp = MakeTrace(TransportKind::kTcp4, same);
+  unix.received["a"] = "233152 bytes fnv1a64=1";
+  tcp.received["a"] = "4196352 bytes fnv1a64=2";
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison peer = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(peer.verdict, Verdict::kEqualApartFrom) << peer.Describe();
+  EXPECT_THAT(peer.entries,
+              ::testing::ElementsAre("fill_queues_a_buffer_size"));
+
+  unix.received["d"] = "10 bytes fnv1a64=3";
+  tcp.received["d"] = "10 bytes fnv1a64=4";
+  const Comparison elsewhere = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+}
+
 // A listener's SHUT_RD reaches the connections made to it, not those made
 // to another listener (listener_shutdown_rd).
 TEST(RegistryScope, ListenerTriggerReachesOnlyItsConnections) {
@@ -216,6 +240,47 @@ TEST(RegistryScope, TriggersMatchByEffect) {
                         Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
                         Observation{Verb::kSend, "ok"}, {"shutdown wr"}),
       nullptr);
+}
+
+// connect-as-nobody's child exits: a close of its connection, so the
+// accepted end's first write is explained (socket_path_permissions); a
+// connect-nb elsewhere is not.
+TEST(RegistryScope, ConnectAsNobodyIsACloseOfItsConnection) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "EPIPE"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
+  EXPECT_THAT(
+      Compare("l listen 4\nn connect-as-nobody l\ns accept l\ns send 3\n", unix,
+              tcp, registry)
+          .entries,
+      ::testing::ElementsAre("tcp_first_write_after_peer_close_succeeds"));
+  EXPECT_EQ(Compare("l listen 4\nn connect-nb l\ns accept l\ns send 3\n", unix,
+                    tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+}
+
+// A close after "linger 0" on the same socket is an abort (linger_zero);
+// after "linger 1", or a linger 0 on another socket, it is a close.
+TEST(RegistryScope, CloseAfterLingerZeroIsAnAbort) {
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "ok", "0"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ECONNRESET"});
+  EXPECT_THAT(Compare("a pair b\nc pair d\na linger 0\na close\nb so-error\n",
+                      unix, tcp, registry)
+                  .entries,
+              ::testing::ElementsAre("linger_zero_resets_only_tcp"));
+  EXPECT_EQ(Compare("a pair b\nc pair d\na linger 1\na close\nb so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
+  EXPECT_EQ(Compare("a pair b\nc pair d\nc linger 0\na close\nb so-error\n",
+                    unix, tcp, registry)
+                .verdict,
+            Verdict::kDiverged);
 }
 
 TEST(RegistryWithout, NamesAnUnknownId) {

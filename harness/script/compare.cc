@@ -1,6 +1,7 @@
 // Comparing two traces of a script through the registry, each entry
 // applied only where its trigger reaches.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -24,6 +25,10 @@ bool TriggerMatches(const CompiledPattern& pattern, Verb verb,
                     absl::string_view arguments) {
   if (pattern.Matches(verb, arguments)) return true;
   if (verb == Verb::kAbort) return pattern.Matches(Verb::kClose, "");
+  // The child that connected exits, closing its end.
+  if (verb == Verb::kConnectAsNobody) {
+    return pattern.Matches(Verb::kClose, "");
+  }
   if (verb == Verb::kShutdown && arguments == "rdwr") {
     return pattern.Matches(verb, "rd") || pattern.Matches(verb, "wr");
   }
@@ -53,6 +58,16 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
   // Each step's arguments are formatted at most once, and only for a step
   // whose verb some `after` names (or could by effect).
   std::vector<std::optional<std::string>> arguments(script.steps.size());
+  // A close after SO_LINGER {1, 0} on its socket is an abort (the runner's
+  // abort is exactly that).
+  std::vector<bool> aborts(script.steps.size(), false);
+  std::map<int, bool> linger_zero;  // per socket
+  for (size_t i = 0; i < script.steps.size(); ++i) {
+    const Step& step = script.steps[i];
+    const int socket = sockets_.SocketOf(i);
+    if (step.verb == Verb::kLinger) linger_zero[socket] = step.number == 0;
+    aborts[i] = step.verb == Verb::kClose && linger_zero[socket];
+  }
   for (size_t e = 0; e < registry.compiled_.size(); ++e) {
     const Difference& entry = registry.entries_[e];
     for (size_t i = 0; i < script.steps.size(); ++i) {
@@ -61,7 +76,8 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
       if (!OnRightSocket(entry.after_on, sockets_.RoleOf(socket))) continue;
       for (const CompiledPattern& pattern : registry.compiled_[e].after) {
         if (!arguments[i]) arguments[i] = Arguments(step);
-        if (TriggerMatches(pattern, step.verb, *arguments[i])) {
+        if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
+            (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
           triggers_[e].push_back({i, sockets_.Touched(socket)});
           break;
         }
@@ -103,6 +119,21 @@ void EntryScopes::AddDataAllowed(size_t entry, size_t step,
   for (const Trigger* trigger : TriggersReaching(entry, step)) {
     add(trigger->touched);
   }
+}
+
+int EntryScopes::DataDiffersAfterTrigger(const std::string& name) const {
+  for (size_t e = 0; e < triggers_.size(); ++e) {
+    const Difference& entry = registry_.entries_[e];
+    if (!entry.data_differs_after_trigger || !entry.affects_received_data) {
+      continue;
+    }
+    for (const Trigger& trigger : triggers_[e]) {
+      for (int socket : trigger.touched) {
+        if (sockets_.NameOf(socket) == name) return static_cast<int>(e);
+      }
+    }
+  }
+  return -1;
 }
 
 }  // namespace internal
@@ -169,6 +200,15 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     std::string got_x = in_x == x.received.end() ? "nothing" : in_x->second;
     std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
     if (got_x == got_y || data_allowed.contains(name)) continue;
+    if (!scopes) scopes.emplace(registry, script);
+    if (const int e = scopes->DataDiffersAfterTrigger(name); e >= 0) {
+      const std::string& id = registry.entries()[e].id;
+      if (std::find(result.entries.begin(), result.entries.end(), id) ==
+          result.entries.end()) {
+        result.entries.push_back(id);
+      }
+      continue;
+    }
     return diverge(-1, absl::StrFormat("%s received %s on %s but %s on %s",
                                        name, got_x, TransportName(x.kind),
                                        got_y, TransportName(y.kind)));

@@ -74,9 +74,13 @@ CompiledPattern CompiledPattern::Compile(absl::string_view pattern,
     compiled.verbs[v] = GlobMatch(verb_glob, VerbName(static_cast<Verb>(v)));
   }
   // An outcome pattern for poll is the readiness every level-triggered
-  // wait reports: epoll's level mode shows the same events.
-  if (separator == ':' && verb_glob == "poll")
+  // wait reports: epoll's level mode shows the same events, and so does its
+  // edge mode whenever it reports (ep_item_poll gives the whole current
+  // mask; its first wait always reports).
+  if (separator == ':' && verb_glob == "poll") {
     compiled.verbs[static_cast<int>(Verb::kEpollLevel)] = true;
+    compiled.verbs[static_cast<int>(Verb::kEpollEdge)] = true;
+  }
   if (split != absl::string_view::npos) {
     compiled.rest = std::string(pattern.substr(split + 1));
   }
@@ -254,7 +258,12 @@ std::string DifferenceRegistry::Markdown() const {
           "\n");
     }
     if (entry.affects_received_data) {
-      absl::StrAppend(&out, "- The bytes a socket receives may differ too.\n");
+      absl::StrAppend(&out, entry.data_differs_after_trigger
+                                ? "- The bytes a socket the trigger touched "
+                                  "receives may differ, whatever the steps "
+                                  "show.\n"
+                                : "- The bytes a socket receives may differ "
+                                  "too.\n");
     }
     absl::StrAppend(
         &out, "\n| kinds | what they do | outcomes |\n| --- | --- | --- |\n");

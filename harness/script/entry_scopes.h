@@ -36,6 +36,9 @@ class EntryScopes {
   // having explained step `step`, lets differ.
   void AddDataAllowed(size_t entry, size_t step,
                       std::set<std::string>* names) const;
+  // The entry (data_differs_after_trigger) whose trigger touched the socket
+  // named `name`, letting its received bytes differ; -1 for none.
+  int DataDiffersAfterTrigger(const std::string& name) const;
 
  private:
   struct Trigger {

@@ -78,9 +78,13 @@ std::vector<Difference> AddressEntries() {
                     "can be bound again.",
        .source = "unix(7), \"pathname\" sockets: the socket file must be "
                  "removed with unlink(2)",
-       .behaviour =
-           {{{K::kUnixPath}, "the path is taken", {"bind-same:EADDRINUSE"}},
-            {kAbstractAndTcp, "the address is free", {"bind-same:ok"}}},
+       // The socket whose bind failed is closed (later steps on it too).
+       .behaviour = {{{K::kUnixPath},
+                      "the path is taken",
+                      {"bind-same:EADDRINUSE", "*:closed"}},
+                     {kAbstractAndTcp,
+                      "the address is free",
+                      {"bind-same:ok", "*:*"}}},
        .after = {"close"},
        .witness = "bind_after_listener_closed"},
       {.id = "tcp_time_wait_blocks_rebind",
@@ -262,10 +266,44 @@ std::vector<Difference> OptionEntries() {
        .behaviour = {{{K::kUnixPath},
                       "EACCES for another user",
                       {"connect-as-nobody:EACCES"}},
+                     // The path's permission is checked before anything
+                     // else (unix_find_bsd), so EACCES even where nothing
+                     // listens.
                      {kAbstractAndTcp,
-                      "anyone may connect",
-                      {"connect-as-nobody:ok"}}},
+                      "anyone may connect (if something listens)",
+                      {"connect-as-nobody:ok",
+                       "connect-as-nobody:ECONNREFUSED"}}},
        .witness = "socket_path_permissions"},
+      {.id = "unix_path_permissions_leave_nothing_to_accept",
+       .statement = "A connect refused for permission on a UNIX path queues "
+                    "nothing, so the accept meant for it waits (and makes "
+                    "no socket: later steps on it are no-socket); on the "
+                    "other kinds it accepts the connection of the child, "
+                    "which has exited.",
+       .source = "unix(7), Pathname socket ownership and permissions; "
+                 "net/unix/af_unix.c (unix_find_bsd: EACCES before any "
+                 "connection is made)",
+       .behaviour = {{{K::kUnixPath},
+                      "nothing to accept",
+                      {"connect-as-nobody:EACCES", "accept:timeout",
+                       "*:no-socket"}},
+                     {kAbstractAndTcp,
+                      "the child's connection, closed",
+                      {"connect-as-nobody:*", "accept:ok", "*:*"}}},
+       .after = {"connect-as-nobody *"},
+       .witness = "socket_path_permissions"},
+      {.id = "path_length_socket_only_on_unix",
+       .statement = "bind-path-length makes a UNIX socket bound to a long "
+                    "path or abstract name (or not, past 108 bytes: "
+                    "unix_address_length); TCP has no path, so the step and "
+                    "every later one on that socket, or naming it, is n/a.",
+       .source = "unix(7), Address format",
+       .behaviour = {{kUnixAddressed, "a UNIX socket", {"*:*"}},
+                     {kTcp,
+                      "no socket",
+                      {"bind-path-length:no-path", "*:n/a"}}},
+       .after = {"bind-path-length *"},
+       .witness = "unix_path_length"},
       {.id = "unix_address_length",
        .statement = "A UNIX address holds at most 108 bytes of sun_path (a "
                     "path may fill it without a terminating NUL, an abstract "
@@ -283,8 +321,8 @@ std::vector<Difference> OptionEntries() {
 
 std::vector<Difference> Entries() {
   std::vector<Difference> all = AddressEntries();
-  for (std::vector<Difference> more :
-       {EndingEntries(), OptionEntries(), QueueEntries()}) {
+  for (std::vector<Difference> more : {EndingEntries(), OptionEntries(),
+                                       QueueEntries(), UnconnectedEntries()}) {
     all.insert(all.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }

@@ -35,9 +35,15 @@ std::vector<Difference> EndingEntries() {
        .source = "shutdown(2); net/unix/af_unix.c (unix_shutdown sets the "
                  "peer's SEND_SHUTDOWN); net/ipv4/tcp.c (tcp_shutdown acts "
                  "on SEND_SHUTDOWN only)",
-       .behaviour =
-           {{kUnix, "the peer cannot write", {"send:EPIPE", "recv:eof"}},
-            {kTcp, "the peer's data arrives", {"send:ok", "recv:data"}}},
+       // TCP queues what arrives after SHUT_RD as ever (tcp_data_queue
+       // does not look at RCV_SHUTDOWN), so reads return it.
+       .behaviour = {{kUnix, "the peer cannot write",
+                      Patterns({Writes("EPIPE"), Reads("eof")})},
+                     {kTcp,
+                      "the peer's data arrives",
+                      {"send:ok", "send-fd:ok", "send-oob:ok", "fill:EAGAIN",
+                       "recv:data", "peek:data", "recv-exactly:ok",
+                       "recv-waitall:ok", "recv-fd:no-fd"}}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
@@ -155,16 +161,23 @@ std::vector<Difference> EndingEntries() {
                  "inet_csk_listen_stop; tcp_set_state releases an unlocked "
                  "port); net/unix/af_unix.c (unix_shutdown only marks it; "
                  "unix_stream_connect refuses RCV_SHUTDOWN)",
-       .behaviour = {{kUnixAddressed,
-                      "refuses new connections, keeps its queue",
-                      {"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
-                       "so-error:0", "recv:timeout", "accept:ok",
-                       "bind-same:EADDRINUSE"}},
-                     {kTcp,
-                      "stops listening, resets its queue",
-                      {"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
-                       "so-error:ECONNRESET", "recv:ECONNRESET", "recv:eof",
-                       "accept:EINVAL", "bind-same:ok"}}},
+       // A queued client's connection stays open on UNIX: reads wait (or
+       // EAGAIN), writes go to the queued peer until its buffer is full.
+       .behaviour =
+           {{kUnixAddressed, "refuses new connections, keeps its queue",
+             Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
+                        "so-error:0", "accept:ok", "bind-same:EADDRINUSE"},
+                       Reads("timeout"),
+                       Reads("EAGAIN"),
+                       Writes("ok"),
+                       Writes("EAGAIN")})},
+            {kTcp, "stops listening, resets its queue",
+             Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
+                        "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok"},
+                       Reads("ECONNRESET"),
+                       Reads("eof"),
+                       Writes("ECONNRESET"),
+                       Writes("EPIPE")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kListener,
        .witness = "listener_shutdown_rd"},

@@ -36,6 +36,9 @@ std::vector<std::string> Patterns(
 std::vector<Difference> EndingEntries();
 // Receive and send queues: SIOCINQ/SIOCOUTQ, out-of-band bytes, SO_RCVLOWAT.
 std::vector<Difference> QueueEntries();
+// Sockets not (or not yet) connected: listeners, bound sockets, refused
+// and repeated connects, a closing listener's queue.
+std::vector<Difference> UnconnectedEntries();
 
 }  // namespace sockparity::internal
 

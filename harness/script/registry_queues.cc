@@ -34,6 +34,27 @@ std::vector<Difference> QueueEntries() {
        .after = {"listen *"},
        .after_on = TriggerSocket::kListener,
        .witness = "queues_listener"},
+      {.id = "fill_queues_a_buffer_size",
+       .statement = "fill queues what the kind's buffers hold before EAGAIN: "
+                    "about 233 KB on UNIX, megabytes on TCP (autotuned, "
+                    "tcp4 and tcp6 apart: default_buffer_sizes). So the "
+                    "bytes the peer then reads differ in length, and TCP's "
+                    "SIOCOUTQ counts the bytes the peer's full window holds "
+                    "back (on UNIX: unread-memory); the peer's SIOCINQ counts "
+                    "what arrived.",
+       .source = "socket(7), SO_SNDBUF; tcp(7), tcp_wmem and SIOCOUTQ; "
+                 "net/ipv4/tcp.c (tcp_ioctl: write_seq - snd_una counts "
+                 "unsent bytes); net/unix/af_unix.c (unix_outq_len)",
+       // tcp4 and tcp6 in rows of their own: their amounts differ too.
+       .behaviour =
+           {{kUnix, "one UNIX buffer", {"outq:unread-memory", "inq:*"}},
+            {{K::kTcp4}, "unsent bytes; what arrived", {"outq:*", "inq:*"}},
+            {{K::kTcp6}, "unsent bytes; what arrived", {"outq:*", "inq:*"}}},
+       .after = {"fill"},
+       .after_on = TriggerSocket::kConnection,
+       .affects_received_data = true,
+       .data_differs_after_trigger = true,
+       .witness = "fill_then_read"},
       {.id = "oob_byte_queued_inline_on_unix",
        .statement = "A UNIX out-of-band byte is an skb in the receive queue: "
                     "with only it pending poll shows IN as well as PRI, and "

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -242,7 +243,9 @@ StepOutcome Runner::Connect(const Step& step) {
     // steps see does not depend on when it ends.
     if (outcome.outcome == "EINPROGRESS") {
       internal::PollUntil(slot.fd.get(), POLLOUT,
-                          absl::Now() + options_.step_timeout, "connect")
+                          absl::Now() + std::min(options_.step_timeout,
+                                                 options_.connect_timeout),
+                          "connect")
           .IgnoreError();
     }
   } else {

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -128,8 +129,10 @@ StepOutcome Runner::Reconnect(const Step& step, Slot& slot) {
   // handshake end within the step, as connect-nb does, and let accept
   // pair it with this slot.
   if (error == EINPROGRESS) {
-    PollUntil(slot.fd.get(), POLLOUT, absl::Now() + options_.step_timeout,
-              "reconnect")
+    PollUntil(
+        slot.fd.get(), POLLOUT,
+        absl::Now() + std::min(options_.step_timeout, options_.connect_timeout),
+        "reconnect")
         .IgnoreError();
   }
   ::fcntl(slot.fd.get(), F_SETFL, flags);

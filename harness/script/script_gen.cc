@@ -1,35 +1,442 @@
 #include "sockparity/script/script_gen.h"
 
-#include <array>
+#include <algorithm>
+#include <deque>
+#include <map>
 #include <string>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
 
 namespace sockparity {
 namespace {
 
-struct Side {
-  std::string name;
+// What the generator knows of one socket. It is not a model of any kind's
+// behaviour (that is what the kinds are compared on): it only keeps the
+// generator away from the two things no comparison can use. A step that
+// waits for what never comes (a read with nothing to come, a send into a
+// full buffer, an accept with nothing queued) is deterministic but costs a
+// whole step timeout, so such steps are left out where the model is sure
+// they would wait. A step whose outcome a kernel timer decides is left out
+// always (see FullBacklogRace). Every other step is legal in every state,
+// closed sockets included: the runner gives those an outcome of their own.
+struct Sock {
+  std::string name;  // empty: a queued connection's end, not yet accepted
   bool open = true;
-  bool shut_wr = false;  // it sent its FIN (shutdown wr or rdwr)
-  bool shut_rd = false;
-  bool aborted = false;
-  int64_t pending = 0;  // bytes sent to it and not yet read
+  bool listener = false;
+  int capacity = 0;       // connections a listener's queue holds (N + 1)
+  std::deque<int> queue;  // a listener's queued ends, oldest first
+  int attempts = 0;       // connections that may be in its queue
+  bool frozen = false;    // see FullBacklogRace
+  int peer = -1;          // the other end of its connection
+  bool stuck = false;     // its SYN waits on a full backlog (TCP)
+  bool nonblocking = false;
+  bool filled = false;  // its peer's buffer is full (fill)
+  int64_t lowat = 1;    // SO_RCVLOWAT
+  int linger = -1;      // SO_LINGER seconds, -1 off
+  int64_t pending = 0;  // bytes surely queued to read (a lower bound)
+  bool fin = false;     // its peer ended: a read does not wait
+  bool rd_shut = false;
+  bool wr_shut = false;
 };
 
-// The pair's two ends; `self` is the one a step acts on.
-struct Model {
-  std::array<Side, 2> sides{Side{.name = "a"}, Side{.name = "b"}};
-};
+class Generator {
+ public:
+  Generator(const ChoiceSource& choose, const ScriptGenOptions& options)
+      : choose_(choose), options_(options) {
+    // Steps hold references into it across NewSock: never reallocated (a
+    // script of max_steps makes at most two sockets a step).
+    socks_.reserve(2 * options.max_steps + 4);
+  }
 
-Step Make(const Side& side, Verb verb, int64_t number = 0,
-          std::string keyword = "") {
-  Step step;
-  step.slot = side.name;
-  step.verb = verb;
-  step.number = number;
-  step.keyword = std::move(keyword);
-  return step;
-}
+  Script Generate() {
+    const int steps = 1 + static_cast<int>(choose_(options_.max_steps));
+    // Most scripts start with a connection to work on.
+    if (choose_(3) == 0) {
+      Listen();
+    } else {
+      Pair();
+    }
+    for (int i = 1; i < steps; ++i) {
+      if (choose_(4) == 0 || Named().empty()) {
+        Create();
+      } else {
+        std::vector<int> named = Named();
+        Act(named[choose_(static_cast<uint32_t>(named.size()))]);
+      }
+    }
+    return std::move(script_);
+  }
+
+ private:
+  uint32_t Choose(uint32_t n) { return choose_(n); }
+
+  std::vector<int> Named() const {
+    std::vector<int> named;
+    for (size_t i = 0; i < socks_.size(); ++i) {
+      if (socks_[i].name.empty()) continue;
+      named.push_back(static_cast<int>(i));
+    }
+    return named;
+  }
+  int NewSock(std::string name) {
+    Sock sock;
+    sock.name = std::move(name);
+    socks_.push_back(std::move(sock));
+    return static_cast<int>(socks_.size()) - 1;
+  }
+  std::string Fresh(const std::string& prefix) {
+    return absl::StrCat(prefix, ++made_[prefix]);
+  }
+  void Emit(Verb verb, const std::string& slot, int64_t number = 0,
+            std::string target = "", std::string keyword = "") {
+    Step step;
+    step.slot = slot;
+    step.verb = verb;
+    step.number = number;
+    step.target = std::move(target);
+    step.keyword = std::move(keyword);
+    script_.steps.push_back(std::move(step));
+  }
+  // Any named socket: connects and accepts also aim at the wrong ones.
+  int AnyTarget() {
+    std::vector<int> named = Named();
+    // Listeners twice as likely: most connects should reach one.
+    std::vector<int> weighted = named;
+    for (int i : named)
+      if (socks_[i].listener) weighted.push_back(i);
+    return weighted[Choose(static_cast<uint32_t>(weighted.size()))];
+  }
+
+  void Pair() {
+    const std::string a = Fresh("a"), b = Fresh("b");
+    const int x = NewSock(a), y = NewSock(b);
+    socks_[x].peer = y;
+    socks_[y].peer = x;
+    Emit(Verb::kPair, a, 0, b);
+  }
+  void Listen() {
+    const std::string l = Fresh("l");
+    const int i = NewSock(l);
+    socks_[i].listener = true;
+    const int backlog = static_cast<int>(Choose(4));
+    socks_[i].capacity = backlog + 1;
+    Emit(Verb::kListen, l, backlog, "", Choose(4) == 0 ? "reuseaddr" : "");
+  }
+  bool MayBeFull(const Sock& l) const { return l.attempts >= l.capacity; }
+
+  // FullBacklogRace: a non-blocking connect into a full backlog leaves a
+  // TCP SYN that the kernel retries on its retransmission timer (1 s, 3 s,
+  // ...; a unix connect fails at once). Once the listener makes room
+  // (accept, a larger relisten) or goes (close, abort, shutdown), whether
+  // the retry has come yet decides what both sockets show: a race with a
+  // kernel timer, not a difference. Such a listener is frozen: those steps
+  // are left out on it. A blocking connect gives up well before the first
+  // retry and abandons its attempt (Runner::ConnectBounded), so it freezes
+  // nothing.
+  void ConnectTo(int c, int target, bool blocking) {
+    Sock& l = socks_[target];
+    if (!l.open || !l.listener) return;  // refused or no address: at once
+    if (MayBeFull(l)) {
+      // It may yet have found room: it may be queued, unknown to the model.
+      l.attempts++;
+      if (!blocking) {
+        l.frozen = true;
+        socks_[c].stuck = true;
+      }
+      return;
+    }
+    const int end = NewSock("");
+    socks_[c].peer = end;
+    socks_[end].peer = c;
+    l.attempts++;
+    l.queue.push_back(end);
+  }
+
+  void Create() {
+    const bool has_named = !Named().empty();
+    switch (Choose(has_named ? 10 : 4)) {
+      case 0:
+        if (made_["a"] < 2) return Pair();
+        [[fallthrough]];
+      case 1:
+        if (made_["l"] < 3) return Listen();
+        [[fallthrough]];
+      case 2: {
+        const std::string k = Fresh("k");
+        NewSock(k);
+        if (Choose(2) == 0) return Emit(Verb::kBind, k);
+        // Around sun_path's 108 bytes, and over it.
+        return Emit(Verb::kBindPathLength, k, 100 + Choose(12));
+      }
+      case 3: {
+        const std::string m = Fresh("m");
+        socks_[NewSock(m)].open = false;  // a failed connect is closed
+        return Emit(Verb::kConnectMissing, m);
+      }
+      case 4: {
+        const int t = AnyTarget();
+        const std::string k = Fresh("k");
+        NewSock(k);
+        return Emit(Verb::kBindSame, k, 0, socks_[t].name,
+                    Choose(2) == 0 ? "reuseaddr" : "");
+      }
+      case 5:
+      case 6: {
+        if (made_["c"] >= 6) return;
+        const int t = AnyTarget();
+        // Into a full backlog a connect waits out connect_timeout (0.5 s):
+        // reached, but seldom, or it would be most of the fuzzer's time.
+        if (socks_[t].listener && socks_[t].open && MayBeFull(socks_[t]) &&
+            Choose(8) != 0) {
+          return;
+        }
+        const bool blocking = Choose(2) == 0;
+        const std::string c = Fresh("c");
+        const int i = NewSock(c);
+        socks_[i].nonblocking = !blocking;
+        Emit(blocking ? Verb::kConnect : Verb::kConnectNb, c, 0,
+             socks_[t].name);
+        return ConnectTo(i, t, blocking);
+      }
+      case 7: {
+        // The child's connect has no deadline: only where it cannot wait.
+        const int t = AnyTarget();
+        Sock& l = socks_[t];
+        if (l.listener && l.open && MayBeFull(l)) return;
+        const std::string n = Fresh("n");
+        const int i = NewSock(n);
+        socks_[i].open = false;
+        Emit(Verb::kConnectAsNobody, n, 0, l.name);
+        if (l.listener && l.open) {
+          ConnectTo(i, t, /*blocking=*/true);
+          EndSock(i);  // the child is gone, and its socket with it
+        }
+        return;
+      }
+      default: {
+        if (made_["s"] >= 6) return;
+        // Mostly where a connection waits.
+        for (size_t t = 0; t < socks_.size(); ++t) {
+          if (!socks_[t].queue.empty() && Choose(4) != 0) return Accept(t);
+        }
+        return Accept(AnyTarget());
+      }
+    }
+  }
+
+  void Accept(int t) {
+    Sock& l = socks_[t];
+    if (l.frozen) return;
+    // Without a queued connection accept waits out the step timeout.
+    if (l.open && l.queue.empty() && !l.rd_shut) return;
+    const std::string s = Fresh("s");
+    Emit(Verb::kAccept, s, 0, l.name);
+    if (!l.open || l.queue.empty()) {
+      socks_[NewSock(s)].open = false;  // none made: as good as closed
+      return;
+    }
+    const int end = l.queue.front();
+    socks_[t].queue.pop_front();
+    socks_[t].attempts--;
+    socks_[end].name = s;
+  }
+
+  // `i` ends its side of the connection: the peer's reads stop waiting.
+  void EndSock(int i) {
+    Sock& s = socks_[i];
+    if (s.peer >= 0) {
+      socks_[s.peer].fin = true;
+      socks_[s.peer].filled = false;
+    }
+    s.open = false;
+    s.wr_shut = true;
+    s.rd_shut = true;
+    if (s.listener) {
+      // Its queued connections go with it.
+      for (int end : s.queue) EndSock(end);
+      s.queue.clear();
+    }
+  }
+
+  // Whether a read needing `need` bytes returns without waiting.
+  bool ReadReturns(const Sock& s, int64_t need) const {
+    if (!s.open || s.nonblocking) return true;
+    if (s.stuck) return false;  // waits for the handshake
+    return s.rd_shut || s.fin || s.peer < 0 ||
+           s.pending >= std::max(need, s.lowat);
+  }
+  bool SendReturns(const Sock& s) const {
+    if (!s.open || s.nonblocking || s.wr_shut) return true;
+    if (s.stuck) return false;  // waits for the handshake
+    if (s.peer < 0) return true;
+    const Sock& p = socks_[s.peer];
+    return !s.filled || !p.open || p.fin;
+  }
+  // close(2) lingers (whatever O_NONBLOCK says) until its FIN is
+  // acknowledged: never, while nothing reads the full buffer before it.
+  bool LingerWaits(const Sock& s) const {
+    if (!s.open || !s.filled || s.peer < 0) return false;
+    const Sock& p = socks_[s.peer];
+    return p.open && !p.fin;
+  }
+  void Delivered(Sock& s, int64_t n) {
+    if (!s.open || s.wr_shut || s.peer < 0 || s.stuck) return;
+    Sock& p = socks_[s.peer];
+    if (p.open && !p.rd_shut) p.pending += n;
+  }
+  void Read(Sock& s, int64_t n) {
+    s.pending = std::max<int64_t>(0, s.pending - n);
+  }
+  void Drained(Sock& s) {
+    s.pending = 0;
+    if (s.peer >= 0) socks_[s.peer].filled = false;
+  }
+
+  void Act(int i) {
+    Sock& s = socks_[i];
+    const std::string& me = s.name;
+    // Left out on a frozen listener: whatever makes room or ends it.
+    const bool settled = !s.frozen;
+    const uint32_t action = Choose(30);
+    switch (action) {
+      case 0:
+      case 1: {
+        if (!SendReturns(s)) return Emit(Verb::kPoll, me);
+        const int64_t n = Choose(8) == 0 ? 0 : 1 + Choose(options_.max_send);
+        Emit(Verb::kSend, me, n);
+        return Delivered(s, n);
+      }
+      case 2: {
+        const int64_t n = 1 + Choose(8192);
+        if (!ReadReturns(s, 1)) return Emit(Verb::kPeek, me, n);
+        Emit(Verb::kRecv, me, n);
+        return Read(s, n);
+      }
+      case 3:
+      case 4: {
+        const bool waitall = Choose(2) == 0;
+        const int64_t n = 1 + Choose(static_cast<uint32_t>(
+                                  std::clamp<int64_t>(s.pending, 1, 1 << 16)));
+        if (!ReadReturns(s, n)) return Emit(Verb::kInq, me);
+        Emit(waitall ? Verb::kRecvWaitall : Verb::kRecvExactly, me, n);
+        return Read(s, n);
+      }
+      case 5:
+        if (!ReadReturns(s, 1 << 30)) return Emit(Verb::kDrain, me);
+        Emit(Verb::kRecvUntilEof, me);
+        return Drained(s);
+      case 6:
+        Emit(Verb::kDrain, me);
+        return Drained(s);
+      case 7:
+        return Emit(Verb::kPeek, me, 1 + Choose(64));
+      case 8:
+        if (!SendReturns(s)) return Emit(Verb::kOutq, me);
+        Emit(Verb::kSendFd, me);
+        return;  // no byte counted: TCP sends none
+      case 9:
+        if (!ReadReturns(s, 1)) return Emit(Verb::kRecvOob, me);
+        Emit(Verb::kRecvFd, me);
+        return Read(s, 1);
+      case 10:
+        if (!s.stuck && s.open && !s.wr_shut && s.peer >= 0) {
+          Delivered(s, 1 << 16);  // at least this much, on every kind
+          s.filled = true;
+        }
+        return Emit(Verb::kFill, me);
+      case 11: {
+        if (!settled) return Emit(Verb::kSockname, me);
+        static constexpr const char* kHow[] = {"rd", "wr", "rdwr"};
+        const int how = static_cast<int>(Choose(3));
+        Emit(Verb::kShutdown, me, 0, "", kHow[how]);
+        if (!s.open) return;
+        if (how != 1) s.rd_shut = true;
+        if (how != 0 && !s.wr_shut) {
+          s.wr_shut = true;
+          if (s.peer >= 0) socks_[s.peer].fin = true;
+        }
+        if (s.listener && how != 1) {
+          for (int end : s.queue) EndSock(end);
+          s.queue.clear();
+        }
+        return;
+      }
+      case 12:
+      case 13: {
+        // A lingering close with unacknowledged data waits out the linger
+        // time (nothing reads the full buffer).
+        if (!settled || (s.linger > 0 && LingerWaits(s)))
+          return Emit(Verb::kTcpState, me);
+        const bool abort = Choose(2) == 0;
+        Emit(abort ? Verb::kAbort : Verb::kClose, me);
+        if (s.open) EndSock(i);
+        return;
+      }
+      case 14:
+        return Emit(Verb::kPoll, me);
+      case 15:
+        s.nonblocking = true;
+        return Emit(Verb::kNonblock, me);
+      case 16:
+        return Emit(Verb::kSoError, me);
+      case 17: {
+        static constexpr Verb kLooks[] = {Verb::kPeercred, Verb::kSndbuf,
+                                          Verb::kRcvbuf,   Verb::kNodelay,
+                                          Verb::kSockname, Verb::kPeername};
+        return Emit(kLooks[Choose(6)], me);
+      }
+      case 18:
+        return Emit(Verb::kTcpState, me);
+      case 19:
+        return Emit(Verb::kStat, me);
+      case 20:
+        return Emit(Choose(2) == 0 ? Verb::kInq : Verb::kOutq, me);
+      case 21:
+        return Emit(Choose(2) == 0 ? Verb::kEpollLevel : Verb::kEpollEdge, me);
+      case 22:
+        s.linger = static_cast<int>(Choose(2));
+        return Emit(Verb::kLinger, me, s.linger);
+      case 23:
+        if (!SendReturns(s)) return Emit(Verb::kRecvOob, me);
+        return Emit(Verb::kSendOob, me);  // out of band: no byte counted
+      case 24:
+        return Emit(Verb::kRecvOob, me);
+      case 25:
+        s.lowat = 1 + Choose(64);
+        return Emit(Verb::kRcvlowat, me, s.lowat);
+      case 26: {
+        if (!settled) return Emit(Verb::kEpollLevel, me);
+        const int backlog = static_cast<int>(Choose(4));
+        Emit(Verb::kRelisten, me, backlog);
+        // Listening takes a socket that is neither connected nor
+        // connecting; the others refuse (EINVAL) and stay as they were.
+        if (s.open && (s.listener || (s.peer < 0 && !s.stuck))) {
+          s.listener = true;
+          s.capacity = backlog + 1;
+        }
+        return;
+      }
+      case 27: {
+        const int t = AnyTarget();
+        Emit(Verb::kReconnect, me, 0, socks_[t].name);
+        // Only a socket neither connected nor listening starts one.
+        if (s.open && !s.listener && s.peer < 0 && !s.stuck) {
+          ConnectTo(i, t, /*blocking=*/false);
+        }
+        return;
+      }
+      default:
+        return Accept(i);
+    }
+  }
+
+  const ChoiceSource& choose_;
+  const ScriptGenOptions& options_;
+  Script script_;
+  std::vector<Sock> socks_;
+  std::map<std::string, int> made_;
+};
 
 }  // namespace
 
@@ -43,99 +450,7 @@ uint32_t ByteChoices::operator()(uint32_t n) {
 
 Script GenerateLifecycleScript(const ChoiceSource& choose,
                                const ScriptGenOptions& options) {
-  Script script;
-  Step pair;
-  pair.slot = "a";
-  pair.verb = Verb::kPair;
-  pair.target = "b";
-  script.steps.push_back(pair);
-  Model model;
-  const int steps = 1 + static_cast<int>(choose(options.max_steps));
-  for (int i = 0; i < steps; ++i) {
-    const uint32_t who = choose(2);
-    Side& self = model.sides[who];
-    Side& peer = model.sides[1 - who];
-    if (!self.open) {
-      if (!peer.open) break;
-      continue;
-    }
-    // The steps legal now, each a small function of the model.
-    std::vector<std::function<Step()>> legal;
-    const bool peer_gone = !peer.open;
-    // Sends only where every kind delivers them: the peer still reads.
-    if (!self.shut_wr && !peer_gone && !peer.shut_rd && !peer.aborted &&
-        !self.aborted) {
-      legal.push_back([&] {
-        int64_t n = 1 + choose(options.max_send);
-        peer.pending += n;
-        return Make(self, Verb::kSend, n);
-      });
-    }
-    const bool peer_finished = peer.shut_wr || !peer.open;
-    // A reset peer (abort) is documented for one recv, poll and so-error.
-    if (self.pending > 0) {
-      legal.push_back([&] {
-        int64_t n = 1 + choose(static_cast<uint32_t>(
-                            std::min<int64_t>(self.pending, 1 << 16)));
-        self.pending -= n;
-        return Make(self, Verb::kRecvExactly, n);
-      });
-      legal.push_back([&] { return Make(self, Verb::kPeek, 1 + choose(64)); });
-    }
-    if (self.pending > 0 || (peer_finished && !peer.aborted)) {
-      legal.push_back([&] {
-        int64_t n = 1 + choose(8192);
-        self.pending -= std::min(self.pending, n);
-        return Make(self, Verb::kRecv, n);
-      });
-    }
-    if (!peer.aborted) {
-      legal.push_back([&] {
-        self.pending = 0;
-        return Make(self, Verb::kDrain);
-      });
-    }
-    if (peer_finished && !peer.aborted) {
-      legal.push_back([&] {
-        self.pending = 0;
-        return Make(self, Verb::kRecvUntilEof);
-      });
-    }
-    legal.push_back([&] { return Make(self, Verb::kPoll); });
-    legal.push_back([&] { return Make(self, Verb::kSoError); });
-    legal.push_back([&] { return Make(self, Verb::kSndbuf); });
-    legal.push_back([&] { return Make(self, Verb::kPeercred); });
-    legal.push_back([&] { return Make(self, Verb::kNodelay); });
-    legal.push_back([&] { return Make(self, Verb::kSockname); });
-    legal.push_back([&] { return Make(self, Verb::kTcpState); });
-    if (!self.shut_wr && !peer.aborted) {
-      legal.push_back([&] {
-        self.shut_wr = true;
-        return Make(self, Verb::kShutdown, 0, "wr");
-      });
-    }
-    // Closing with unread bytes, or after a reset, is its own documented
-    // story; closes here are orderly.
-    if (self.pending == 0 && !peer.aborted) {
-      legal.push_back([&] {
-        self.open = false;
-        self.shut_wr = true;
-        return Make(self, Verb::kClose);
-      });
-    }
-    if (self.pending == 0 && peer.open && peer.pending == 0 && !peer.shut_wr &&
-        !self.shut_wr) {
-      legal.push_back([&] {
-        self.open = false;
-        self.aborted = true;
-        self.shut_wr = true;
-        return Make(self, Verb::kAbort);
-      });
-    }
-    script.steps.push_back(
-        legal[choose(static_cast<uint32_t>(legal.size()))]());
-  }
-  return script;
+  return Generator(choose, options).Generate();
 }
 
 }  // namespace sockparity

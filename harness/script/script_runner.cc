@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -180,10 +181,12 @@ std::optional<StepOutcome> Runner::WaitReadable(Slot& slot) {
 absl::Status Runner::ConnectBounded(const Slot& self, int fd,
                                     const Endpoint& to) {
   (void)self;
-  const absl::Time deadline = absl::Now() + options_.step_timeout;
+  const absl::Duration timeout =
+      std::min(options_.step_timeout, options_.connect_timeout);
+  const absl::Time deadline = absl::Now() + timeout;
   if (!Tcp()) {
     // A unix connect waits for backlog room for up to SO_SNDTIMEO.
-    timeval tv = absl::ToTimeval(options_.step_timeout);
+    timeval tv = absl::ToTimeval(timeout);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     int r;
     do {
@@ -204,6 +207,17 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
     absl::StatusOr<short> revents =
         internal::PollUntil(fd, POLLOUT, deadline, "script");
     if (revents.ok() && *revents == 0) {
+      // A blocking connect that gave up leaves no attempt behind, as a
+      // unix one that timed out does: otherwise the kernel's SYN
+      // retransmission timer, not the script, decides when (and whether) a
+      // later accept gets it. connect(AF_UNSPEC) ends SYN_SENT
+      // (tcp_disconnect), which leaves ECONNRESET pending: read it.
+      sockaddr unspec{};
+      unspec.sa_family = AF_UNSPEC;
+      ::connect(fd, &unspec, sizeof(unspec));
+      int ignored = 0;
+      socklen_t length = sizeof(ignored);
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &ignored, &length);
       ::fcntl(fd, F_SETFL, flags);
       return absl::DeadlineExceededError("timeout");
     }

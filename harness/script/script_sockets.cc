@@ -97,6 +97,9 @@ ScriptSockets::ScriptSockets(const Script& script) {
         here.socket = make(step.slot, step.verb == Verb::kConnectMissing
                                           ? Role::kConnection
                                           : Role::kBound);
+        // What becomes of the address bind-same takes is its owner's doing.
+        if (step.verb == Verb::kBindSame)
+          sockets_[here.socket].listener = target;
         break;
     }
     if (step.verb != Verb::kPair) here.target = target;
@@ -111,7 +114,9 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
   if (self.accepted && self.listener != kNone) {
     touched.push_back(self.listener);
   }
-  if (self.role == Role::kListener) {
+  // A bound socket's connections too: relisten makes it a listener, and a
+  // connect to it names it.
+  if (self.role == Role::kListener || self.role == Role::kBound) {
     for (size_t s = 0; s < sockets_.size(); ++s) {
       if (sockets_[s].listener != socket) continue;
       touched.push_back(static_cast<int>(s));

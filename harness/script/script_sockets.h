@@ -34,7 +34,8 @@ class ScriptSockets {
   size_t ClosedAt(int socket) const { return sockets_[socket].closed_at; }
 
   // What a step done on `socket` reaches: the socket, the other end of its
-  // connection, and for a listener every connection made to it (both ends);
+  // connection, and for a listener (or a bound socket) every connection
+  // made to it (both ends);
   // for an accepted socket, its listener too, whose port it shares. Sorted.
   std::vector<int> Touched(int socket) const;
   // Whether step `step` acts on or names one of `sockets` (sorted).
@@ -45,7 +46,9 @@ class ScriptSockets {
     std::string name;
     Role role = Role::kUnknown;
     int peer = kNone;
-    int listener = kNone;  // the listener it connected to or came from
+    // The listener it connected to or came from (for bind-same: the
+    // socket whose address it binds).
+    int listener = kNone;
     bool accepted = false;
     size_t closed_at = static_cast<size_t>(-1);
   };

@@ -55,10 +55,12 @@ struct Difference {
   // The entry applies only after a step like one of these (globs over the
   // step's text without its socket name, "VERB [ARGS]", e.g. "shutdown rd",
   // "listen *"), matched by effect: "shutdown rdwr" is also a "shutdown rd"
-  // and a "shutdown wr", and "abort" is also a "close". It then applies
-  // only to later steps on the sockets that step touched: its own socket,
-  // the other end of its connection, for a listener every connection made
-  // to it, for an accepted socket its listener (a step naming one of them,
+  // and a "shutdown wr", "abort" and "connect-as-nobody" (whose child
+  // exits) are also a "close", and a close after "linger 0" on its socket
+  // is also an "abort". It then applies only to later steps on the
+  // sockets that step touched: its own socket, the other end of its
+  // connection, for a listener or a bound socket every connection made to
+  // it, for an accepted socket its listener (a step naming one of them,
   // as "connect L" or "bind-same L", counts). Empty: anywhere.
   std::vector<std::string> after{};
   // Only trigger steps on this kind of socket count.
@@ -70,6 +72,10 @@ struct Difference {
   // to: only on the sockets its trigger touched (without `after`, those the
   // allowed step's socket touches).
   bool affects_received_data = false;
+  // With `after` and affects_received_data: the received bytes may differ
+  // on the sockets a trigger touched even where no step's outcome does
+  // (how much a fill queued: each kind's buffer size).
+  bool data_differs_after_trigger = false;
   // The corpus script (corpus/scripts/<witness>.script) that shows it.
   std::string witness;
 

@@ -14,6 +14,12 @@ namespace sockparity {
 struct RunOptions {
   // How long a step that waits (recv, connect, accept...) may wait.
   absl::Duration step_timeout = absl::Seconds(1);
+  // How long a connect (connect, connect-nb, reconnect) waits for its
+  // handshake: well short of TCP's initial SYN retransmission (1 s,
+  // TCP_TIMEOUT_INIT), so a SYN a full backlog dropped is never retried
+  // within the step; at step_timeout the retry raced the deadline and tcp4
+  // and tcp6 disagreed 2 runs in 16.
+  absl::Duration connect_timeout = absl::Milliseconds(500);
   // How long to wait after a step for its effects to reach the peer.
   absl::Duration quiescence_timeout = absl::Seconds(2);
   // After every step, wait for the peer's ACKs too, not only before the

@@ -18,7 +18,7 @@ namespace sockparity {
 using ChoiceSource = std::function<uint32_t(uint32_t n)>;
 
 struct ScriptGenOptions {
-  int max_steps = 16;
+  int max_steps = 24;
   int max_send = 4096;  // bytes per send
 };
 

@@ -1,0 +1,149 @@
+// The registry's entries on sockets that are not (or not yet) connected:
+// listeners and bound sockets, refused non-blocking connects, a connect
+// repeated, and the connections a closing listener had queued. UNIX
+// sockets check their state (af_unix.c); TCP checks the socket's
+// SS_* state and the TCP state machine (af_inet.c, tcp.c).
+#include "script/registry_entries.h"
+
+namespace sockparity::internal {
+namespace {
+
+// The steps that make a socket that never connects: what the entries on
+// unconnected sockets apply after.
+const std::vector<std::string> kUnconnected = {
+    "listen *", "relisten *", "bind", "bind-same *", "bind-path-length *"};
+
+}  // namespace
+
+std::vector<Difference> UnconnectedEntries() {
+  return {
+      {.id = "io_on_unconnected_socket",
+       .statement = "Reading from a socket that was never connected (a "
+                    "listener, a bound socket) is EINVAL on UNIX and ENOTCONN "
+                    "on TCP; writing to it is ENOTCONN on UNIX and EPIPE on "
+                    "TCP.",
+       .source = "net/unix/af_unix.c (unix_stream_read_generic: EINVAL "
+                 "unless TCP_ESTABLISHED; unix_stream_sendmsg: ENOTCONN "
+                 "without a peer); net/ipv4/tcp.c (tcp_recvmsg_locked: "
+                 "ENOTCONN in LISTEN or CLOSE); net/core/stream.c "
+                 "(sk_stream_wait_connect: EPIPE unless connecting)",
+       .behaviour = {{kUnixAddressed, "EINVAL to read, ENOTCONN to write",
+                      Patterns({Reads("EINVAL"), Writes("ENOTCONN")})},
+                     {kTcp, "ENOTCONN to read, EPIPE to write",
+                      Patterns({Reads("ENOTCONN"), Writes("EPIPE")})}},
+       .after = kUnconnected,
+       .witness = "unconnected_socket_io"},
+      {.id = "shutdown_of_unconnected_socket",
+       .statement = "shutdown on a socket that was never connected (a bound "
+                    "socket, a listener TCP already stopped) succeeds on "
+                    "UNIX; TCP refuses it with ENOTCONN.",
+       .source = "shutdown(2), ERRORS (ENOTCONN); net/ipv4/af_inet.c "
+                 "(inet_shutdown: ENOTCONN in TCP_CLOSE); net/unix/af_unix.c "
+                 "(unix_shutdown checks no state)",
+       .behaviour = {{kUnixAddressed, "shut down", {"shutdown:ok"}},
+                     {kTcp, "not connected", {"shutdown:ENOTCONN"}}},
+       .after = kUnconnected,
+       .witness = "unconnected_socket_io"},
+      {.id = "nonblocking_connect_refused_later_on_tcp",
+       .statement = "A non-blocking connect where nothing listens (a closed "
+                    "or stopped listener, a bound socket) fails at once on "
+                    "UNIX with ECONNREFUSED; on TCP it returns EINPROGRESS "
+                    "and the reset arrives after it.",
+       .source = "connect(2), ERRORS (EINPROGRESS, ECONNREFUSED); "
+                 "net/unix/af_unix.c (unix_stream_connect refuses at once a "
+                 "peer not listening); net/ipv4/tcp_ipv4.c (tcp_v4_connect "
+                 "only sends the SYN); net/ipv4/tcp_input.c (tcp_reset: "
+                 "ECONNREFUSED in SYN_SENT)",
+       .behaviour = {{kUnixAddressed,
+                      "refused at once",
+                      {"connect-nb:ECONNREFUSED"}},
+                     {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
+       // What leaves an address with nothing listening; the connect names
+       // it.
+       .after = {"close", "shutdown rd", "bind", "bind-same *",
+                 "bind-path-length *"},
+       .witness = "nonblocking_connect_refused"},
+      {.id = "refused_nonblocking_connect_stays_open_on_tcp",
+       .statement = "A UNIX non-blocking connect that was refused at once "
+                    "leaves a socket the runner closes (every later step on "
+                    "it is 'closed'); the TCP socket, refused by a reset "
+                    "after EINPROGRESS, stays open with ECONNREFUSED pending "
+                    "(nonblocking_connect_refused_later_on_tcp).",
+       .source = "net/ipv4/tcp_input.c (tcp_reset: ECONNREFUSED in "
+                 "SYN_SENT, then tcp_done: CLOSE); net/unix/af_unix.c "
+                 "(unix_stream_connect)",
+       // With the refused connect itself, which the entry (applying after
+       // it) never allows, so that the witness's steps are all listed.
+       .behaviour = {{kUnixAddressed,
+                      "closed",
+                      {"connect-nb:ECONNREFUSED", "*:closed"}},
+                     {kTcp, "open, refused", {"*:*"}}},
+       .after = {"connect-nb *"},
+       .witness = "nonblocking_connect_refused"},
+      {.id = "reconnect_after_nonblocking_connect",
+       .statement = "After a non-blocking connect completed, connecting again "
+                    "is EISCONN on UNIX; on TCP the socket is still marked "
+                    "connecting, so the next connect succeeds (and marks it "
+                    "connected) and only the one after is EISCONN.",
+       .source = "connect(2); net/ipv4/af_inet.c (__inet_stream_connect: "
+                 "SS_CONNECTING with the handshake done becomes "
+                 "SS_CONNECTED, returning 0); net/unix/af_unix.c "
+                 "(unix_stream_connect: EISCONN when established)",
+       .behaviour = {{kUnixAddressed,
+                      "already connected",
+                      {"reconnect:EISCONN"}},
+                     {kTcp, "connected now", {"reconnect:ok"}}},
+       .after = {"connect-nb *", "reconnect *"},
+       .witness = "reconnect_repeated"},
+      {.id = "connect_on_listener",
+       .statement = "connect on a listening socket is EINVAL on UNIX and "
+                    "EISCONN on TCP.",
+       .source = "net/unix/af_unix.c (unix_stream_connect: EINVAL unless "
+                 "TCP_CLOSE or established); net/ipv4/af_inet.c "
+                 "(__inet_stream_connect: SS_UNCONNECTED with sk_state not "
+                 "TCP_CLOSE is EISCONN)",
+       .behaviour = {{kUnixAddressed, "invalid", {"reconnect:EINVAL"}},
+                     {kTcp, "already connected", {"reconnect:EISCONN"}}},
+       .after = {"listen *", "relisten *"},
+       .witness = "reconnect_on_listener"},
+      {.id = "tcp_listener_state",
+       .statement = "TCP_INFO on a TCP listener shows LISTEN; a UNIX listener "
+                    "has no TCP state (EOPNOTSUPP), as tcp_close_states says "
+                    "of connections.",
+       .source = "tcp(7), TCP_INFO; net/ipv4/tcp.c (tcp_get_info); "
+                 "net/unix/af_unix.c (no SOL_TCP options)",
+       .behaviour = {{kUnixAddressed, "no TCP state", {"tcp-state:EOPNOTSUPP"}},
+                     {kTcp, "listening", {"tcp-state:LISTEN"}}},
+       .after = {"listen *", "relisten *"},
+       .after_on = TriggerSocket::kAny,
+       .witness = "tcp_listener_state"},
+      {.id = "closed_listener_resets_queued_connections",
+       .statement = "A listener closed with connections queued ends them: on "
+                    "UNIX each queued client's peer is released, which "
+                    "leaves ECONNRESET pending (a read returns it, a write "
+                    "fails with EPIPE first and leaves it); on TCP the "
+                    "listener resets them, and the reset's ECONNRESET is "
+                    "what the next read or write returns (and clears).",
+       .source = "net/unix/af_unix.c (unix_release_sock releases the "
+                 "embryos in its queue and sets ECONNRESET on their peers; "
+                 "unix_stream_sendmsg: EPIPE first); "
+                 "net/ipv4/inet_connection_sock.c (inet_csk_listen_stop: "
+                 "inet_child_forget disconnects each child, which sends a "
+                 "reset); net/ipv4/tcp.c (tcp_sendmsg returns sk_err)",
+       .behaviour = {{kUnixAddressed,
+                      "ECONNRESET pending; writes fail with EPIPE",
+                      Patterns({Writes("EPIPE"),
+                                {"so-error:ECONNRESET", "so-error:0"},
+                                Reads("ECONNRESET")})},
+                     {kTcp, "the reset's error, returned once",
+                      Patterns({Writes("ECONNRESET"),
+                                Writes("EPIPE"),
+                                {"so-error:0", "so-error:ECONNRESET"},
+                                Reads("eof")})}},
+       .after = {"close"},
+       .after_on = TriggerSocket::kListener,
+       .witness = "listener_closed_with_queue"},
+  };
+}
+
+}  // namespace sockparity::internal
