@@ -116,6 +116,32 @@ std::vector<Difference> EndingEntries() {
        .after = {"close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "peer_reset_with_unread_data"},
+      {.id = "tcp_poll_out_after_own_shut_wr",
+       .statement = "After a socket shuts down writing with its send queue "
+                    "full, poll on TCP reports POLLOUT (a writer then sees "
+                    "the error); a UNIX socket reports POLLOUT only when its "
+                    "queue has room, shut down or not.",
+       .source = "net/ipv4/tcp.c (tcp_poll: EPOLLOUT once SEND_SHUTDOWN); "
+                 "net/unix/af_unix.c (unix_poll: EPOLLOUT only while "
+                 "unix_writable)",
+       .behaviour = {{kUnix, "not writable", {"poll:none", "poll:IN"}},
+                     {kTcp, "writable", {"poll:OUT", "poll:IN|OUT"}}},
+       .after = {"shutdown wr", "shutdown rdwr"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "shut_wr_with_full_queue_poll"},
+      {.id = "tcp_fin_waits_behind_unsent_data",
+       .statement = "A TCP FIN is queued behind the data not yet sent: with "
+                    "the send queue full, the peer sees no end of stream "
+                    "(no POLLRDHUP) until it has read what came before. A "
+                    "UNIX shutdown reaches the peer at once.",
+       .source = "net/ipv4/tcp_output.c (tcp_send_fin: the FIN goes on the "
+                 "last queued segment); net/unix/af_unix.c (unix_shutdown "
+                 "sets the peer's RCV_SHUTDOWN)",
+       .behaviour = {{kUnix, "end of stream seen", {"poll:IN|OUT|RDHUP"}},
+                     {kTcp, "not yet", {"poll:IN|OUT"}}},
+       .after = {"shutdown wr", "shutdown rdwr"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "shut_wr_with_full_queue_fin"},
       {.id = "poll_hup_on_peer_close",
        .statement = "After the peer closes, or shuts down reading and "
                     "writing, poll on a UNIX socket reports POLLHUP; a TCP "

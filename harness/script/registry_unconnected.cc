@@ -33,6 +33,24 @@ std::vector<Difference> UnconnectedEntries() {
                       Patterns({Reads("ENOTCONN"), Writes("EPIPE")})}},
        .after = kUnconnected,
        .witness = "unconnected_socket_io"},
+      {.id = "tcp_reuseaddr_sockets_share_a_port",
+       .statement = "Two sockets with SO_REUSEADDR may bind the same TCP "
+                    "port while neither listens; a UNIX name (a path or an "
+                    "abstract name) is bound by one socket at a time. Seen "
+                    "once the address's listener is closed and a second "
+                    "socket binds it again.",
+       .source = "socket(7), SO_REUSEADDR; net/ipv4/inet_connection_sock.c "
+                 "(inet_bind_conflict: no conflict between two reusing "
+                 "sockets not in LISTEN); net/unix/af_unix.c (unix_bind: "
+                 "EADDRINUSE while the name is bound)",
+       // A path is still taken by the file the listener left
+       // (socket_file_outlives_listener); an abstract name shows this.
+       .behaviour = {{{K::kUnixAbstract},
+                      "the name is taken",
+                      {"bind-same:EADDRINUSE", "*:closed"}},
+                     {kTcp, "the port is shared", {"bind-same:ok", "*:*"}}},
+       .after = {"close"},
+       .witness = "reuseaddr_binds_after_close"},
       {.id = "shutdown_of_unconnected_socket",
        .statement = "shutdown on a socket that was never connected (a bound "
                     "socket, a listener TCP already stopped) succeeds on "
