@@ -41,7 +41,10 @@ fi
 absl_cflags=$(pkg-config --cflags $absl_modules)
 # --static: a source build installs archives, whose order pkg-config keeps.
 absl_libs=$(pkg-config --libs --static $absl_modules)
-flags=(-std=c++20 -I"$root/harness/include" -I"$root/harness" $absl_cflags $CXXFLAGS)
+# The version CMake gives the check library (project(... VERSION ...)).
+version=$(sed -n 's/^project(sockparity VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+flags=(-std=c++20 -I"$root/harness/include" -I"$root/harness"
+       -DSOCKPARITY_VERSION="\"${version:-unknown}\"" $absl_cflags $CXXFLAGS)
 
 # The harness's layers (not the GoogleTest helpers), compiled once, two
 # files at a time.
