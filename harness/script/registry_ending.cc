@@ -175,6 +175,21 @@ std::vector<Difference> EndingEntries() {
        .after = {"close", "shutdown *"},
        .after_on = TriggerSocket::kConnection,
        .witness = "closed_connection_not_connected"},
+      {.id = "accepted_only_on_unix_after_listener_shut_rd",
+       .statement = "A connection a UNIX listener still hands out after its "
+                    "shutdown(SHUT_RD) is accepted only there: the TCP "
+                    "listener stopped and accept failed, so on TCP there is no "
+                    "such socket (no-socket, or n/a for a step naming it).",
+       .source = "net/ipv4/af_inet.c (inet_shutdown disconnects a "
+                 "listener); net/unix/af_unix.c (unix_accept ignores "
+                 "RCV_SHUTDOWN)",
+       .behaviour = {{kUnixAddressed, "accepted", {"accept:ok", "*:*"}},
+                     {kTcp,
+                      "never accepted",
+                      {"accept:EINVAL", "*:no-socket", "*:n/a"}}},
+       .after = {"shutdown rd"},
+       .after_on = TriggerSocket::kListener,
+       .witness = "accept_after_listener_shut_rd"},
       {.id = "listener_shutdown_rd_stops_only_tcp_listening",
        .statement = "shutdown(SHUT_RD) on a TCP listener stops it listening: "
                     "its queued connections are reset, accept fails with "
