@@ -64,15 +64,23 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
-    // A server command without "--" before it.
-    if (!app.get_subcommands().empty() &&
+    // A server command without "--" before it (not an unknown option).
+    const std::string what = e.what();
+    const size_t listed = what.find(": ");
+    const bool option =
+        listed != std::string::npos && what.compare(listed + 2, 1, "-") == 0;
+    if (!option && !app.get_subcommands().empty() &&
         app.get_subcommands()[0]->get_name() == "check") {
       std::cerr << "sockparity check: " << e.what()
                 << "; put '--' before the server command: sockparity check "
                    "[OPTIONS] -- SERVER [ARGS...]\n";
       return kExitUsage;
     }
-    std::cerr << "sockparity: " << e.what() << " ('sockparity --help')\n";
+    std::cerr << "sockparity: " << e.what() << " ('sockparity "
+              << (app.get_subcommands().empty()
+                      ? std::string("--help")
+                      : app.get_subcommands()[0]->get_name() + " --help")
+              << "')\n";
     return kExitUsage;
   } catch (const CLI::ParseError& e) {
     std::cerr << "sockparity: " << e.what() << " ('sockparity "
