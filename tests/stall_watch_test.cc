@@ -261,7 +261,12 @@ pid_t SpinOn(int cpu, bool starved) {
       sched_param param{};
       ::sched_setscheduler(0, SCHED_IDLE, &param);
     }
+    // A loop with a side effect: an empty infinite loop is undefined
+    // behaviour, and clang drops it.
+    volatile uint64_t spins = 0;
     while (true) {
+      const uint64_t next = spins + 1;
+      spins = next;
     }
   }
   return pid;
