@@ -81,7 +81,9 @@ std::vector<Difference> AddressEntries() {
        // The socket whose bind failed is closed (later steps on it too).
        .behaviour = {{{K::kUnixPath},
                       "the path is taken",
-                      {"bind-same:EADDRINUSE", "*:closed"}},
+                      {"bind-same:EADDRINUSE", "*:closed",
+                       // a bind-same on the socket whose bind failed here
+                       "bind-same:n/a"}},
                      {kAbstractAndTcp,
                       "the address is free",
                       {"bind-same:ok", "*:*"}}},
