@@ -15,6 +15,16 @@ namespace {
 
 constexpr const char* kCommands[] = {"replay", "differences", "check", "help"};
 
+// A parse error in one line, pointing at the help of the command it is in.
+int UsageError(CLI::App& app, const CLI::ParseError& e) {
+  std::cerr << "sockparity: " << e.what() << " ('sockparity "
+            << (app.get_subcommands().empty()
+                    ? std::string("--help")
+                    : app.get_subcommands()[0]->get_name() + " --help")
+            << "')\n";
+  return kExitUsage;
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // The server command of `check` is everything after the first "--",
@@ -76,19 +86,9 @@ int Main(int argc, char** argv) {
                    "[OPTIONS] -- SERVER [ARGS...]\n";
       return kExitUsage;
     }
-    std::cerr << "sockparity: " << e.what() << " ('sockparity "
-              << (app.get_subcommands().empty()
-                      ? std::string("--help")
-                      : app.get_subcommands()[0]->get_name() + " --help")
-              << "')\n";
-    return kExitUsage;
+    return UsageError(app, e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "sockparity: " << e.what() << " ('sockparity "
-              << (app.get_subcommands().empty()
-                      ? std::string("--help")
-                      : app.get_subcommands()[0]->get_name() + " --help")
-              << "')\n";
-    return kExitUsage;
+    return UsageError(app, e);
   }
   if (!server.empty() && !check->parsed()) {
     std::cerr << "sockparity: '--' and a server command belong to 'check'\n";
