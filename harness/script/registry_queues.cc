@@ -55,6 +55,34 @@ std::vector<Difference> QueueEntries() {
        .affects_received_data = true,
        .data_differs_after_trigger = true,
        .witness = "fill_then_read"},
+      {.id = "tcp_window_probe_moves_a_full_connection",
+       .statement = "A full TCP connection moves again while nobody reads: "
+                    "the persist timer probes the zero window (from about "
+                    "200 ms on), and the receiver's answers can open it by "
+                    "some kilobytes, so after a wait a send may find room "
+                    "(when depends on the timer: tcp4 and tcp6 may differ "
+                    "too). A full UNIX socket stays full until its peer "
+                    "reads.",
+       .source = "net/ipv4/tcp_timer.c (tcp_probe_timer); "
+                 "net/ipv4/tcp_output.c (tcp_send_probe0, tcp_select_window); "
+                 "net/unix/af_unix.c (unix_writable: only reads free room)",
+       // A race with a timer: tcp4 and tcp6, run side by side, may be on
+       // either side of a probe, so each has a row of its own.
+       .behaviour = {{kUnix,
+                      "full until the peer reads",
+                      Patterns({Writes("EAGAIN"), {"send:timeout"}})},
+                     {{K::kTcp4},
+                      "room again once a probe was answered",
+                      Patterns({Writes("ok"), Writes("EAGAIN"),
+                                {"send:timeout"}})},
+                     {{K::kTcp6},
+                      "room again once a probe was answered",
+                      Patterns({Writes("ok"), Writes("EAGAIN"),
+                                {"send:timeout"}})}},
+       .after = {"fill"},
+       .after_on = TriggerSocket::kConnection,
+       .affects_received_data = true,
+       .witness = "window_probe_after_fill"},
       {.id = "oob_byte_queued_inline_on_unix",
        .statement = "A UNIX out-of-band byte is an skb in the receive queue: "
                     "with only it pending poll shows IN as well as PRI, and "

@@ -161,6 +161,10 @@ StepOutcome Runner::Fill(const Step& step, Slot& slot) {
   uint64_t done = 0;
   Bytes chunk(kChunk);
   const uint64_t seed = PatternSeed(step.slot);
+  // Each round ends at EAGAIN; on TCP a few rounds reach the window's end.
+  constexpr int kMaxFillRounds = 1000;
+  int rounds = 0;
+  bool settled = false;  // no byte accepted since the ACKs were back
   while (true) {
     for (size_t i = 0; i < kChunk; ++i)
       chunk[i] = PatternByte(seed, slot.sent + i);
@@ -168,16 +172,25 @@ StepOutcome Runner::Fill(const Step& step, Slot& slot) {
     if (n > 0) {
       slot.sent += n;
       done += n;
+      settled = false;
       continue;
     }
     if (errno == EINTR) continue;
     // How much fits before EAGAIN depends, on TCP, on how far loopback
     // delivery got meanwhile (softirq work is deferred under load), so
     // the count is a detail; the buffer sizes themselves are compared.
-    if (errno == EAGAIN) {
+    if (errno != EAGAIN) {
+      return Errno(errno, absl::StrCat("accepted ", done, " bytes"));
+    }
+    // A TCP send buffer grows when the ACKs of what it holds come back
+    // (tcp_new_space, tcp_sndbuf_expand), so the first EAGAIN is not yet
+    // full: a send right after it finds room. Full is EAGAIN with the ACKs
+    // back, which is what any later step sees.
+    if (!Tcp() || settled || ++rounds > kMaxFillRounds) {
       return {"EAGAIN", absl::StrCat("accepted ", done, " bytes")};
     }
-    return Errno(errno, absl::StrCat("accepted ", done, " bytes"));
+    Quiesce(Settle::kAcknowledged, &step.slot);
+    settled = true;
   }
 }
 

@@ -250,6 +250,17 @@ StepOutcome Runner::CloseSlot(Slot& slot, bool abort) {
 
 std::optional<StepOutcome> Runner::WaitUnlessNonblocking(Slot& slot) {
   if (slot.nonblocking) return std::nullopt;
+  // A read on a listener fails at once, however blocking (EINVAL from
+  // unix_stream_recvmsg, ENOTCONN from tcp_recvmsg), while poll's IN there
+  // means a connection to accept: waiting for it would make the outcome
+  // depend on the queue.
+  int listening = 0;
+  socklen_t length = sizeof(listening);
+  if (::getsockopt(slot.fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening,
+                   &length) == 0 &&
+      listening != 0) {
+    return std::nullopt;
+  }
   return WaitReadable(slot);
 }
 

@@ -182,13 +182,16 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       ->add_option("--cases", args.cases,
                    "only these case ids or names (globs, e.g. '7.*'), or "
                    "groups by number or name (e.g. '7', 'bad-input')")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   check->add_option("--exclude", args.exclude, "not these (globs)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   check
       ->add_option("--transport", args.transports,
                    "of unix, unix-abstract, tcp4, tcp6, fd (default all)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   check->add_option("--timeout", args.timeout,
                     "per wait inside a case, e.g. 5s or 500ms (default 10s)");
   check->add_option(
@@ -224,7 +227,8 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       ->add_option("--perturb", args.perturb,
                    "run the server under libsockparity_perturb.so: short-io, "
                    "eintr, accept-aborted or all (docs/PERTURBATION.md)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   check->add_option("--json", args.json, "write the JSON report here");
   check->add_option("--junit", args.junit, "write the JUnit report here");
   check->add_option("--html", args.html, "write the HTML report here");

@@ -60,14 +60,16 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
       ->add_option("--transport", args.transports,
                    "kinds to run it on (default all): socketpair, unix, "
                    "unix-abstract, tcp4, tcp6")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   replay->add_flag("--details", args.details,
                    "also show byte counts and other uncompared details");
   replay
       ->add_option("--without", args.without,
                    "leave these registry entries out, to see what they "
                    "explain")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   replay->add_flag("--assert", args.assert_outcomes,
                    "print the script with what every kind gave asserted "
                    "after each step ('= ...'), instead of the traces; needs "
