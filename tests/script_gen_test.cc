@@ -133,6 +133,18 @@ TEST(ScriptGen, SameChoicesSameScript) {
   }
 }
 
+// A finding is kept as text: every generated script must read back as the
+// same script, or its counterexample could not be replayed.
+TEST(ScriptGen, EveryScriptReadsBackAsText) {
+  std::mt19937 random(20261205);
+  for (int i = 0; i < kScripts; ++i) {
+    const std::string text = FormatScript(Generated(random));
+    absl::StatusOr<Script> parsed = ParseScript(text);
+    ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << text;
+    ASSERT_EQ(FormatScript(*parsed), text);
+  }
+}
+
 // The outcomes of a run, without the details (ports, buffer sizes).
 std::string Outcomes(const Trace& trace) {
   std::string text = absl::StrCat(TransportName(trace.kind), ":");

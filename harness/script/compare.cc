@@ -78,12 +78,24 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
         if (!arguments[i]) arguments[i] = Arguments(step);
         if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
             (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
-          triggers_[e].push_back({i, sockets_.Touched(socket)});
+          triggers_[e].push_back({i, TouchedByStep(i)});
           break;
         }
       }
     }
   }
+}
+
+std::vector<int> EntryScopes::TouchedByStep(size_t step) const {
+  std::vector<int> touched = sockets_.Touched(sockets_.SocketOf(step));
+  // The socket a step names is touched too: "connect L" changes L's queue.
+  const int target = sockets_.TargetOf(step);
+  if (target != ScriptSockets::kNone &&
+      !std::binary_search(touched.begin(), touched.end(), target)) {
+    touched.insert(std::lower_bound(touched.begin(), touched.end(), target),
+                   target);
+  }
+  return touched;
 }
 
 std::vector<const EntryScopes::Trigger*> EntryScopes::TriggersReaching(

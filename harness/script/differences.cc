@@ -229,8 +229,9 @@ std::string DifferenceRegistry::Markdown() const {
       "An entry with triggers (\"applies after a step\") explains only\n"
       "steps after a trigger step, and only on the sockets that step\n"
       "touched: its own, the other end of its connection, for a listener\n"
-      "every connection made to it, for an accepted socket its listener\n"
-      "(a step naming one of them, as `connect L` or `bind-same L`, counts).\n"
+      "every connection made to it, for an accepted socket its listener,\n"
+      "and the socket the trigger names (`connect L` touches L's queue);\n"
+      "a step naming one of them, as `connect L` or `bind-same L`, counts.\n"
       "Triggers match by effect: `shutdown rdwr` is a `shutdown rd` and a\n"
       "`shutdown wr`, `abort` is a `close`. Received bytes may differ only\n"
       "on the sockets an entry that says so explained a step of.\n\n";

@@ -45,6 +45,9 @@ class EntryScopes {
     size_t step;
     std::vector<int> touched;  // sorted
   };
+  // What a trigger at `step` touches: its socket's Touched(), and the
+  // socket it names.
+  std::vector<int> TouchedByStep(size_t step) const;
   // The triggers of `entry` whose scope holds step `step`.
   std::vector<const Trigger*> TriggersReaching(size_t entry, size_t step) const;
 

@@ -82,8 +82,9 @@ std::vector<Difference> AddressEntries() {
        .behaviour = {{{K::kUnixPath},
                       "the path is taken",
                       {"bind-same:EADDRINUSE", "*:closed",
-                       // a bind-same on the socket whose bind failed here
-                       "bind-same:n/a"}},
+                       // a bind-same on the socket whose bind failed here,
+                       // or a connect to it
+                       "bind-same:n/a", "*:no-address"}},
                      {kAbstractAndTcp,
                       "the address is free",
                       {"bind-same:ok", "*:*"}}},
@@ -272,23 +273,32 @@ std::vector<Difference> OptionEntries() {
                      // else (unix_find_bsd), so EACCES even where nothing
                      // listens.
                      {kAbstractAndTcp,
-                      "anyone may connect (if something listens)",
-                      {"connect-as-nobody:ok",
-                       "connect-as-nobody:ECONNREFUSED"}}},
+                      "anyone may connect (if something listens; it waits "
+                      "for room in a full backlog)",
+                      {"connect-as-nobody:ok", "connect-as-nobody:ECONNREFUSED",
+                       "connect-as-nobody:timeout"}}},
        .witness = "socket_path_permissions"},
       {.id = "unix_path_permissions_leave_nothing_to_accept",
        .statement = "A connect refused for permission on a UNIX path queues "
                     "nothing, so the accept meant for it waits (and makes "
                     "no socket: later steps on it are no-socket); on the "
                     "other kinds it accepts the connection of the child, "
-                    "which has exited.",
+                    "which has exited. Until then the listener's queue "
+                    "holds one connection fewer on the path: poll shows no "
+                    "IN, and a connect to it finds room in the backlog.",
        .source = "unix(7), Pathname socket ownership and permissions; "
                  "net/unix/af_unix.c (unix_find_bsd: EACCES before any "
                  "connection is made)",
        .behaviour = {{{K::kUnixPath},
                       "nothing to accept",
                       {"connect-as-nobody:EACCES", "accept:timeout",
-                       "*:no-socket"}},
+                       "*:no-socket",
+                       // What sees the listener's queue: readiness, and
+                       // connects that meet its backlog (a full one: wait,
+                       // EAGAIN, or for a listener's own connect, EAGAIN
+                       // before EINVAL: unix_stream_connect).
+                       "poll:*", "epoll-*:*", "connect:*", "connect-nb:*",
+                       "reconnect:*"}},
                      {kAbstractAndTcp,
                       "the child's connection, closed",
                       {"connect-as-nobody:*", "accept:ok", "*:*"}}},

@@ -58,14 +58,16 @@ std::vector<Difference> EndingEntries() {
                  "(tcp_rcv_state_process resets data in FIN_WAIT1/2 after "
                  "SHUT_RD; tcp_reset); net/unix/af_unix.c (unix_shutdown "
                  "sets the peer's SEND_SHUTDOWN)",
+       // The side that shut down writes into its own SEND_SHUTDOWN on UNIX
+       // (EPIPE) and, on TCP, meets the reset it sent first (ECONNRESET).
        .behaviour = {{kUnix, "the write is refused",
                       Patterns({{"send:EPIPE", "poll:IN|OUT|RDHUP|HUP",
                                  "so-error:0"},
-                                Reads("eof")})},
+                                Reads("eof"), Writes("EPIPE")})},
                      {kTcp, "the data is answered with a reset",
                       Patterns({{"send:ok", "poll:IN|OUT|RDHUP|ERR|HUP",
                                  "so-error:ECONNRESET", "so-error:EPIPE"},
-                                Reads("ECONNRESET")})}},
+                                Reads("ECONNRESET"), Writes("ECONNRESET")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .witness = "data_after_shutdown_rd_and_wr"},
@@ -209,14 +211,19 @@ std::vector<Difference> EndingEntries() {
              Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
                         "so-error:0", "accept:ok", "bind-same:EADDRINUSE",
                         // a bind-same on the socket whose bind failed
-                        "bind-same:n/a"},
+                        "bind-same:n/a",
+                        // its own connect to its name, refused: it shut
+                        // down reading (unix_stream_connect)
+                        "reconnect:ECONNREFUSED"},
                        Reads("timeout"),
                        Reads("EAGAIN"),
                        Writes("ok"),
                        Writes("EAGAIN")})},
             {kTcp, "stops listening, resets its queue",
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
-                        "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok"},
+                        "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok",
+                        // its own connect: no longer a listener
+                        "reconnect:EINVAL"},
                        Reads("ECONNRESET"),
                        Reads("eof"),
                        Writes("ECONNRESET"),

@@ -124,6 +124,42 @@ std::vector<Difference> UnconnectedEntries() {
                      {kTcp, "already connected", {"reconnect:EISCONN"}}},
        .after = {"listen *", "relisten *"},
        .witness = "reconnect_on_listener"},
+      {.id = "unix_connect_meets_a_full_backlog_first",
+       .statement = "connect on a socket that is connected or listening, to "
+                    "a UNIX listener whose backlog is full, waits for room "
+                    "and fails with EAGAIN: unix_stream_connect checks the "
+                    "listener's queue before the socket's own state. TCP "
+                    "answers from the socket's state at once (EISCONN).",
+       .source = "connect(2), EAGAIN; net/unix/af_unix.c "
+                 "(unix_stream_connect: unix_recvq_full before the "
+                 "TCP_ESTABLISHED/TCP_LISTEN checks); net/ipv4/af_inet.c "
+                 "(__inet_stream_connect: EISCONN)",
+       .behaviour = {{kUnixAddressed,
+                      "the full backlog first",
+                      {"reconnect:EAGAIN"}},
+                     {kTcp, "its own state first", {"reconnect:EISCONN"}}},
+       .witness = "reconnect_to_full_backlog"},
+      {.id = "unix_path_of_108_bytes_comes_back_too_long",
+       .statement = "A socket bound to a path of 108 bytes (sun_path full, "
+                    "no NUL) reports its address with the NUL the kernel "
+                    "added: 111 bytes, longer than a sockaddr_un, so "
+                    "connecting to or binding the address it reports is "
+                    "EINVAL. A 108-byte abstract name comes back as it was "
+                    "bound.",
+       .source = "unix(7), BUGS (108 non-null bytes); net/unix/af_unix.c "
+                 "(unix_bind_bsd: addr_len = strlen + 1; "
+                 "unix_validate_addr: EINVAL above sizeof(sockaddr_un))",
+       .behaviour = {{{K::kUnixPath},
+                      "its reported address is refused",
+                      {"connect:EINVAL", "connect-nb:EINVAL",
+                       "reconnect:EINVAL", "connect-as-nobody:EINVAL",
+                       "bind-same:EINVAL"}},
+                     {{K::kUnixAbstract},
+                      "its name works",
+                      {"connect:*", "connect-nb:*", "reconnect:*",
+                       "connect-as-nobody:*", "bind-same:*"}}},
+       .after = {"bind-path-length 108"},
+       .witness = "unix_path_of_108_bytes"},
       {.id = "tcp_listener_state",
        .statement = "TCP_INFO on a TCP listener shows LISTEN; a UNIX listener "
                     "has no TCP state (EOPNOTSUPP), as tcp_close_states says "

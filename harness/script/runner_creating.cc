@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -291,6 +292,13 @@ StepOutcome Runner::ConnectAsNobody(const Step& step) {
   Fd read_end(fds[0]), write_end(fds[1]);
   const Endpoint to = *target->address;
   const int domain = Domain();
+  // The child's connect is bounded as a script's connect is: a full
+  // backlog makes a blocking UNIX connect wait for room, and a TCP one
+  // retransmit its SYN, each for up to SO_SNDTIMEO (connect(2): EAGAIN,
+  // EINPROGRESS).
+  const absl::Duration timeout =
+      std::min(options_.step_timeout, options_.connect_timeout);
+  const timeval bound = absl::ToTimeval(timeout);
   pid_t child = ::fork();
   if (child < 0) return Errno(errno);
   if (child == 0) {
@@ -301,17 +309,27 @@ StepOutcome Runner::ConnectAsNobody(const Step& step) {
       result = -errno;
     } else {
       int s = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (s < 0 || ::connect(s, to.addr(), to.length()) != 0) result = errno;
+      if (s < 0 ||
+          ::setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound)) !=
+              0 ||
+          ::connect(s, to.addr(), to.length()) != 0) {
+        result = errno;
+      }
     }
     (void)!::write(write_end.get(), &result, sizeof(result));
     ::_exit(0);
   }
   write_end.Close().IgnoreError();
   int result = EIO;
+  // The child answers within its bound; past it (and a margin for a
+  // loaded machine) it is stuck, and is ended rather than waited for.
   if (internal::PollUntil(read_end.get(), POLLIN,
-                          absl::Now() + options_.step_timeout, "child")
+                          absl::Now() + timeout + absl::Seconds(5), "child")
           .value_or(0) != 0) {
     (void)!::read(read_end.get(), &result, sizeof(result));
+  } else {
+    ::kill(child, SIGKILL);
+    result = EAGAIN;
   }
   ::waitpid(child, nullptr, 0);
   slot.closed = true;  // the child's socket went with it
@@ -321,6 +339,9 @@ StepOutcome Runner::ConnectAsNobody(const Step& step) {
   if (result == 0) {
     target->pending.push_back(" nobody");
     return done({"ok", ""});
+  }
+  if (result == EAGAIN || result == EINPROGRESS) {
+    return done({"timeout", "the connect found no room in the backlog"});
   }
   return done(Errno(result));
 }

@@ -419,6 +419,8 @@ class Generator {
       }
       case 27: {
         const int t = AnyTarget();
+        // The script language has a socket name another, never itself.
+        if (t == i) return Emit(Verb::kPoll, me);
         Emit(Verb::kReconnect, me, 0, socks_[t].name);
         // Only a socket neither connected nor listening starts one.
         if (s.open && !s.listener && s.peer < 0 && !s.stuck) {
