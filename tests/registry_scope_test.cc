@@ -283,6 +283,44 @@ TEST(RegistryScope, CloseAfterLingerZeroIsAnAbort) {
             Verdict::kDiverged);
 }
 
+// A bind that an entry allowed to fail on one kind only leaves that socket
+// bound on one kind and not on the other: the later steps on it, or naming
+// it, are the entry's consequence. Steps on other sockets are still
+// compared, and without the entry nothing is allowed.
+TEST(RegistryScope, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
+  const DifferenceRegistry registry({Difference{
+      .id = "rebind_differs",
+      .statement = "test",
+      .source = "test",
+      .behaviour = {{{TransportKind::kUnixPath}, "taken", {"bind-same:EADDRINUSE"}},
+                    {{TransportKind::kTcp4}, "free", {"bind-same:ok"}}},
+      .after = {"close"},
+      .witness = "bind_after_listener_closed"}});
+  const std::string script =
+      "l listen 4\nl close\nm bind-same l\nm poll\nc connect m\n"
+      "c so-error\na pair b\nb poll\n";
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "EADDRINUSE", "closed",
+                                "no-address", "n/a", "ok", "OUT"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4,
+                              {"ok", "ok", "ok", "OUT|HUP", "ECONNREFUSED",
+                               "ECONNREFUSED", "ok", "OUT"});
+  const Comparison allowed = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(allowed.verdict, Verdict::kEqualApartFrom) << allowed.Describe();
+  EXPECT_THAT(allowed.entries, ::testing::ElementsAre("rebind_differs"));
+
+  Trace other = tcp;
+  other.steps[7].outcome = "IN|OUT";
+  const Comparison elsewhere = Compare(script, unix, other, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_EQ(elsewhere.step, 7) << elsewhere.Describe();
+
+  const Comparison without =
+      Compare(script, unix, tcp, DifferenceRegistry({}));
+  EXPECT_EQ(without.verdict, Verdict::kDiverged);
+  EXPECT_EQ(without.step, 2) << without.Describe();
+}
+
 TEST(RegistryWithout, NamesAnUnknownId) {
   absl::StatusOr<DifferenceRegistry> registry =
       DifferenceRegistry::Default().Without({"no_such_entry"});

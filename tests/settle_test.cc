@@ -61,6 +61,26 @@ TEST_P(SettleTest, DataAndEndOfStreamArriveBeforeTheNextStep) {
       ::testing::ElementsAre("ok", "ok", "ok", "data", "IN|OUT|RDHUP"));
 }
 
+// A FIN queued behind bytes the peer's closed window holds back leaves only
+// when the peer reads: the runner settles at once instead of waiting for
+// it. With no deadline on the wait, a runner that waited would never end
+// (and ctest's timeout fails the test).
+TEST_P(SettleTest, FinBehindAClosedWindowIsSettled) {
+  absl::StatusOr<Script> script = ParseScript(
+      "a pair b\nb fill\nb close\na poll\nc pair d\nd fill\n"
+      "d shutdown wr\nc poll\nc so-error\n");
+  ASSERT_TRUE(script.ok()) << script.status();
+  RunOptions options;
+  options.quiescence_timeout = absl::InfiniteDuration();
+  absl::StatusOr<Trace> trace = RunScript(*script, GetParam(), options);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  std::vector<std::string> outcomes;
+  for (const StepOutcome& step : trace->steps) outcomes.push_back(step.outcome);
+  EXPECT_THAT(outcomes, ::testing::ElementsAre("ok", "EAGAIN", "ok", "IN|OUT",
+                                               "ok", "EAGAIN", "ok", "IN|OUT",
+                                               "0"));
+}
+
 // Waiting for ACKs only where a step can see them gives the traces that
 // waiting after every step gives.
 TEST_P(SettleTest, SameTracesAsAcknowledgingEveryStep) {

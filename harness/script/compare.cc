@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "script/entry_scopes.h"
+#include "script/verbs.h"
 #include "sockparity/script/differences.h"
 
 namespace sockparity {
@@ -78,24 +79,12 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
         if (!arguments[i]) arguments[i] = Arguments(step);
         if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
             (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
-          triggers_[e].push_back({i, TouchedByStep(i)});
+          triggers_[e].push_back({i, sockets_.Touched(socket)});
           break;
         }
       }
     }
   }
-}
-
-std::vector<int> EntryScopes::TouchedByStep(size_t step) const {
-  std::vector<int> touched = sockets_.Touched(sockets_.SocketOf(step));
-  // The socket a step names is touched too: "connect L" changes L's queue.
-  const int target = sockets_.TargetOf(step);
-  if (target != ScriptSockets::kNone &&
-      !std::binary_search(touched.begin(), touched.end(), target)) {
-    touched.insert(std::lower_bound(touched.begin(), touched.end(), target),
-                   target);
-  }
-  return touched;
 }
 
 std::vector<const EntryScopes::Trigger*> EntryScopes::TriggersReaching(
@@ -159,9 +148,32 @@ const Difference* DifferenceRegistry::Allowing(
                     [&](size_t e) { return scopes.Applies(e, index); });
 }
 
+namespace {
+
+// Whether a step that sets up a socket left it set up: made, bound,
+// listening, connected or connecting.
+bool SetUp(absl::string_view outcome) {
+  return outcome == "ok" || outcome == "EINPROGRESS";
+}
+
+// Whether step `step` names a listener, whose queue it changes.
+bool QueuesOn(const internal::ScriptSockets& sockets, size_t step) {
+  const int target = sockets.TargetOf(step);
+  return target != internal::ScriptSockets::kNone &&
+         sockets.RoleOf(target) == internal::ScriptSockets::Role::kListener;
+}
+
+}  // namespace
+
 Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
                          const DifferenceRegistry& registry) {
   Comparison result;
+  // Sockets an allowed difference set up on one of the two kinds only (a
+  // bind, listen, connect or accept that succeeded on one and failed on the
+  // other), with the entry: from then on they are different things on the
+  // two kinds, and the steps on them, or naming them, are that entry's
+  // consequence, not compared.
+  std::map<int, const Difference*> set_up_on_one;
   // The sockets whose received bytes an entry that explained a step lets
   // differ.
   std::set<std::string> data_allowed;
@@ -189,6 +201,34 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
         registry.AllowingAt(script.steps[i].verb, x.kind, a, y.kind, b,
                             [&](size_t e) { return scopes->Applies(e, i); });
     if (entry == nullptr) {
+      // No entry speaks of this step: it may still be the consequence of
+      // one that set a socket up on one kind only.
+      if (!set_up_on_one.empty()) {
+        const internal::ScriptSockets& sockets = scopes->sockets();
+        auto on = set_up_on_one.find(sockets.SocketOf(i));
+        if (on == set_up_on_one.end()) {
+          on = set_up_on_one.find(sockets.TargetOf(i));
+        }
+        if (on != set_up_on_one.end()) {
+          data_allowed.insert(sockets.NameOf(on->first));
+          // A socket set up from it ("connect K") differs with it, and so
+          // does the queue of a socket it connects to.
+          const internal::VerbDescriptor& verb =
+              internal::Describe(script.steps[i].verb);
+          if (verb.sets_up) {
+            set_up_on_one.emplace(sockets.SocketOf(i), on->second);
+            data_allowed.insert(sockets.NameOf(sockets.SocketOf(i)));
+            if (verb.sets_up_target && QueuesOn(sockets, i)) {
+              set_up_on_one.emplace(sockets.TargetOf(i), on->second);
+            }
+          }
+          if (std::find(result.entries.begin(), result.entries.end(),
+                        on->second->id) == result.entries.end()) {
+            result.entries.push_back(on->second->id);
+          }
+          continue;
+        }
+      }
       return diverge(
           static_cast<int>(i),
           absl::StrFormat("step %d '%s': %s gives %s, %s gives %s", i + 1,
@@ -198,6 +238,15 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     scopes->AddDataAllowed(
         static_cast<size_t>(entry - registry.entries().data()), i,
         &data_allowed);
+    const internal::VerbDescriptor& verb =
+        internal::Describe(script.steps[i].verb);
+    if (verb.sets_up && SetUp(a) != SetUp(b)) {
+      const internal::ScriptSockets& sockets = scopes->sockets();
+      set_up_on_one.emplace(sockets.SocketOf(i), entry);
+      if (verb.sets_up_target && QueuesOn(sockets, i)) {
+        set_up_on_one.emplace(sockets.TargetOf(i), entry);
+      }
+    }
     if (std::find(result.entries.begin(), result.entries.end(), entry->id) ==
         result.entries.end()) {
       result.entries.push_back(entry->id);

@@ -229,12 +229,18 @@ std::string DifferenceRegistry::Markdown() const {
       "An entry with triggers (\"applies after a step\") explains only\n"
       "steps after a trigger step, and only on the sockets that step\n"
       "touched: its own, the other end of its connection, for a listener\n"
-      "every connection made to it, for an accepted socket its listener,\n"
-      "and the socket the trigger names (`connect L` touches L's queue);\n"
-      "a step naming one of them, as `connect L` or `bind-same L`, counts.\n"
+      "every connection made to it, for an accepted socket its listener\n"
+      "(a step naming one of them, as `connect L` or `bind-same L`, counts).\n"
       "Triggers match by effect: `shutdown rdwr` is a `shutdown rd` and a\n"
       "`shutdown wr`, `abort` is a `close`. Received bytes may differ only\n"
-      "on the sockets an entry that says so explained a step of.\n\n";
+      "on the sockets an entry that says so explained a step of.\n\n"
+      "A step that sets up a socket (bind, listen, connect, accept) and\n"
+      "that an entry allowed to succeed on one kind and fail on the other\n"
+      "leaves that socket a different thing on the two: from then on the\n"
+      "steps on it, or naming it, are that entry's consequence and are not\n"
+      "compared between those two kinds (a connect or accept so allowed\n"
+      "also changes the queue of the listener it names). Every other\n"
+      "socket, and every other pair of kinds, is still compared.\n\n";
   absl::StrAppend(&out, "| id | statement |\n| --- | --- |\n");
   for (const Difference& entry : entries_) {
     absl::StrAppend(&out, "| [`", entry.id, "`](#", entry.id, ") | ",

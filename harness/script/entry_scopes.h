@@ -30,6 +30,7 @@ class EntryScopes {
  public:
   EntryScopes(const DifferenceRegistry& registry, const Script& script);
 
+  const ScriptSockets& sockets() const { return sockets_; }
   // Whether entry `entry` may explain a difference at step `step`.
   bool Applies(size_t entry, size_t step) const;
   // Adds the names of the sockets whose received bytes entry `entry`,
@@ -45,9 +46,6 @@ class EntryScopes {
     size_t step;
     std::vector<int> touched;  // sorted
   };
-  // What a trigger at `step` touches: its socket's Touched(), and the
-  // socket it names.
-  std::vector<int> TouchedByStep(size_t step) const;
   // The triggers of `entry` whose scope holds step `step`.
   std::vector<const Trigger*> TriggersReaching(size_t entry, size_t step) const;
 

@@ -292,13 +292,7 @@ std::vector<Difference> OptionEntries() {
        .behaviour = {{{K::kUnixPath},
                       "nothing to accept",
                       {"connect-as-nobody:EACCES", "accept:timeout",
-                       "*:no-socket",
-                       // What sees the listener's queue: readiness, and
-                       // connects that meet its backlog (a full one: wait,
-                       // EAGAIN, or for a listener's own connect, EAGAIN
-                       // before EINVAL: unix_stream_connect).
-                       "poll:*", "epoll-*:*", "connect:*", "connect-nb:*",
-                       "reconnect:*"}},
+                       "*:no-socket"}},
                      {kAbstractAndTcp,
                       "the child's connection, closed",
                       {"connect-as-nobody:*", "accept:ok", "*:*"}}},

@@ -132,16 +132,19 @@ std::vector<Difference> EndingEntries() {
        .after_on = TriggerSocket::kConnection,
        .witness = "shut_wr_with_full_queue_poll"},
       {.id = "tcp_fin_waits_behind_unsent_data",
-       .statement = "A TCP FIN is queued behind the data not yet sent: with "
-                    "the send queue full, the peer sees no end of stream "
-                    "(no POLLRDHUP) until it has read what came before. A "
-                    "UNIX shutdown reaches the peer at once.",
+       .statement = "A TCP FIN (of a shutdown or a close) is queued behind "
+                    "the data not yet sent: with the send queue full, the "
+                    "peer sees no end of stream (no POLLRDHUP) until it has "
+                    "read what came before. A UNIX shutdown or close "
+                    "reaches the peer at once.",
        .source = "net/ipv4/tcp_output.c (tcp_send_fin: the FIN goes on the "
                  "last queued segment); net/unix/af_unix.c (unix_shutdown "
                  "sets the peer's RCV_SHUTDOWN)",
-       .behaviour = {{kUnix, "end of stream seen", {"poll:IN|OUT|RDHUP"}},
+       .behaviour = {{kUnix,
+                      "end of stream seen",
+                      {"poll:IN|OUT|RDHUP", "poll:IN|OUT|RDHUP|HUP"}},
                      {kTcp, "not yet", {"poll:IN|OUT"}}},
-       .after = {"shutdown wr", "shutdown rdwr"},
+       .after = {"shutdown wr", "shutdown rdwr", "close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "shut_wr_with_full_queue_fin"},
       {.id = "poll_hup_on_peer_close",
@@ -221,6 +224,8 @@ std::vector<Difference> EndingEntries() {
                        Writes("EAGAIN")})},
             {kTcp, "stops listening, resets its queue",
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
+                        // once a write took the reset's error
+                        "poll:IN|OUT|RDHUP|HUP",
                         "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok",
                         // its own connect: no longer a listener
                         "reconnect:EINVAL"},

@@ -187,12 +187,16 @@ std::vector<Difference> UnconnectedEntries() {
        .behaviour = {{kUnixAddressed,
                       "ECONNRESET pending; writes fail with EPIPE",
                       Patterns({Writes("EPIPE"),
-                                {"so-error:ECONNRESET", "so-error:0"},
+                                {"so-error:ECONNRESET", "so-error:0",
+                                 // the error a write left pending
+                                 "poll:IN|OUT|RDHUP|ERR|HUP"},
                                 Reads("ECONNRESET")})},
                      {kTcp, "the reset's error, returned once",
                       Patterns({Writes("ECONNRESET"),
                                 Writes("EPIPE"),
-                                {"so-error:0", "so-error:ECONNRESET"},
+                                {"so-error:0", "so-error:ECONNRESET",
+                                 // the write took the error
+                                 "poll:IN|OUT|RDHUP|HUP"},
                                 Reads("eof")})}},
        .after = {"close"},
        .after_on = TriggerSocket::kListener,

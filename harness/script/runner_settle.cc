@@ -118,11 +118,14 @@ void Runner::Quiesce(Settle level, const std::string* only) {
       const bool delivered = !acknowledged && DeliveredToPeer(slot);
       if (slot.closed) {
         if (!slot.tcp_tuple || delivered) continue;
-        std::optional<int> state = internal::LookUpTcpState(*slot.tcp_tuple);
-        if (state && (*state == TCP_FIN_WAIT1 || *state == TCP_LAST_ACK ||
-                      *state == TCP_CLOSING)) {
-          settled = false;
+        std::optional<internal::TcpConnection> connection =
+            internal::LookUpTcpConnection(*slot.tcp_tuple);
+        if (!connection || (connection->state != TCP_FIN_WAIT1 &&
+                            connection->state != TCP_LAST_ACK &&
+                            connection->state != TCP_CLOSING)) {
+          continue;
         }
+        if (!FinHeldBack(slot)) settled = false;
         continue;
       }
       if (slot.listener || !slot.fd.valid()) continue;
@@ -143,10 +146,13 @@ void Runner::Quiesce(Settle level, const std::string* only) {
                              outq > 0 && info.tcpi_unacked > 0;
       const bool closing = state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK ||
                            state == TCP_CLOSING;
-      if ((in_flight || closing) && !delivered) settled = false;
+      if ((in_flight || (closing && !FinHeldBack(slot))) && !delivered) {
+        settled = false;
+      }
       Slot* peer = slot.peer.empty() ? nullptr : Find(slot.peer);
       if (peer != nullptr && peer->sent_fin &&
-          (state == TCP_ESTABLISHED || state == TCP_FIN_WAIT2)) {
+          (state == TCP_ESTABLISHED || state == TCP_FIN_WAIT2) &&
+          !FinHeldBack(*peer)) {
         settled = false;
       }
     }
@@ -162,6 +168,28 @@ void Runner::Quiesce(Settle level, const std::string* only) {
     absl::SleepFor(pause);
     pause = std::min(pause * 2, kMaxSettlePause);
   }
+}
+
+// Whether `sender`'s FIN waits behind bytes that the peer's closed window
+// holds back (queued, nothing unacknowledged): it leaves only when the
+// peer reads, so until a later step nothing moves.
+bool Runner::FinHeldBack(const Slot& sender) {
+  if (!sender.sent_fin) return false;
+  if (sender.closed) {
+    if (!sender.tcp_tuple) return false;
+    std::optional<internal::TcpConnection> connection =
+        internal::LookUpTcpConnection(*sender.tcp_tuple);
+    return connection && connection->unacknowledged == false &&
+           connection->send_queue > 0;
+  }
+  if (!sender.fd.valid()) return false;
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  int queued = 0;
+  return ::getsockopt(sender.fd.get(), IPPROTO_TCP, TCP_INFO, &info,
+                      &length) == 0 &&
+         ::ioctl(sender.fd.get(), SIOCOUTQ, &queued) == 0 && queued > 0 &&
+         info.tcpi_unacked == 0;
 }
 
 // Makes `name` (a socket whose peer awaits its ACK) send its delayed ACK

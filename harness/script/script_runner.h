@@ -100,6 +100,7 @@ class Runner {
   // With `only`, kAcknowledged applies to that slot alone, kDelivered to
   // the others.
   void Quiesce(Settle level, const std::string* only = nullptr);
+  bool FinHeldBack(const Slot& sender);
   static bool SeesAcknowledgements(const Step& step, bool nonblocking);
   // Before `step`: waits for the ACKs it can see, if any.
   void SettleBefore(const Step& step);

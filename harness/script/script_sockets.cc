@@ -48,6 +48,11 @@ ScriptSockets::ScriptSockets(const Script& script) {
     StepSockets here;
     if (!MakesSocket(step.verb)) {
       here.socket = existing(step.slot);
+      // A step on its own socket that names another ("reconnect L").
+      if (!step.target.empty()) here.target = existing(step.target);
+      if (step.verb == Verb::kRelisten) {
+        sockets_[here.socket].role = Role::kListener;
+      }
       if (step.verb == Verb::kClose || step.verb == Verb::kAbort) {
         sockets_[here.socket].closed_at =
             std::min(sockets_[here.socket].closed_at, i);

@@ -2,10 +2,13 @@
 
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -23,7 +26,7 @@ namespace {
 // The sock_diag answer: a state, "no such connection", or "cannot ask".
 enum class DiagResult { kFound, kGone, kUnavailable };
 
-DiagResult AskSockDiag(const TcpTuple& tuple, int& state) {
+DiagResult AskSockDiag(const TcpTuple& tuple, TcpConnection& found) {
   const int family = tuple.local.ss_family;
   if (family != AF_INET && family != AF_INET6) return DiagResult::kUnavailable;
   Fd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
@@ -39,6 +42,7 @@ DiagResult AskSockDiag(const TcpTuple& tuple, int& state) {
   message.request.sdiag_family = static_cast<uint8_t>(family);
   message.request.sdiag_protocol = IPPROTO_TCP;
   message.request.idiag_states = ~0u;
+  message.request.idiag_ext = 1 << (INET_DIAG_INFO - 1);
   inet_diag_sockid& id = message.request.id;
   id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
   id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
@@ -88,7 +92,20 @@ DiagResult AskSockDiag(const TcpTuple& tuple, int& state) {
       reply->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) {
     return DiagResult::kUnavailable;
   }
-  state = static_cast<const inet_diag_msg*>(NLMSG_DATA(reply))->idiag_state;
+  const auto* diag = static_cast<const inet_diag_msg*>(NLMSG_DATA(reply));
+  found = TcpConnection{};
+  found.state = diag->idiag_state;
+  found.send_queue = diag->idiag_wqueue;
+  int left = static_cast<int>(reply->nlmsg_len) -
+             static_cast<int>(NLMSG_LENGTH(sizeof(inet_diag_msg)));
+  for (const auto* attribute = reinterpret_cast<const rtattr*>(diag + 1);
+       RTA_OK(attribute, left); attribute = RTA_NEXT(attribute, left)) {
+    if (attribute->rta_type != INET_DIAG_INFO) continue;
+    tcp_info info{};
+    std::memcpy(&info, RTA_DATA(attribute),
+                std::min<size_t>(RTA_PAYLOAD(attribute), sizeof(info)));
+    found.unacknowledged = info.tcpi_unacked > 0;
+  }
   return DiagResult::kFound;
 }
 
@@ -128,10 +145,10 @@ std::optional<int> ScanProcTcpState(const TcpTuple& tuple) {
 }
 
 absl::StatusOr<std::optional<int>> SockDiagTcpState(const TcpTuple& tuple) {
-  int state = 0;
-  switch (AskSockDiag(tuple, state)) {
+  TcpConnection found;
+  switch (AskSockDiag(tuple, found)) {
     case DiagResult::kFound:
-      return std::optional<int>(state);
+      return std::optional<int>(found.state);
     case DiagResult::kGone:
       return std::optional<int>();
     case DiagResult::kUnavailable:
@@ -139,6 +156,23 @@ absl::StatusOr<std::optional<int>> SockDiagTcpState(const TcpTuple& tuple) {
   }
   return absl::UnavailableError(
       "sock_diag (NETLINK_SOCK_DIAG) gave no answer for the TCP lookup");
+}
+
+std::optional<TcpConnection> LookUpTcpConnection(const TcpTuple& tuple) {
+  TcpConnection found;
+  switch (AskSockDiag(tuple, found)) {
+    case DiagResult::kFound:
+      return found;
+    case DiagResult::kGone:
+      return std::nullopt;
+    case DiagResult::kUnavailable:
+      break;
+  }
+  std::optional<int> state = ScanProcTcpState(tuple);
+  if (!state) return std::nullopt;
+  TcpConnection scanned;
+  scanned.state = *state;
+  return scanned;
 }
 
 std::optional<int> LookUpTcpState(const TcpTuple& tuple) {

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,20 @@ struct TcpTuple {
   sockaddr_storage local{};
   sockaddr_storage remote{};
 };
+
+// What the kernel still has of a connection the script closed.
+struct TcpConnection {
+  int state = 0;  // TCP_ESTABLISHED...
+  // From sock_diag's tcp_info: whether bytes are sent and not yet
+  // acknowledged, and the bytes queued to send (sent or not). Unknown
+  // (nullopt) where only /proc could be read.
+  std::optional<bool> unacknowledged;
+  uint32_t send_queue = 0;
+};
+
+// The connection by exact address, or nullopt when the kernel no longer has
+// it (sock_diag, else a scan of /proc/net/tcp{,6}).
+std::optional<TcpConnection> LookUpTcpConnection(const TcpTuple& tuple);
 
 // The kernel's TCP state (TCP_ESTABLISHED...) of the connection, or nullopt
 // when the kernel no longer has it. One sock_diag netlink lookup by exact

@@ -46,6 +46,13 @@ struct VerbDescriptor {
   StepOutcome (Runner::*on_any)(const Step&) = nullptr;
   // Makes the step's socket: "busy" if it is already open.
   bool creates = false;
+  // Whether it succeeded decides what the socket is from then on (made or
+  // not, bound, listening, connected or not): CompareTraces stops comparing
+  // a socket that an allowed difference set up on one kind only.
+  bool sets_up = false;
+  // ...and, set up on one kind only, leaves the socket it names with a
+  // different queue (a connection more or fewer): connects, accept.
+  bool sets_up_target = false;
   Acks acks = Acks::kNone;
   // On a connected socket, only its own ACKs matter (not a listener's).
   bool own_acks_only = false;

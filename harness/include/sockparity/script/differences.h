@@ -60,9 +60,8 @@ struct Difference {
   // is also an "abort". It then applies only to later steps on the
   // sockets that step touched: its own socket, the other end of its
   // connection, for a listener or a bound socket every connection made to
-  // it, for an accepted socket its listener, and the socket the trigger
-  // step names ("connect L" touches L's queue); a step naming one of them,
-  // as "connect L" or "bind-same L", counts. Empty: anywhere.
+  // it, for an accepted socket its listener (a step naming one of them,
+  // as "connect L" or "bind-same L", counts). Empty: anywhere.
   std::vector<std::string> after{};
   // Only trigger steps on this kind of socket count.
   TriggerSocket after_on = TriggerSocket::kAny;
