@@ -321,6 +321,24 @@ TEST(RegistryScope, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
   EXPECT_EQ(without.step, 2) << without.Describe();
 }
 
+// PRI (urgent data pending) shown by both kinds is factored out before the
+// entries are asked; shown by one kind only, it is a difference of its own.
+TEST(RegistryScope, UrgentDataOnBothSidesIsNoPartOfTheDifference) {
+  const std::string script = "a pair b\na send-oob\na abort\nb poll\n";
+  const Trace unix = MakeTrace(TransportKind::kSocketpair,
+                               {"ok", "ok", "ok", "IN|PRI|OUT|RDHUP|HUP"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4,
+                              {"ok", "ok", "ok", "IN|PRI|OUT|RDHUP|ERR|HUP"});
+  const Comparison both =
+      Compare(script, unix, tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(both.verdict, Verdict::kEqualApartFrom) << both.Describe();
+  Trace one = tcp;
+  one.steps[3].outcome = "IN|OUT|RDHUP|ERR|HUP";
+  const Comparison only_one =
+      Compare(script, unix, one, DifferenceRegistry::Default());
+  EXPECT_EQ(only_one.verdict, Verdict::kDiverged) << only_one.Describe();
+}
+
 TEST(RegistryWithout, NamesAnUnknownId) {
   absl::StatusOr<DifferenceRegistry> registry =
       DifferenceRegistry::Default().Without({"no_such_entry"});

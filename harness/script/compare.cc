@@ -6,6 +6,8 @@
 #include <set>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "script/entry_scopes.h"
 #include "script/verbs.h"
@@ -156,6 +158,27 @@ bool SetUp(absl::string_view outcome) {
   return outcome == "ok" || outcome == "EINPROGRESS";
 }
 
+bool ShowsReadiness(Verb verb) {
+  return verb == Verb::kPoll || verb == Verb::kEpollLevel ||
+         verb == Verb::kEpollEdge;
+}
+
+// Events are written "IN|OUT|...".
+bool HasEvent(absl::string_view events, absl::string_view event) {
+  for (absl::string_view one : absl::StrSplit(events, '|')) {
+    if (one == event) return true;
+  }
+  return false;
+}
+
+std::string WithoutEvent(absl::string_view events, absl::string_view event) {
+  std::vector<absl::string_view> kept;
+  for (absl::string_view one : absl::StrSplit(events, '|')) {
+    if (one != event) kept.push_back(one);
+  }
+  return kept.empty() ? "none" : absl::StrJoin(kept, "|");
+}
+
 // Whether step `step` names a listener, whose queue it changes.
 bool QueuesOn(const internal::ScriptSockets& sockets, size_t step) {
   const int target = sockets.TargetOf(step);
@@ -197,9 +220,17 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     if (a == b) continue;
     // Most pairs agree everywhere: the scopes are found only once needed.
     if (!scopes) scopes.emplace(registry, script);
+    auto applies = [&](size_t e) { return scopes->Applies(e, i); };
+    const Verb verb = script.steps[i].verb;
     const Difference* entry =
-        registry.AllowingAt(script.steps[i].verb, x.kind, a, y.kind, b,
-                            [&](size_t e) { return scopes->Applies(e, i); });
+        registry.AllowingAt(verb, x.kind, a, y.kind, b, applies);
+    // Urgent data pending (PRI) is the stream's, not the connection state's
+    // that entries describe: shown by both, it is no part of what differs.
+    if (entry == nullptr && ShowsReadiness(verb) && HasEvent(a, "PRI") &&
+        HasEvent(b, "PRI")) {
+      entry = registry.AllowingAt(verb, x.kind, WithoutEvent(a, "PRI"), y.kind,
+                                  WithoutEvent(b, "PRI"), applies);
+    }
     if (entry == nullptr) {
       // No entry speaks of this step: it may still be the consequence of
       // one that set a socket up on one kind only.
@@ -213,12 +244,11 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
           data_allowed.insert(sockets.NameOf(on->first));
           // A socket set up from it ("connect K") differs with it, and so
           // does the queue of a socket it connects to.
-          const internal::VerbDescriptor& verb =
-              internal::Describe(script.steps[i].verb);
-          if (verb.sets_up) {
+          const internal::VerbDescriptor& described = internal::Describe(verb);
+          if (described.sets_up) {
             set_up_on_one.emplace(sockets.SocketOf(i), on->second);
             data_allowed.insert(sockets.NameOf(sockets.SocketOf(i)));
-            if (verb.sets_up_target && QueuesOn(sockets, i)) {
+            if (described.sets_up_target && QueuesOn(sockets, i)) {
               set_up_on_one.emplace(sockets.TargetOf(i), on->second);
             }
           }
@@ -238,12 +268,11 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     scopes->AddDataAllowed(
         static_cast<size_t>(entry - registry.entries().data()), i,
         &data_allowed);
-    const internal::VerbDescriptor& verb =
-        internal::Describe(script.steps[i].verb);
-    if (verb.sets_up && SetUp(a) != SetUp(b)) {
+    const internal::VerbDescriptor& described = internal::Describe(verb);
+    if (described.sets_up && SetUp(a) != SetUp(b)) {
       const internal::ScriptSockets& sockets = scopes->sockets();
       set_up_on_one.emplace(sockets.SocketOf(i), entry);
-      if (verb.sets_up_target && QueuesOn(sockets, i)) {
+      if (described.sets_up_target && QueuesOn(sockets, i)) {
         set_up_on_one.emplace(sockets.TargetOf(i), entry);
       }
     }

@@ -240,7 +240,10 @@ std::string DifferenceRegistry::Markdown() const {
       "steps on it, or naming it, are that entry's consequence and are not\n"
       "compared between those two kinds (a connect or accept so allowed\n"
       "also changes the queue of the listener it names). Every other\n"
-      "socket, and every other pair of kinds, is still compared.\n\n";
+      "socket, and every other pair of kinds, is still compared.\n\n"
+      "In poll and epoll events, `PRI` (urgent data pending) shown by both\n"
+      "kinds is set aside before the entries are asked: it belongs to the\n"
+      "stream, not to the connection states they describe.\n\n";
   absl::StrAppend(&out, "| id | statement |\n| --- | --- |\n");
   for (const Difference& entry : entries_) {
     absl::StrAppend(&out, "| [`", entry.id, "`](#", entry.id, ") | ",
