@@ -217,7 +217,9 @@ std::vector<Difference> EndingEntries() {
                         "bind-same:n/a",
                         // its own connect to its name, refused: it shut
                         // down reading (unix_stream_connect)
-                        "reconnect:ECONNREFUSED"},
+                        "reconnect:ECONNREFUSED",
+                        // still listening: unix_inq_len refuses
+                        "inq:EINVAL"},
                        Reads("timeout"),
                        Reads("EAGAIN"),
                        Writes("ok"),
@@ -228,7 +230,9 @@ std::vector<Difference> EndingEntries() {
                         "poll:IN|OUT|RDHUP|HUP",
                         "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok",
                         // its own connect: no longer a listener
-                        "reconnect:EINVAL"},
+                        "reconnect:EINVAL",
+                        // closed, not listening: tcp_ioctl answers
+                        "inq:0"},
                        Reads("ECONNRESET"),
                        Reads("eof"),
                        Writes("ECONNRESET"),

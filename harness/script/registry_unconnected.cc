@@ -33,6 +33,24 @@ std::vector<Difference> UnconnectedEntries() {
                       Patterns({Reads("ENOTCONN"), Writes("EPIPE")})}},
        .after = kUnconnected,
        .witness = "unconnected_socket_io"},
+      {.id = "read_after_shut_rd_of_unconnected_tcp_socket_is_eof",
+       .statement = "Once a TCP socket that is not connected has shut down "
+                    "reading (a bound socket: shutdown marks it though it "
+                    "answers ENOTCONN; a listener: only a second shutdown, "
+                    "since the first one's disconnect clears the marks), a "
+                    "read returns end of stream: tcp_recvmsg looks at "
+                    "RCV_SHUTDOWN before the state. A UNIX socket that is "
+                    "not connected refuses every read with EINVAL.",
+       .source = "net/ipv4/tcp.c (tcp_recvmsg_locked: RCV_SHUTDOWN ends the "
+                 "read before the TCP_CLOSE check gives ENOTCONN; "
+                 "tcp_disconnect clears sk_shutdown); net/ipv4/af_inet.c "
+                 "(inet_shutdown: ENOTCONN in TCP_CLOSE, marks it anyway); "
+                 "net/unix/af_unix.c (unix_stream_read_generic: EINVAL "
+                 "unless TCP_ESTABLISHED)",
+       .behaviour = {{kUnixAddressed, "not connected", Reads("EINVAL")},
+                     {kTcp, "end of stream", Reads("eof")}},
+       .after = {"shutdown rd"},
+       .witness = "unconnected_socket_read_after_shut_rd"},
       {.id = "tcp_reuseaddr_sockets_share_a_port",
        .statement = "Two sockets with SO_REUSEADDR may bind the same TCP "
                     "port while neither listens; a UNIX name (a path or an "
