@@ -319,6 +319,21 @@ TEST(RegistryScope, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
       Compare(script, unix, tcp, DifferenceRegistry({}));
   EXPECT_EQ(without.verdict, Verdict::kDiverged);
   EXPECT_EQ(without.step, 2) << without.Describe();
+
+  // Where an entry of its own explains the connect to it, the connecting
+  // socket still differs with it.
+  std::vector<Difference> two(1, registry.entries()[0]);
+  two.push_back(Difference{
+      .id = "no_address",
+      .statement = "test",
+      .source = "test",
+      .behaviour = {{{TransportKind::kUnixPath}, "none", {"connect:no-address"}},
+                    {{TransportKind::kTcp4}, "refused", {"connect:ECONNREFUSED"}}},
+      .witness = "bind_after_listener_closed"});
+  const Comparison through_entry =
+      Compare(script, unix, tcp, DifferenceRegistry(std::move(two)));
+  EXPECT_EQ(through_entry.verdict, Verdict::kEqualApartFrom)
+      << through_entry.Describe();
 }
 
 // PRI (urgent data pending) shown by both kinds is factored out before the

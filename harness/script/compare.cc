@@ -269,6 +269,14 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
         static_cast<size_t>(entry - registry.entries().data()), i,
         &data_allowed);
     const internal::VerbDescriptor& described = internal::Describe(verb);
+    // Set up from a socket that differs ("connect K"), it differs too.
+    if (described.sets_up && !set_up_on_one.empty()) {
+      const internal::ScriptSockets& sockets = scopes->sockets();
+      auto from = set_up_on_one.find(sockets.TargetOf(i));
+      if (from != set_up_on_one.end()) {
+        set_up_on_one.emplace(sockets.SocketOf(i), from->second);
+      }
+    }
     if (described.sets_up && SetUp(a) != SetUp(b)) {
       const internal::ScriptSockets& sockets = scopes->sockets();
       set_up_on_one.emplace(sockets.SocketOf(i), entry);
