@@ -354,6 +354,20 @@ TEST(RegistryScope, UrgentDataOnBothSidesIsNoPartOfTheDifference) {
   EXPECT_EQ(only_one.verdict, Verdict::kDiverged) << only_one.Describe();
 }
 
+// What a later step does to a socket (a relisten) does not change how an
+// earlier trigger on it counts: the abort of a connection stays one.
+TEST(RegistryScope, LaterStepsDoNotChangeAnEarlierTrigger) {
+  const Trace unix =
+      MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "eof", "closed"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ECONNRESET", "closed"});
+  const Comparison comparison =
+      Compare("a1 pair b1\na1 abort\nb1 recv-until-eof\na1 relisten 2\n",
+              unix, tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
+      << comparison.Describe();
+}
+
 TEST(RegistryWithout, NamesAnUnknownId) {
   absl::StatusOr<DifferenceRegistry> registry =
       DifferenceRegistry::Default().Without({"no_such_entry"});

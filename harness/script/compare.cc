@@ -183,7 +183,7 @@ std::string WithoutEvent(absl::string_view events, absl::string_view event) {
 bool QueuesOn(const internal::ScriptSockets& sockets, size_t step) {
   const int target = sockets.TargetOf(step);
   return target != internal::ScriptSockets::kNone &&
-         sockets.RoleOf(target) == internal::ScriptSockets::Role::kListener;
+         sockets.ListeningFrom(target) < step;
 }
 
 }  // namespace

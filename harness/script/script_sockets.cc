@@ -51,7 +51,8 @@ ScriptSockets::ScriptSockets(const Script& script) {
       // A step on its own socket that names another ("reconnect L").
       if (!step.target.empty()) here.target = existing(step.target);
       if (step.verb == Verb::kRelisten) {
-        sockets_[here.socket].role = Role::kListener;
+        sockets_[here.socket].listening_from =
+            std::min(sockets_[here.socket].listening_from, i);
       }
       if (step.verb == Verb::kClose || step.verb == Verb::kAbort) {
         sockets_[here.socket].closed_at =
@@ -74,6 +75,7 @@ ScriptSockets::ScriptSockets(const Script& script) {
       }
       case Verb::kListen:
         here.socket = make(step.slot, Role::kListener);
+        sockets_[here.socket].listening_from = i;
         break;
       case Verb::kConnect:
       case Verb::kConnectNb:

@@ -32,6 +32,11 @@ class ScriptSockets {
   // The first step after which `socket` is closed (close or abort), or
   // SIZE_MAX.
   size_t ClosedAt(int socket) const { return sockets_[socket].closed_at; }
+  // The first step that made `socket` listen (listen, relisten), or
+  // SIZE_MAX. A role is the socket's for the whole script; this is when.
+  size_t ListeningFrom(int socket) const {
+    return sockets_[socket].listening_from;
+  }
 
   // What a step done on `socket` reaches: the socket, the other end of its
   // connection, and for a listener (or a bound socket) every connection
@@ -51,6 +56,7 @@ class ScriptSockets {
     int listener = kNone;
     bool accepted = false;
     size_t closed_at = static_cast<size_t>(-1);
+    size_t listening_from = static_cast<size_t>(-1);
   };
   struct StepSockets {
     int socket = kNone;
