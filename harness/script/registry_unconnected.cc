@@ -138,7 +138,11 @@ std::vector<Difference> UnconnectedEntries() {
                  "TCP_CLOSE or established); net/ipv4/af_inet.c "
                  "(__inet_stream_connect: SS_UNCONNECTED with sk_state not "
                  "TCP_CLOSE is EISCONN)",
-       .behaviour = {{kUnixAddressed, "invalid", {"reconnect:EINVAL"}},
+       // unix_stream_connect looks the target up first: one that does not
+       // listen (any more) refuses before the socket's own state counts.
+       .behaviour = {{kUnixAddressed,
+                      "invalid",
+                      {"reconnect:EINVAL", "reconnect:ECONNREFUSED"}},
                      {kTcp, "already connected", {"reconnect:EISCONN"}}},
        .after = {"listen *", "relisten *"},
        .witness = "reconnect_on_listener"},
