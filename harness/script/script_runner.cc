@@ -185,17 +185,26 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
       std::min(options_.step_timeout, options_.connect_timeout);
   const absl::Time deadline = absl::Now() + timeout;
   if (!Tcp()) {
-    // A unix connect waits for backlog room for up to SO_SNDTIMEO.
-    timeval tv = absl::ToTimeval(timeout);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    // A unix connect waits for backlog room for up to SO_SNDTIMEO. A signal
+    // (a child's SIGCHLD) may cut the wait short: wait again for what is
+    // left, and at the deadline the outcome is the timeout, not EINTR.
     int r;
-    do {
+    int error = 0;
+    for (;;) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        error = EAGAIN;
+        break;
+      }
+      timeval tv = absl::ToTimeval(std::max(left, absl::Microseconds(1)));
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
       r = ::connect(fd, to.addr(), to.length());
-    } while (r != 0 && errno == EINTR && absl::Now() < deadline);
-    int error = errno;
+      error = r == 0 ? 0 : errno;
+      if (error != EINTR) break;
+    }
     timeval zero{};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &zero, sizeof(zero));
-    if (r == 0) return absl::OkStatus();
+    if (error == 0) return absl::OkStatus();
     if (error == EAGAIN) return absl::DeadlineExceededError("timeout");
     return ErrnoStatus(error, "connect", "script");
   }
