@@ -23,6 +23,25 @@ std::vector<Difference> QueueEntries() {
        .after = {"send *", "send-fd", "send-oob", "fill"},
        .after_on = TriggerSocket::kConnection,
        .witness = "queues"},
+      {.id = "tcp_outq_counts_bytes_a_reset_left_unacknowledged",
+       .statement = "After a connection ended in a reset (the peer closed "
+                    "with data unread, or shut down reading and got data), "
+                    "SIOCOUTQ on TCP still counts the bytes that were never "
+                    "acknowledged; on UNIX it is 0: the peer's close freed "
+                    "the buffers it had not read, and a write after it "
+                    "queued nothing (EPIPE).",
+       .source = "tcp(7), SIOCOUTQ; net/ipv4/tcp.c (tcp_ioctl: write_seq - "
+                 "snd_una in every state but LISTEN and SYN_*); "
+                 "net/ipv4/tcp_input.c (tcp_reset purges the write queue "
+                 "and leaves the sequence numbers); net/unix/af_unix.c "
+                 "(unix_outq_len is sk_wmem_alloc, which the peer's "
+                 "unix_release_sock gives back)",
+       .behaviour = {{kUnix, "nothing held", {"outq:0"}},
+                     {kTcp, "the unacknowledged bytes", {"outq:*"}}},
+       // What makes the peer reset: its close, or its shutdown(SHUT_RD).
+       .after = {"close", "shutdown rd"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "outq_after_reset"},
       {.id = "outq_on_listener",
        .statement = "SIOCOUTQ on a UNIX listener gives 0; TCP refuses it on a "
                     "listener with EINVAL (SIOCINQ is EINVAL on both).",

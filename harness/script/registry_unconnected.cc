@@ -90,10 +90,13 @@ std::vector<Difference> UnconnectedEntries() {
                  "peer not listening); net/ipv4/tcp_ipv4.c (tcp_v4_connect "
                  "only sends the SYN); net/ipv4/tcp_input.c (tcp_reset: "
                  "ECONNREFUSED in SYN_SENT)",
+       // reconnect is a non-blocking connect of a socket already open.
        .behaviour = {{kUnixAddressed,
                       "refused at once",
-                      {"connect-nb:ECONNREFUSED"}},
-                     {kTcp, "in progress", {"connect-nb:EINPROGRESS"}}},
+                      {"connect-nb:ECONNREFUSED", "reconnect:ECONNREFUSED"}},
+                     {kTcp,
+                      "in progress",
+                      {"connect-nb:EINPROGRESS", "reconnect:EINPROGRESS"}}},
        // What leaves an address with nothing listening; the connect names
        // it.
        .after = {"close", "shutdown rd", "bind", "bind-same *",
@@ -112,7 +115,8 @@ std::vector<Difference> UnconnectedEntries() {
        // it) never allows, so that the witness's steps are all listed.
        .behaviour = {{kUnixAddressed,
                       "closed",
-                      {"connect-nb:ECONNREFUSED", "*:closed"}},
+                      {"connect-nb:ECONNREFUSED", "reconnect:ECONNREFUSED",
+                       "*:closed"}},
                      {kTcp, "open, refused", {"*:*"}}},
        .after = {"connect-nb *"},
        .witness = "nonblocking_connect_refused"},
@@ -146,21 +150,27 @@ std::vector<Difference> UnconnectedEntries() {
                      {kTcp, "already connected", {"reconnect:EISCONN"}}},
        .after = {"listen *", "relisten *"},
        .witness = "reconnect_on_listener"},
-      {.id = "unix_connect_meets_a_full_backlog_first",
-       .statement = "connect on a socket that is connected or listening, to "
-                    "a UNIX listener whose backlog is full, waits for room "
-                    "and fails with EAGAIN: unix_stream_connect checks the "
-                    "listener's queue before the socket's own state. TCP "
-                    "answers from the socket's state at once (EISCONN).",
-       .source = "connect(2), EAGAIN; net/unix/af_unix.c "
-                 "(unix_stream_connect: unix_recvq_full before the "
-                 "TCP_ESTABLISHED/TCP_LISTEN checks); net/ipv4/af_inet.c "
-                 "(__inet_stream_connect: EISCONN)",
+      {.id = "unix_connect_checks_the_target_first",
+       .statement = "connect on a socket that is connected or listening "
+                    "looks at the target first on UNIX: one that does not "
+                    "listen refuses it (ECONNREFUSED), a full backlog makes "
+                    "it wait for room and fail (EAGAIN). TCP answers from "
+                    "the socket's own state at once: EISCONN, or 0 for the "
+                    "first connect after a non-blocking one completed "
+                    "(reconnect_after_nonblocking_connect).",
+       .source = "connect(2), EAGAIN, ECONNREFUSED; net/unix/af_unix.c "
+                 "(unix_stream_connect: unix_find_other, the peer's "
+                 "TCP_LISTEN check and unix_recvq_full come before the "
+                 "TCP_ESTABLISHED/TCP_LISTEN checks of the socket itself); "
+                 "net/ipv4/af_inet.c (__inet_stream_connect: EISCONN, or "
+                 "SS_CONNECTING with the handshake done returns 0)",
        .behaviour = {{kUnixAddressed,
-                      "the full backlog first",
-                      {"reconnect:EAGAIN"}},
-                     {kTcp, "its own state first", {"reconnect:EISCONN"}}},
-       .witness = "reconnect_to_full_backlog"},
+                      "the target first",
+                      {"reconnect:EAGAIN", "reconnect:ECONNREFUSED"}},
+                     {kTcp,
+                      "its own state first",
+                      {"reconnect:EISCONN", "reconnect:ok"}}},
+       .witness = "reconnect_meets_the_target_first"},
       {.id = "unix_path_of_108_bytes_comes_back_too_long",
        .statement = "A socket bound to a path of 108 bytes (sun_path full, "
                     "no NUL) reports its address with the NUL the kernel "
