@@ -76,11 +76,9 @@ bool ErrorAfterCut(int fd) {
          (entry.revents & (POLLERR | POLLHUP));
 }
 
-// recv(MSG_DONTWAIT), made with recvmsg to see what a plain recv does not
-// say: whether the bytes carried descriptors, after which a UNIX stream
-// socket ends a read by itself. The descriptors (which a plain recv would
-// have discarded) are closed.
-ssize_t RecvOnce(int fd, uint8_t* data, size_t size, bool* descriptors) {
+// recv(MSG_DONTWAIT), made with recvmsg so that descriptors passed with the
+// bytes (which a plain recv would have discarded) are closed, not leaked.
+ssize_t RecvOnce(int fd, uint8_t* data, size_t size) {
   iovec iov{data, size};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
   msghdr msg{};
@@ -89,12 +87,10 @@ ssize_t RecvOnce(int fd, uint8_t* data, size_t size, bool* descriptors) {
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-  *descriptors = (msg.msg_flags & MSG_CTRUNC) != 0;
   if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
        c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    *descriptors = true;
     const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < count; ++i) {
       int passed;
@@ -237,15 +233,17 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
   if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
   uint8_t* const buffer = ReceiveBuffer();
-  // One recv takes what is queued, up to N. A recv may return less
-  // than is queued (a signal, or an LD_PRELOAD that cuts it short on
-  // purpose), so take the rest while the queue holds more: the same
-  // bytes one uncut recv would have returned.
+  // A recv takes what is queued, up to N: the byte stream, not the size
+  // of one read, is what kinds are compared on. One recv(2) may return
+  // less than is queued (a signal, an LD_PRELOAD that cuts it short on
+  // purpose, or on UNIX the end of a buffer that carried descriptors:
+  // unix_stream_read_generic stops once it has taken an skb's SCM_RIGHTS),
+  // so take the rest while the queue holds more. TCP's stop at the urgent
+  // mark is kept: it is what SIOCATMARK readers rely on.
   const size_t want = std::min<uint64_t>(step.number, kChunk);
   size_t got = 0;
   while (true) {
-    bool descriptors = false;
-    ssize_t n = RecvOnce(fd, buffer + got, want - got, &descriptors);
+    ssize_t n = RecvOnce(fd, buffer + got, want - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       if (got == 0) return Errno(errno);
@@ -256,7 +254,7 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
       break;  // the end of stream is the next step's to see
     }
     got += n;
-    if (descriptors || got == want || QueuedBytes(fd) == 0 ||
+    if (got == want || QueuedBytes(fd) == 0 ||
         AtUrgentMark(fd)) {
       break;
     }
