@@ -179,6 +179,46 @@ std::string WithoutEvent(absl::string_view events, absl::string_view event) {
   return kept.empty() ? "none" : absl::StrJoin(kept, "|");
 }
 
+std::set<std::string, std::less<>> Events(absl::string_view mask) {
+  std::set<std::string, std::less<>> events;
+  if (mask == "none") return events;
+  for (absl::string_view one : absl::StrSplit(mask, '|')) {
+    events.emplace(one);
+  }
+  return events;
+}
+
+// The entries that explain, one event each, every event that one of two
+// masks shows and the other does not; empty if one is unexplained (or the
+// outcomes are not both masks).
+std::vector<const Difference*> ExplainEvents(
+    const DifferenceRegistry& registry, Verb verb, TransportKind kind_x,
+    absl::string_view a, TransportKind kind_y, absl::string_view b,
+    absl::FunctionRef<bool(size_t entry)> applies) {
+  const auto is_mask = [](absl::string_view outcome) {
+    return outcome == "none" ||
+           outcome.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ|") ==
+               absl::string_view::npos;
+  };
+  if (!is_mask(a) || !is_mask(b)) return {};
+  const auto in_x = Events(a);
+  const auto in_y = Events(b);
+  std::vector<const Difference*> entries;
+  auto explain = [&](const std::string& event, bool shown_by_x) {
+    const Difference* entry = registry.AllowingEventAt(
+        verb, kind_x, event, shown_by_x, kind_y, applies);
+    if (entry != nullptr) entries.push_back(entry);
+    return entry != nullptr;
+  };
+  for (const std::string& event : in_x) {
+    if (!in_y.contains(event) && !explain(event, true)) return {};
+  }
+  for (const std::string& event : in_y) {
+    if (!in_x.contains(event) && !explain(event, false)) return {};
+  }
+  return entries;
+}
+
 // Whether step `step` names a listener, whose queue it changes.
 bool QueuesOn(const internal::ScriptSockets& sockets, size_t step) {
   const int target = sockets.TargetOf(step);
@@ -231,6 +271,14 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
       entry = registry.AllowingAt(verb, x.kind, WithoutEvent(a, "PRI"), y.kind,
                                   WithoutEvent(b, "PRI"), applies);
     }
+    // Masks no entry allows as wholes: event by event, each event shown by
+    // one kind only explained by an entry of its own (two independent
+    // differences at one poll, as a pending error and a peer's shutdown).
+    std::vector<const Difference*> by_event;
+    if (entry == nullptr && ShowsReadiness(verb)) {
+      by_event = ExplainEvents(registry, verb, x.kind, a, y.kind, b, applies);
+      if (!by_event.empty()) entry = by_event.front();
+    }
     if (entry == nullptr) {
       // No entry speaks of this step: it may still be the consequence of
       // one that set a socket up on one kind only.
@@ -264,6 +312,12 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
           absl::StrFormat("step %d '%s': %s gives %s, %s gives %s", i + 1,
                           FormatStep(script.steps[i]), TransportName(x.kind), a,
                           TransportName(y.kind), b));
+    }
+    for (const Difference* more : by_event) {
+      if (std::find(result.entries.begin(), result.entries.end(), more->id) ==
+          result.entries.end()) {
+        result.entries.push_back(more->id);
+      }
     }
     scopes->AddDataAllowed(
         static_cast<size_t>(entry - registry.entries().data()), i,

@@ -41,6 +41,10 @@ struct Observation {
 struct KindBehaviour {
   std::vector<TransportKind> kinds;
   std::string description;  // in words, for the generated documentation
+  // "verb:outcome" globs. For poll (and epoll), "poll:+EVENT" and
+  // "poll:-EVENT" say that this kind shows, or does not show, one event:
+  // two masks that no entry allows as wholes are compared event by event,
+  // and each event shown by one kind only needs an entry that says so.
   std::vector<std::string> outcomes;
 };
 
@@ -145,6 +149,13 @@ class DifferenceRegistry {
   std::string Markdown() const;
   // A plain-text listing for the terminal.
   std::string Text() const;
+
+  // The entry that says `kind_x` shows `event` (or not, `shown_by_x`) where
+  // `kind_y` does the opposite, at a poll-like step.
+  const Difference* AllowingEventAt(
+      Verb verb, TransportKind kind_x, absl::string_view event,
+      bool shown_by_x, TransportKind kind_y,
+      absl::FunctionRef<bool(size_t entry)> triggered) const;
 
  private:
   friend class internal::EntryScopes;
