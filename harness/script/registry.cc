@@ -22,6 +22,12 @@ std::vector<std::string> Reads(absl::string_view outcome) {
   return patterns;
 }
 
+std::vector<std::string> ReadsData() {
+  return {"recv:data",       "peek:data",          "recv-exactly:ok",
+          "recv-waitall:ok", "recv-waitall:short", "recv-fd:no-fd",
+          "recv-fd:fd"};
+}
+
 std::vector<std::string> Writes(absl::string_view outcome) {
   std::vector<std::string> patterns;
   for (absl::string_view verb : {"send", "send-fd", "send-oob", "fill"}) {

@@ -43,12 +43,13 @@ std::vector<Difference> EndingEntries() {
        // TCP queues what arrives after SHUT_RD as ever (tcp_data_queue
        // does not look at RCV_SHUTDOWN), so reads return it.
        .behaviour = {{kUnix, "the peer cannot write",
-                      Patterns({Writes("EPIPE"), Reads("eof")})},
+                      // With nothing queued the writer stays writable.
+                      Patterns({Writes("EPIPE"), Reads("eof"), {"poll:+OUT"}})},
                      {kTcp,
                       "the peer's data arrives",
                       {"send:ok", "send-fd:ok", "send-oob:ok", "fill:EAGAIN",
                        "recv:data", "peek:data", "recv-exactly:ok",
-                       "recv-waitall:ok", "recv-fd:no-fd"}}},
+                       "recv-waitall:ok", "recv-fd:no-fd", "poll:-OUT"}}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
@@ -135,8 +136,8 @@ std::vector<Difference> EndingEntries() {
        .source = "net/ipv4/tcp.c (tcp_poll: EPOLLOUT once SEND_SHUTDOWN); "
                  "net/unix/af_unix.c (unix_poll: EPOLLOUT only while "
                  "unix_writable)",
-       .behaviour = {{kUnix, "not writable", {"poll:none", "poll:IN"}},
-                     {kTcp, "writable", {"poll:OUT", "poll:IN|OUT"}}},
+       .behaviour = {{kUnix, "not writable", {"poll:-OUT"}},
+                     {kTcp, "writable", {"poll:+OUT"}}},
        .after = {"shutdown wr", "shutdown rdwr"},
        .after_on = TriggerSocket::kConnection,
        .witness = "shut_wr_with_full_queue_poll"},

@@ -26,6 +26,9 @@ inline const std::vector<K> kAddressed = {K::kUnixPath, K::kUnixAbstract,
 // the end of stream): recv, recv-exactly, recv-until-eof, recv-waitall,
 // recv-fd, recv-oob, peek, drain.
 std::vector<std::string> Reads(absl::string_view outcome);
+// Every read verb's outcome when it took bytes. (recv-until-eof and drain
+// end alike whatever they took: their bytes are compared as the stream.)
+std::vector<std::string> ReadsData();
 // `outcome` for every verb that writes: send, send-fd, send-oob, fill.
 std::vector<std::string> Writes(absl::string_view outcome);
 // The patterns of several lists, in one.

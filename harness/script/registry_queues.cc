@@ -132,12 +132,11 @@ std::vector<Difference> QueueEntries() {
        .source = "net/unix/af_unix.c (queue_oob: the old oob_skb stays "
                  "queued as data); net/ipv4/tcp_input.c (tcp_check_urg skips "
                  "the old urgent byte at copied_seq)",
-       .behaviour = {{kUnix,
-                      "the first byte is data",
-                      {"recv:data", "peek:data"}},
+       .behaviour = {{kUnix, "the first byte is data", ReadsData()},
                      {kTcp,
                       "the first byte is gone",
-                      {"recv:EAGAIN", "peek:EAGAIN"}}},
+                      Patterns({Reads("EAGAIN"), Reads("timeout"),
+                                Reads("eof")})}},
        .after = {"send-oob"},
        .affects_received_data = true,
        .witness = "oob_superseded"},
