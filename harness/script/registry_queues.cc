@@ -151,6 +151,23 @@ std::vector<Difference> QueueEntries() {
                      {kTcp, "the bytes before the urgent mark", {"inq:*"}}},
        .after = {"send-oob"},
        .witness = "oob"},
+      {.id = "unix_peer_read_wakes_the_writer",
+       .statement = "When the peer reads, a UNIX writer is woken (its sent "
+                    "buffers are freed, and it is writable), so "
+                    "edge-triggered epoll reports OUT again; a TCP writer is "
+                    "woken only if it had found its send buffer full, so "
+                    "edge-triggered epoll reports nothing new.",
+       .source = "epoll(7), EPOLLET; net/unix/af_unix.c (unix_write_space, "
+                 "called through sock_wfree as the peer frees each skb); "
+                 "net/core/stream.c (sk_stream_write_space) and "
+                 "net/ipv4/tcp_input.c (tcp_check_space: only with "
+                 "SOCK_NOSPACE)",
+       .behaviour = {{kUnix, "woken again", {"epoll-edge:+OUT"}},
+                     {kTcp, "not woken", {"epoll-edge:-OUT"}}},
+       .after = {"recv *", "recv-exactly *", "recv-until-eof",
+                 "recv-waitall *", "recv-fd", "drain"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "edge_wakeup_after_peer_read"},
       {.id = "rcvlowat_ignored_by_unix_poll",
        .statement = "With fewer bytes queued than SO_RCVLOWAT, poll on a UNIX "
                     "socket shows IN (any queued byte is readable); TCP's "
