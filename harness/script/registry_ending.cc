@@ -175,7 +175,8 @@ std::vector<Difference> EndingEntries() {
        .witness = "poll_after_close_shutdown_reset"},
       {.id = "tcp_closed_connection_is_not_connected",
        .statement = "A TCP socket whose connection reached CLOSE (after a "
-                    "reset, or FINs both ways) is no longer connected: "
+                    "reset, its listener's close while it was queued, or "
+                    "FINs both ways) is no longer connected: "
                     "shutdown and getpeername fail with ENOTCONN. A UNIX "
                     "socket stays connected and keeps its peer's name.",
        .source = "shutdown(2), getpeername(2), ERRORS (ENOTCONN); "
@@ -188,8 +189,9 @@ std::vector<Difference> EndingEntries() {
                      {kTcp,
                       "not connected",
                       {"shutdown:ENOTCONN", "peername:ENOTCONN"}}},
+       // A listener's close or shutdown resets the connections queued on
+       // it (inet_csk_listen_stop): they reach CLOSE too.
        .after = {"close", "shutdown *"},
-       .after_on = TriggerSocket::kConnection,
        .witness = "closed_connection_not_connected"},
       {.id = "accepted_only_on_unix_after_listener_shut_rd",
        .statement = "A connection a UNIX listener still hands out after its "

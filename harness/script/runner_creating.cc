@@ -47,11 +47,14 @@ constexpr int kAcceptTimedOut = -2;
 // connection went away before accept, which accept(2) says to retry) are
 // not outcomes of the listener: wait on, within the same deadline. Returns
 // the descriptor, kAcceptTimedOut, or -1 with errno set.
+// A deadline in the past: one accept, for a non-blocking listener.
 int AcceptWithin(int listener, absl::Time deadline) {
   while (true) {
-    absl::StatusOr<short> revents =
-        internal::PollUntil(listener, POLLIN, deadline, "accept");
-    if (!revents.ok() || *revents == 0) return kAcceptTimedOut;
+    if (deadline != absl::InfinitePast()) {
+      absl::StatusOr<short> revents =
+          internal::PollUntil(listener, POLLIN, deadline, "accept");
+      if (!revents.ok() || *revents == 0) return kAcceptTimedOut;
+    }
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0 || (errno != EINTR && errno != ECONNABORTED)) return fd;
   }
@@ -361,7 +364,12 @@ StepOutcome Runner::Accept(const Step& step) {
     return not_here("nothing to accept on");
   }
   if (target->closed) return {"closed", ""};
-  int fd = AcceptWithin(target->fd.get(), absl::Now() + options_.step_timeout);
+  // A non-blocking listener answers at once (EAGAIN with nothing queued),
+  // whatever its poll says.
+  int fd = AcceptWithin(target->fd.get(),
+                        target->nonblocking
+                            ? absl::InfinitePast()
+                            : absl::Now() + options_.step_timeout);
   if (fd == kAcceptTimedOut) return {"timeout", ""};
   if (fd < 0) return Errno(errno);
   slot.fd = Fd(fd);
