@@ -354,6 +354,29 @@ TEST(RegistryScope, UrgentDataOnBothSidesIsNoPartOfTheDifference) {
   EXPECT_EQ(only_one.verdict, Verdict::kDiverged) << only_one.Describe();
 }
 
+// A connection accepted from a listener whose queue differs (a connect the
+// path's permissions refused on one kind) is another connection there,
+// though accept says "ok" on both: what it reads is not compared.
+TEST(RegistryScope, AcceptedFromAQueueThatDiffersDiffersToo) {
+  const std::string script =
+      "l listen 3\nn connect-as-nobody l\nc connect l\nc send 10\n"
+      "s accept l\ns recv-until-eof\n";
+  const Trace path = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "EACCES", "ok", "ok", "ok", "timeout"});
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok", "eof"});
+  const Comparison comparison =
+      Compare(script, path, abstract, DifferenceRegistry::Default());
+  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
+      << comparison.Describe();
+  // The same difference where both queues held the same connections.
+  Trace same_queue = path;
+  same_queue.steps[1].outcome = "ok";
+  const Comparison control =
+      Compare(script, same_queue, abstract, DifferenceRegistry::Default());
+  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
+}
+
 // Two masks that no entry allows as wholes are compared event by event:
 // each event shown by one kind only needs an entry of its own (here the
 // peer's close: POLLHUP on UNIX only, and the error it left pending).

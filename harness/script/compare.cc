@@ -257,7 +257,19 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
   for (size_t i = 0; i < steps; ++i) {
     const std::string& a = x.steps[i].outcome;
     const std::string& b = y.steps[i].outcome;
-    if (a == b) continue;
+    if (a == b) {
+      // Set up from a socket that differs (an accept on a listener whose
+      // queue differs), a socket differs too, though both kinds say "ok".
+      if (!set_up_on_one.empty() &&
+          internal::Describe(script.steps[i].verb).sets_up) {
+        const internal::ScriptSockets& sockets = scopes->sockets();
+        auto from = set_up_on_one.find(sockets.TargetOf(i));
+        if (from != set_up_on_one.end()) {
+          set_up_on_one.emplace(sockets.SocketOf(i), from->second);
+        }
+      }
+      continue;
+    }
     // Most pairs agree everywhere: the scopes are found only once needed.
     if (!scopes) scopes.emplace(registry, script);
     auto applies = [&](size_t e) { return scopes->Applies(e, i); };
