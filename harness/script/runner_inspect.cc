@@ -46,10 +46,14 @@ StepOutcome Runner::Peercred(const Step& /*step*/, Slot& slot) {
   auto who = [](long value, long self) {
     return value == self ? std::string("self") : absl::StrCat(value);
   };
-  return {absl::StrCat("pid=", who(cred.pid, ::getpid()),
-                       " uid=", who(cred.uid, ::getuid()),
+  // Another process's pid (connect-as-nobody's child) is new every run: a
+  // detail. 0 is no process (TCP).
+  const std::string pid = cred.pid == ::getpid() ? "self"
+                          : cred.pid == 0        ? "0"
+                                                 : "other";
+  return {absl::StrCat("pid=", pid, " uid=", who(cred.uid, ::getuid()),
                        " gid=", who(cred.gid, ::getgid())),
-          ""};
+          absl::StrCat("pid ", cred.pid)};
 }
 
 StepOutcome Runner::BufferSize(const Step& step, Slot& slot) {
