@@ -377,6 +377,31 @@ TEST(RegistryScope, AcceptedFromAQueueThatDiffersDiffersToo) {
   EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
 }
 
+// An address bound again on one kind only (the socket file a closed UNIX
+// listener left behind) leads to another thing on each kind: a connect to
+// it is not compared.
+TEST(RegistryScope, AnAddressBoundAgainOnOneKindOnlyIsNotComparedFurther) {
+  const std::string script =
+      "l listen 3 reuseaddr\nl abort\nk bind-same l reuseaddr\n"
+      "k relisten 0\nc connect l\n";
+  const Trace path =
+      MakeTrace(TransportKind::kUnixPath,
+                {"ok", "ok", "EADDRINUSE", "closed", "ECONNREFUSED"});
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "ok"});
+  const Comparison comparison =
+      Compare(script, path, abstract, DifferenceRegistry::Default());
+  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
+      << comparison.Describe();
+  // Bound again on both, the connect is compared.
+  Trace both_bound = path;
+  both_bound.steps[2].outcome = "ok";
+  both_bound.steps[3].outcome = "ok";
+  const Comparison control =
+      Compare(script, both_bound, abstract, DifferenceRegistry::Default());
+  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
+}
+
 // Two masks that no entry allows as wholes are compared event by event:
 // each event shown by one kind only needs an entry of its own (here the
 // peer's close: POLLHUP on UNIX only, and the error it left pending).

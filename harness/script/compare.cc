@@ -226,6 +226,16 @@ bool QueuesOn(const internal::ScriptSockets& sockets, size_t step) {
          sockets.ListeningFrom(target) < step;
 }
 
+// Whether step `step`, set up on one kind only, makes the socket it names
+// a different thing on the two kinds too: a listener's queue, or an address
+// bound again.
+bool ChangesTarget(const internal::VerbDescriptor& described,
+                   const internal::ScriptSockets& sockets, size_t step) {
+  return (described.sets_up_target && QueuesOn(sockets, step)) ||
+         (described.shares_target_address &&
+          sockets.TargetOf(step) != internal::ScriptSockets::kNone);
+}
+
 }  // namespace
 
 Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
@@ -308,7 +318,7 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
           if (described.sets_up) {
             set_up_on_one.emplace(sockets.SocketOf(i), on->second);
             data_allowed.insert(sockets.NameOf(sockets.SocketOf(i)));
-            if (described.sets_up_target && QueuesOn(sockets, i)) {
+            if (ChangesTarget(described, sockets, i)) {
               set_up_on_one.emplace(sockets.TargetOf(i), on->second);
             }
           }
@@ -346,7 +356,7 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     if (described.sets_up && SetUp(a) != SetUp(b)) {
       const internal::ScriptSockets& sockets = scopes->sockets();
       set_up_on_one.emplace(sockets.SocketOf(i), entry);
-      if (described.sets_up_target && QueuesOn(sockets, i)) {
+      if (ChangesTarget(described, sockets, i)) {
         set_up_on_one.emplace(sockets.TargetOf(i), entry);
       }
     }

@@ -174,6 +174,7 @@ constexpr std::array kVerbs = {
                    .on_any = &R::Bind,
                    .creates = true,
                    .sets_up = true,
+                   .shares_target_address = true,
                    .acks = Acks::kAll},
     VerbDescriptor{.verb = Verb::kBindPathLength,
                    .name = "bind-path-length",

@@ -53,6 +53,10 @@ struct VerbDescriptor {
   // ...and, set up on one kind only, leaves the socket it names with a
   // different queue (a connection more or fewer): connects, accept.
   bool sets_up_target = false;
+  // ...and, set up on one kind only, leaves the address of the socket it
+  // names held on one kind only: a connect to that socket reaches another
+  // thing on each (bind-same).
+  bool shares_target_address = false;
   Acks acks = Acks::kNone;
   // On a connected socket, only its own ACKs matter (not a listener's).
   bool own_acks_only = false;
