@@ -45,12 +45,15 @@ std::vector<Difference> EndingEntries() {
        .behaviour = {{kUnix, "the peer cannot write",
                       // With nothing queued the writer stays writable.
                       Patterns({Writes("EPIPE"), Reads("eof"),
-                                {"poll:+OUT", "poll:-PRI"}})},
+                                // No urgent byte came.
+                                {"recv-oob:EINVAL", "poll:+OUT",
+                                 "poll:-PRI"}})},
                      {kTcp,
                       "the peer's data arrives",
                       {"send:ok", "send-fd:ok", "send-oob:ok", "fill:EAGAIN",
                        "recv:data", "peek:data", "recv-exactly:ok",
-                       "recv-waitall:ok", "recv-fd:no-fd", "poll:-OUT",
+                       "recv-waitall:ok", "recv-fd:no-fd", "recv-oob:data",
+                       "poll:-OUT",
                        // Urgent data from the peer is pending too.
                        "poll:+PRI"}}},
        .after = {"shutdown rd"},
