@@ -50,12 +50,14 @@ std::vector<Difference> EndingEntries() {
                                  "poll:-PRI"}})},
                      {kTcp,
                       "the peer's data arrives",
-                      {"send:ok", "send-fd:ok", "send-oob:ok", "fill:EAGAIN",
-                       "recv:data", "peek:data", "recv-exactly:ok",
-                       "recv-waitall:ok", "recv-fd:no-fd", "recv-oob:data",
-                       "poll:-OUT",
-                       // Urgent data from the peer is pending too.
-                       "poll:+PRI"}}},
+                      // Writes go through, or wait for room like any.
+                      Patterns({Writes("ok"), Writes("EAGAIN"),
+                                Writes("timeout"),
+                                {"recv:data", "peek:data", "recv-exactly:ok",
+                                 "recv-waitall:ok", "recv-fd:no-fd",
+                                 "recv-oob:data", "poll:-OUT",
+                                 // Urgent data from the peer is pending too.
+                                 "poll:+PRI"}})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
