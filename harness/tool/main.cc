@@ -25,6 +25,24 @@ int UsageError(CLI::App& app, const CLI::ParseError& e) {
   return kExitUsage;
 }
 
+// "--transport unix tcp4": a second value after an option that takes one
+// comma-separated list. The hint that says so, or "".
+std::string ListHint(const CLI::App& command,
+                     const std::vector<std::string>& args) {
+  for (size_t i = 0; i + 2 < args.size(); ++i) {
+    const std::string& name = args[i];
+    if (name.rfind("--", 0) != 0 || name.find('=') != std::string::npos) {
+      continue;
+    }
+    const CLI::Option* option = command.get_option_no_throw(name);
+    if (option == nullptr || option->get_delimiter() != ',') continue;
+    if (args[i + 2].empty() || args[i + 2][0] == '-') continue;
+    return absl::StrCat("; ", name, " takes one list, comma-separated: ",
+                        name, " ", args[i + 1], ",", args[i + 2]);
+  }
+  return "";
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // The server command of `check` is everything after the first "--",
@@ -74,6 +92,14 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ExtrasError& e) {
+    if (!app.get_subcommands().empty()) {
+      const CLI::App& command = *app.get_subcommands()[0];
+      if (std::string hint = ListHint(command, args); !hint.empty()) {
+        std::cerr << "sockparity " << command.get_name() << ": " << e.what()
+                  << hint << "\n";
+        return kExitUsage;
+      }
+    }
     // A server command without "--" before it (not an unknown option).
     const std::string what = e.what();
     const size_t listed = what.find(": ");
