@@ -29,8 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // An overnight run's to-do list: each distinct divergence once, with
     // its shortest script (ci/fuzz sets the directory and summarizes it).
     if (const char* dir = std::getenv("SOCKPARITY_FINDINGS_DIR")) {
-      const absl::Status kept =
-          sockparity::RecordFinding(dir, *sockparity::FindingOf(script, run));
+      const absl::Status kept = sockparity::RecordFinding(
+          dir, *sockparity::ReplayedFindingOf(
+                   script, run, sockparity::DifferenceRegistry::InEffect()));
       if (!kept.ok()) std::fprintf(stderr, "%s\n", kept.ToString().c_str());
     }
     sockparity::fuzz::Finding("an undocumented divergence between transports");

@@ -98,7 +98,8 @@ void DifferentialLifecycle(const DifferenceRegistry& registry) {
   // Every failing script (shrinking tries many) is a real divergence: the
   // findings directory keeps each signature once, at its shortest.
   if (const char* dir = std::getenv("SOCKPARITY_FINDINGS_DIR")) {
-    const absl::Status kept = RecordFinding(dir, *FindingOf(script, run));
+    const absl::Status kept = RecordFinding(
+        dir, *ReplayedFindingOf(script, run, registry));
     RC_ASSERT(kept.ok());
   }
   RC_FAIL(FormatDivergence(script, run));

@@ -97,6 +97,33 @@ TEST(Finding, OneDifferenceIsOneFindingAtItsShortestScript) {
   EXPECT_TRUE(rerun.diverged());
 }
 
+// A divergence is kept as a finding only if its script shows it again; one
+// that does not come back (here: traces that say what the kernel does not)
+// is marked, not lost.
+TEST(Finding, OnlyADivergenceThatReplaysIsAPlainFinding) {
+  const DifferenceRegistry registry = WithoutNodelay();
+  absl::StatusOr<Script> script = ParseScript("a pair b\na nodelay\n");
+  ASSERT_TRUE(script.ok());
+  const std::vector<TransportKind> kinds = {TransportKind::kSocketpair,
+                                            TransportKind::kTcp4};
+  const DifferentialRun run = RunDifferential(*script, kinds, registry);
+  std::optional<Finding> real = ReplayedFindingOf(*script, run, registry);
+  ASSERT_TRUE(real.has_value());
+  EXPECT_THAT(real->signature, ::testing::StartsWith("nodelay: "));
+
+  // The same script with traces the kernel will not give again: both kinds
+  // agree on the option, but one claims the pair failed.
+  DifferentialRun made_up = run;
+  made_up.traces[0].steps[0].outcome = "EMFILE";
+  made_up.pairs = CompareEveryPair(*script, made_up.traces, registry);
+  ASSERT_TRUE(made_up.diverged());
+  std::optional<Finding> unreplayed =
+      ReplayedFindingOf(*script, made_up, registry);
+  ASSERT_TRUE(unreplayed.has_value());
+  EXPECT_THAT(unreplayed->signature,
+              ::testing::StartsWith("did not replay: pair: "));
+}
+
 TEST(Finding, DifferentDifferencesAreDifferentFindings) {
   const DifferenceRegistry none({});
   const Finding nodelay = FindingFor("a pair b\na nodelay\n", none);

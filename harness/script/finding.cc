@@ -134,6 +134,22 @@ std::optional<Finding> FindingOf(const Script& script,
   return finding;
 }
 
+std::optional<Finding> ReplayedFindingOf(const Script& script,
+                                         const DifferentialRun& run,
+                                         const DifferenceRegistry& registry) {
+  std::optional<Finding> finding = FindingOf(script, run);
+  if (!finding) return std::nullopt;
+  std::vector<TransportKind> kinds;
+  for (const Trace& trace : run.traces) kinds.push_back(trace.kind);
+  const DifferentialRun again =
+      RunDifferential(finding->script, kinds, registry);
+  if (std::optional<Finding> replayed = FindingOf(finding->script, again)) {
+    return replayed;
+  }
+  finding->signature = absl::StrCat("did not replay: ", finding->signature);
+  return finding;
+}
+
 std::string FormatFinding(const Finding& finding) {
   std::string out = absl::StrCat("# signature: ", finding.signature, "\n",
                                  "# the registry entry it would need (a draft):\n");

@@ -30,6 +30,14 @@ struct Finding {
 std::optional<Finding> FindingOf(const Script& script,
                                  const DifferentialRun& run);
 
+// FindingOf, with the finding's script run once more on the same kinds: a
+// divergence that does not come back there (a race, in the harness or the
+// kernel) is kept under a signature that starts "did not replay: ", never
+// as a plain finding; one that does is described as it came back.
+std::optional<Finding> ReplayedFindingOf(const Script& script,
+                                         const DifferentialRun& run,
+                                         const DifferenceRegistry& registry);
+
 // A script file `sockparity replay` reads: the signature and the draft
 // entry as comments, then the steps.
 std::string FormatFinding(const Finding& finding);
