@@ -219,18 +219,24 @@ std::vector<Difference> EndingEntries() {
                     "EINVAL, poll shows OUT|HUP and a port the kernel chose "
                     "is free again. A UNIX listener only refuses new "
                     "connections: it still hands out the queued ones and "
-                    "holds its name.",
+                    "holds its name, and keeps the mark when it listens "
+                    "again (with its queue empty, a blocking accept fails "
+                    "with EINVAL), "
+                    "where a TCP listener listening again is a fresh one.",
        .source = "shutdown(2); net/ipv4/af_inet.c (inet_shutdown "
                  "disconnects a listener); net/ipv4/tcp.c (tcp_disconnect: "
                  "inet_csk_listen_stop; tcp_set_state releases an unlocked "
                  "port); net/unix/af_unix.c (unix_shutdown only marks it; "
-                 "unix_stream_connect refuses RCV_SHUTDOWN)",
+                 "unix_stream_connect refuses RCV_SHUTDOWN; unix_accept: "
+                 "EINVAL when a blocking skb_recv_datagram finds "
+                 "RCV_SHUTDOWN)",
        // A queued client's connection stays open on UNIX: reads wait (or
        // EAGAIN), writes go to the queued peer until its buffer is full.
        .behaviour =
            {{kUnixAddressed, "refuses new connections, keeps its queue",
              Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
-                        "so-error:0", "accept:ok", "bind-same:EADDRINUSE",
+                        "so-error:0", "accept:ok", "accept:EINVAL",
+                        "bind-same:EADDRINUSE",
                         // a bind-same on the socket whose bind failed
                         "bind-same:n/a",
                         // its own connect to its name, refused: it shut
@@ -247,6 +253,8 @@ std::vector<Difference> EndingEntries() {
                         // once a write took the reset's error
                         "poll:IN|OUT|RDHUP|HUP",
                         "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok",
+                        // listening again: a fresh, empty listener
+                        "poll:none", "accept:EAGAIN", "accept:timeout",
                         // its own connect: no longer a listener
                         "reconnect:EINVAL",
                         // closed, not listening: tcp_ioctl answers, and
