@@ -76,11 +76,16 @@ std::vector<Difference> EndingEntries() {
        // (EPIPE) and, on TCP, meets the reset it sent first (ECONNRESET).
        .behaviour = {{kUnix, "the write is refused",
                       Patterns({{"send:EPIPE", "poll:IN|OUT|RDHUP|HUP",
-                                 "so-error:0"},
+                                 "poll:-ERR", "poll:-PRI", "so-error:0"},
                                 Reads("eof"), Writes("EPIPE")})},
                      {kTcp, "the data is answered with a reset",
                       Patterns({{"send:ok", "poll:IN|OUT|RDHUP|ERR|HUP",
-                                 "so-error:ECONNRESET", "so-error:EPIPE"},
+                                 "so-error:ECONNRESET", "so-error:EPIPE",
+                                 // the reset's error; an urgent byte in the
+                                 // reset segment was taken first (tcp_urg
+                                 // comes before the text in
+                                 // tcp_rcv_state_process)
+                                 "poll:+ERR", "poll:+PRI"},
                                 Reads("ECONNRESET"), Writes("ECONNRESET")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,

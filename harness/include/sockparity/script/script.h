@@ -23,7 +23,7 @@ enum class Verb {
   kPair,          // a pair b: a connected pair of the transport's kind
   kSend,          // send N pattern bytes, all of them
   kFill,          // non-blocking sends until EAGAIN
-  kRecv,          // one recv of up to N bytes, waiting for data or the end
+  kRecv,          // the bytes queued, up to N, waiting for data or the end
   kRecvExactly,   // N bytes
   kRecvUntilEof,  //
   kRecvWaitall,   // one recv(MSG_WAITALL) of N bytes
