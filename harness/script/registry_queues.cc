@@ -177,8 +177,8 @@ std::vector<Difference> QueueEntries() {
        .source = "socket(7), SO_RCVLOWAT; net/unix/af_unix.c (unix_poll "
                  "ignores sk_rcvlowat); net/ipv4/tcp.c (tcp_poll: "
                  "tcp_stream_is_readable with sock_rcvlowat)",
-       .behaviour = {{kUnix, "readable at one byte", {"poll:IN|OUT"}},
-                     {kTcp, "not readable below the mark", {"poll:OUT"}}},
+       .behaviour = {{kUnix, "readable at one byte", {"poll:+IN"}},
+                     {kTcp, "not readable below the mark", {"poll:-IN"}}},
        .after = {"rcvlowat *"},
        .witness = "rcvlowat"},
   };
