@@ -211,8 +211,14 @@ void Runner::HurryAcknowledgement(const std::string& name) {
   socklen_t length = sizeof(info);
   if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return;
   int queued = 0;
-  if (info.tcpi_state == TCP_CLOSE_WAIT && ::ioctl(fd, SIOCINQ, &queued) == 0 &&
-      queued == 0) {
+  // SIOCINQ stops at an urgent mark (tcp_inq): with urgent data pending a
+  // recv would step over the urgent byte and clear it (tcp_recvmsg), which
+  // is the script's to see, not the runner's to take.
+  pollfd urgent{fd, POLLPRI, 0};
+  const bool urgent_pending =
+      ::poll(&urgent, 1, 0) == 1 && (urgent.revents & POLLPRI) != 0;
+  if (info.tcpi_state == TCP_CLOSE_WAIT && !urgent_pending &&
+      ::ioctl(fd, SIOCINQ, &queued) == 0 && queued == 0) {
     uint8_t byte;
     (void)::recv(fd, &byte, 1, MSG_DONTWAIT);  // 0: the end of stream
   }
