@@ -279,6 +279,10 @@ CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
 
 namespace {
 
+// How long a FAILED case waits for the server's end to be noticed (see
+// RunCheck): a crash seen on the socket reaches waitpid within milliseconds.
+constexpr absl::Duration kServerEndGrace = absl::Milliseconds(300);
+
 // sun_path holds 108 bytes, the last for the terminating NUL.
 constexpr size_t kMaxUnixPathBytes = 107;
 
@@ -484,6 +488,17 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         // A server that ended while it should serve fails this case; the
         // rest of the phase is not played.
         SutProcess* server = link.server();
+        if (phase == CasePhase::kWhileServing && server != nullptr &&
+            result.verdict == Verdict::kFailed) {
+          // A server's end is often seen on the socket first (end of
+          // stream, a reset) and by waitpid a moment later: wait for that
+          // moment, so that the reason names the end (and the server's
+          // output) in every run, not in some.
+          const absl::Time noticed_by = absl::Now() + kServerEndGrace;
+          while (!server->Poll() && absl::Now() < noticed_by) {
+            absl::SleepFor(absl::Milliseconds(5));  // polling
+          }
+        }
         if (phase == CasePhase::kWhileServing && server != nullptr &&
             server->Poll()) {
           result.verdict = Verdict::kFailed;
