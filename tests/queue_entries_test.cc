@@ -69,7 +69,13 @@ INSTANTIATE_TEST_SUITE_P(
              "a pair b\nc pair d\na send-oob\nb nonblock\nb recv 10\n",
              "superseded_oob_byte_kept_on_unix",
              {"ok", "ok", "ok", "ok", "data"},
-             {"ok", "ok", "ok", "ok", "EAGAIN"}}),
+             {"ok", "ok", "ok", "ok", "EAGAIN"}},
+        // A read on another connection frees nothing on this one.
+        Case{"a pair b\nc pair d\na fill\nd recv-exactly 100\na send 1\n",
+             "a pair b\nc pair d\na fill\nb recv-exactly 100\na send 1\n",
+             "tcp_window_stays_shut_after_a_small_read",
+             {"ok", "ok", "EAGAIN", "ok", "ok"},
+             {"ok", "ok", "EAGAIN", "ok", "EAGAIN"}}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return info.param.entry;
     });

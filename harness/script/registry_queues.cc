@@ -102,6 +102,30 @@ std::vector<Difference> QueueEntries() {
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
        .witness = "window_probe_after_fill"},
+      {.id = "tcp_window_stays_shut_after_a_small_read",
+       .statement = "When the peer of a full connection reads less than one "
+                    "MSS (65,483 bytes over loopback), a UNIX writer has room "
+                    "again at once (the read freed the buffers it had sent); "
+                    "a TCP receiver keeps advertising a zero window (receiver "
+                    "silly window avoidance), so its writer's send buffer "
+                    "stays full and a write finds no room (EAGAIN, or a "
+                    "blocking write waits). A read of one MSS or more opens "
+                    "the window on TCP too.",
+       .source = "RFC 1122 4.2.3.3; net/ipv4/tcp_output.c "
+                 "(__tcp_select_window: free space under the receive MSS "
+                 "is advertised as 0); net/ipv4/tcp.c (tcp_cleanup_rbuf: a "
+                 "window update only when the window at least doubles); "
+                 "net/unix/af_unix.c (sock_wfree gives the writer its "
+                 "memory back as the reader frees each skb)",
+       .behaviour = {{kUnix, "room after any read", Writes("ok")},
+                     {kTcp,
+                      "still full",
+                      Patterns({Writes("EAGAIN"), {"send:timeout"}})}},
+       .after = {"recv *", "recv-exactly *", "recv-waitall *", "recv-fd",
+                 "drain"},
+       .after_on = TriggerSocket::kConnection,
+       .affects_received_data = true,
+       .witness = "window_shut_after_small_read"},
       {.id = "oob_byte_queued_inline_on_unix",
        .statement = "A UNIX out-of-band byte is an skb in the receive queue: "
                     "with only it pending poll shows IN as well as PRI, and "
