@@ -6,9 +6,17 @@
 #include <cstdlib>
 
 #include "fuzz_util.h"
+#include "sockparity/net/temp_dir.h"
 #include "sockparity/script/differential.h"
 #include "sockparity/script/finding.h"
 #include "sockparity/script/script_gen.h"
+
+// A fuzzer stopped by a signal or -max_total_time runs no destructor: the
+// sweeper removes the socket directories of the input it was running.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  (void)sockparity::StartTempDirSweeper();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::fuzz::LeakGuard guard;

@@ -2,13 +2,18 @@
 // listener fails the test that left it.
 #include "sockparity/net/hygiene.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <thread>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "sockparity/net/listener.h"
 #include "sockparity/net/temp_dir.h"
 #include "test_util.h"
@@ -69,6 +74,43 @@ TEST(HygieneTest, FindsATemporaryDirectory) {
               Contains(HasSubstr("temporary directory " + dir.path())));
   ASSERT_THAT(dir.Remove(), IsOk());
   EXPECT_THAT(WaitForNoResourceLeaks(before), IsEmpty());
+}
+
+TEST(HygieneTest, SweeperRemovesTheDirectoriesOfARunEndedBySigterm) {
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(report[0]);
+    if (StartTempDirSweeper() < 0) ::_exit(3);
+    absl::StatusOr<TempDir> dir = TempDir::Create();
+    if (!dir.ok()) ::_exit(4);
+    const std::string path = dir->path() + "\n";
+    if (::write(report[1], path.data(), path.size()) !=
+        static_cast<ssize_t>(path.size())) {
+      ::_exit(5);
+    }
+    // As `timeout` or ctest ends a run: no destructor runs.
+    ::raise(SIGTERM);
+    ::_exit(6);
+  }
+  ::close(report[1]);
+  std::string path;
+  char byte;
+  while (::read(report[0], &byte, 1) == 1 && byte != '\n') path += byte;
+  ::close(report[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+      << "the child ended with status " << status;
+  ASSERT_FALSE(path.empty());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (std::filesystem::exists(path) && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // polling for the sweeper
+  }
+  EXPECT_FALSE(std::filesystem::exists(path))
+      << path << " outlived its run by 10 s";
 }
 
 TEST(HygieneTest, FindsASocketFile) {

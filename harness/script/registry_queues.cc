@@ -105,8 +105,10 @@ std::vector<Difference> QueueEntries() {
       {.id = "tcp_window_stays_shut_after_a_small_read",
        .statement = "When the peer of a full connection reads less than one "
                     "MSS (65,483 bytes over loopback), a UNIX writer has room "
-                    "again at once (the read freed the buffers it had sent); "
-                    "a TCP receiver keeps advertising a zero window (receiver "
+                    "again as soon as the read used up one of the buffers it "
+                    "had sent (each at most about 36 KB: a buffer is freed "
+                    "whole); a TCP "
+                    "receiver keeps advertising a zero window (receiver "
                     "silly window avoidance), so its writer's send buffer "
                     "stays full and a write finds no room (EAGAIN, or a "
                     "blocking write waits). A read of one MSS or more opens "
@@ -115,8 +117,10 @@ std::vector<Difference> QueueEntries() {
                  "(__tcp_select_window: free space under the receive MSS "
                  "is advertised as 0); net/ipv4/tcp.c (tcp_cleanup_rbuf: a "
                  "window update only when the window at least doubles); "
-                 "net/unix/af_unix.c (sock_wfree gives the writer its "
-                 "memory back as the reader frees each skb)",
+                 "net/unix/af_unix.c (unix_stream_sendmsg splits a write "
+                 "into skbs of at most SKB_MAX_HEAD + 32 KiB; sock_wfree "
+                 "gives the writer their memory back as the reader frees "
+                 "each one)",
        .behaviour = {{kUnix, "room after any read", Writes("ok")},
                      {kTcp,
                       "still full",

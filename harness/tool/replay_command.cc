@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "run_guard.h"
 #include "sockparity/script/differences.h"
 #include "sockparity/script/differential.h"
 #include "sockparity/script/script.h"
@@ -119,6 +120,7 @@ int RunReplay(const ReplayArgs& args) {
     Complain(absl::StrCat(args.file, ": ", script.status().message()));
     return kExitUsage;
   }
+  GuardRun();
   const DifferentialRun run = RunDifferential(*script, kinds, *registry);
   if (args.assert_outcomes) {
     if (run.traces.size() != kAllTransportKinds.size()) {

@@ -34,6 +34,13 @@ class TempDir {
 std::string TempRoot();
 std::string TempDirPrefix();
 
+// Starts a process that removes this process's directories (TempRoot,
+// TempDirPrefix) once this process has ended, however it ended: a
+// destructor does not run on SIGTERM or _exit. The sweeper waits for every
+// holder of the returned descriptor (close-on-exec) to end; a caller may
+// give a duplicate to children that outlive it. -1 if it could not start.
+int StartTempDirSweeper();
+
 }  // namespace sockparity
 
 #endif  // SOCKPARITY_NET_TEMP_DIR_H_
