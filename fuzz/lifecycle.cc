@@ -23,6 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   sockparity::ByteChoices choices(absl::MakeConstSpan(data, size));
   const sockparity::Script script = sockparity::GenerateLifecycleScript(
       [&](uint32_t n) { return choices(n); });
+  // What an input runs, for a corpus file or a slow input.
+  static const bool print = std::getenv("SOCKPARITY_PRINT_SCRIPT") != nullptr;
+  if (print) {
+    std::fprintf(stderr, "%s", sockparity::FormatScript(script).c_str());
+  }
   static const std::vector<sockparity::TransportKind> kinds =
       sockparity::AvailableTransportKinds();
   const sockparity::DifferentialRun run = sockparity::RunDifferential(

@@ -70,6 +70,11 @@ INSTANTIATE_TEST_SUITE_P(
              "superseded_oob_byte_kept_on_unix",
              {"ok", "ok", "ok", "ok", "data"},
              {"ok", "ok", "ok", "ok", "EAGAIN"}},
+        Case{"a pair b\nc pair d\nd send-oob\na recv 10\n",
+             "a pair b\nc pair d\nb send-oob\na recv 10\n",
+             "unix_read_woken_by_a_lone_oob_byte_discards_it",
+             {"ok", "ok", "ok", "EAGAIN"},
+             {"ok", "ok", "ok", "timeout"}},
         // A read on another connection frees nothing on this one.
         Case{"a pair b\nc pair d\na fill\nd recv-exactly 100\na send 1\n",
              "a pair b\nc pair d\na fill\nb recv-exactly 100\na send 1\n",

@@ -47,7 +47,9 @@ std::vector<Difference> EndingEntries() {
                       Patterns({Writes("EPIPE"), Reads("eof"),
                                 // No urgent byte came.
                                 {"recv-oob:EINVAL", "poll:+OUT",
-                                 "poll:-PRI"}})},
+                                 "poll:-PRI",
+                                 // Nothing arrived to count.
+                                 "inq:0"}})},
                      {kTcp,
                       "the peer's data arrives",
                       // Writes go through, or wait for room like any.
@@ -57,7 +59,9 @@ std::vector<Difference> EndingEntries() {
                                  "recv-waitall:ok", "recv-fd:no-fd",
                                  "recv-oob:data", "poll:-OUT",
                                  // Urgent data from the peer is pending too.
-                                 "poll:+PRI"}})}},
+                                 "poll:+PRI",
+                                 // SIOCINQ counts what arrived.
+                                 "inq:*"}})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,

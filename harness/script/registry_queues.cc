@@ -27,16 +27,21 @@ std::vector<Difference> QueueEntries() {
        .statement = "After a connection ended in a reset (the peer closed "
                     "with data unread, or shut down reading and got data), "
                     "SIOCOUTQ on TCP still counts the bytes that were never "
-                    "acknowledged; on UNIX it is 0: the peer's close freed "
-                    "the buffers it had not read, and a write after it "
-                    "queued nothing (EPIPE).",
+                    "acknowledged; on UNIX it counts only the buffers the "
+                    "peer still holds unread: 0 once the peer closed, and a "
+                    "write after the peer's close or shutdown queued nothing "
+                    "(EPIPE).",
        .source = "tcp(7), SIOCOUTQ; net/ipv4/tcp.c (tcp_ioctl: write_seq - "
                  "snd_una in every state but LISTEN and SYN_*); "
                  "net/ipv4/tcp_input.c (tcp_reset purges the write queue "
                  "and leaves the sequence numbers); net/unix/af_unix.c "
                  "(unix_outq_len is sk_wmem_alloc, which the peer's "
                  "unix_release_sock gives back)",
-       .behaviour = {{kUnix, "nothing held", {"outq:0"}},
+       // A peer that only shut down reading still holds, on UNIX, the
+       // buffers it had not read (they count until it reads or closes).
+       .behaviour = {{kUnix,
+                      "what the peer still holds unread",
+                      {"outq:0", "outq:unread-memory"}},
                      {kTcp, "the unacknowledged bytes", {"outq:*"}}},
        // What makes the peer reset: its close, or its shutdown(SHUT_RD).
        .after = {"close", "shutdown rd"},
@@ -121,7 +126,7 @@ std::vector<Difference> QueueEntries() {
                  "into skbs of at most SKB_MAX_HEAD + 32 KiB; sock_wfree "
                  "gives the writer their memory back as the reader frees "
                  "each one)",
-       .behaviour = {{kUnix, "room after any read", Writes("ok")},
+       .behaviour = {{kUnix, "room once a buffer was read whole", Writes("ok")},
                      {kTcp,
                       "still full",
                       Patterns({Writes("EAGAIN"), {"send:timeout"}})}},
@@ -151,6 +156,31 @@ std::vector<Difference> QueueEntries() {
                        "poll:none"}}},
        .after = {"send-oob"},
        .witness = "oob"},
+      {.id = "unix_read_woken_by_a_lone_oob_byte_discards_it",
+       .statement = "When an out-of-band byte is all that is queued, a "
+                    "read that waits for readable data (poll for IN, then "
+                    "recv) wakes at once on UNIX, finds nothing (EAGAIN) and "
+                    "has discarded the byte's mark: poll shows no PRI and "
+                    "recv(MSG_OOB) is EINVAL. On TCP the urgent byte is not "
+                    "readable data, so the wait goes on to its timeout and "
+                    "the byte stays for recv(MSG_OOB). (A recv that does not "
+                    "wait passes the mark on both.)",
+       .source = "net/unix/af_unix.c (unix_poll: IN while the receive queue "
+                 "holds the byte's skb; manage_oob in "
+                 "unix_stream_read_generic skips the byte and clears "
+                 "oob_skb); net/ipv4/tcp.c (tcp_poll: the urgent byte does "
+                 "not count towards IN)",
+       .behaviour = {{kUnix,
+                      "woken, nothing to read, the mark gone",
+                      Patterns({Reads("EAGAIN"),
+                                {"recv-oob:EINVAL", "poll:-PRI"}})},
+                     {kTcp,
+                      "not woken, the byte kept",
+                      Patterns({Reads("timeout"),
+                                {"recv-oob:data", "poll:+PRI"}})}},
+       .after = {"send-oob"},
+       .affects_received_data = true,
+       .witness = "oob_alone_wakes_a_unix_read"},
       {.id = "superseded_oob_byte_kept_on_unix",
        .statement = "When a second out-of-band byte is sent before the first "
                     "was read, UNIX keeps the first as ordinary data in the "
