@@ -157,6 +157,30 @@ TEST(RegistryScope, TriggerMustActOnTheEntrysKindOfSocket) {
             Verdict::kEqualApartFrom);
 }
 
+// A bound socket that listens again (relisten) is a listener from then on:
+// its SHUT_RD frees the TCP port as a listen's would (found by the lifecycle
+// property: bind-same EADDRINUSE on UNIX, ok on TCP, undocumented).
+TEST(RegistryScope, ABoundSocketIsAListenerFromItsRelisten) {
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "ok", "EADDRINUSE"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
+  const Comparison listening =
+      Compare("k bind\nk relisten 0\nk shutdown rd\nj bind-same k\n", unix,
+              tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(listening.verdict, Verdict::kEqualApartFrom)
+      << listening.Describe();
+  // Before its relisten it is no listener.
+  const Trace unix_before = MakeTrace(TransportKind::kUnixPath,
+                                      {"ok", "ok", "ok", "ok", "EADDRINUSE"});
+  const Trace tcp_before =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok"});
+  EXPECT_EQ(Compare("k bind\nk shutdown rd\nk relisten 0\nk nonblock\n"
+                    "j bind-same k\n",
+                    unix_before, tcp_before, DifferenceRegistry::Default())
+                .verdict,
+            Verdict::kDiverged);
+}
+
 // EADDRINUSE because an accepted connection still holds the port is not
 // TIME_WAIT (accepted_connection_holds_port): the client's close does not
 // reach the listener's port, and the listener's own close is not a

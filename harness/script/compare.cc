@@ -40,12 +40,18 @@ bool TriggerMatches(const CompiledPattern& pattern, Verb verb,
 
 namespace {
 
-bool OnRightSocket(TriggerSocket on, ScriptSockets::Role role) {
+// Whether step `step` on `socket` is on the kind of socket `on` names. A
+// bound socket is a listener from its relisten on.
+bool OnRightSocket(TriggerSocket on, const ScriptSockets& sockets, int socket,
+                   size_t step) {
+  const ScriptSockets::Role role = sockets.RoleOf(socket);
   switch (on) {
     case TriggerSocket::kAny:
       return true;
     case TriggerSocket::kListener:
-      return role == ScriptSockets::Role::kListener;
+      return role == ScriptSockets::Role::kListener ||
+             (role == ScriptSockets::Role::kBound &&
+              sockets.ListeningFrom(socket) <= step);
     case TriggerSocket::kConnection:
       return role == ScriptSockets::Role::kConnection;
   }
@@ -76,7 +82,7 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
     for (size_t i = 0; i < script.steps.size(); ++i) {
       const Step& step = script.steps[i];
       const int socket = sockets_.SocketOf(i);
-      if (!OnRightSocket(entry.after_on, sockets_.RoleOf(socket))) continue;
+      if (!OnRightSocket(entry.after_on, sockets_, socket, i)) continue;
       for (const CompiledPattern& pattern : registry.compiled_[e].after) {
         if (!arguments[i]) arguments[i] = Arguments(step);
         if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
