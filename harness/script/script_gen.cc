@@ -57,13 +57,24 @@ class Generator {
     } else {
       Pair();
     }
+    int last = -1;  // the socket the last step acted on
     for (int i = 1; i < steps; ++i) {
       if (choose_(4) == 0 || Named().empty()) {
         Create();
+        last = -1;
+        continue;
+      }
+      // Differences live where one end's step meets the other's (a read
+      // after a send-fd, an epoll after the peer read, a poll after its
+      // close): often the next step is the peer's.
+      const int peer = last >= 0 ? socks_[last].peer : -1;
+      if (peer >= 0 && !socks_[peer].name.empty() && choose_(2) == 0) {
+        last = peer;
       } else {
         std::vector<int> named = Named();
-        Act(named[choose_(static_cast<uint32_t>(named.size()))]);
+        last = named[choose_(static_cast<uint32_t>(named.size()))];
       }
+      Act(last);
     }
     return std::move(script_);
   }
@@ -334,7 +345,9 @@ class Generator {
       case 8:
         if (!SendReturns(s)) return Emit(Verb::kOutq, me);
         Emit(Verb::kSendFd, me);
-        return;  // no byte counted: TCP sends none
+        // Its data byte goes on every kind (TCP drops only the descriptor),
+        // so the peer's recv-fd is reached without a wait.
+        return Delivered(s, 1);
       case 9:
         if (!ReadReturns(s, 1)) return Emit(Verb::kRecvOob, me);
         Emit(Verb::kRecvFd, me);
