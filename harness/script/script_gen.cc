@@ -64,11 +64,15 @@ class Generator {
         last = -1;
         continue;
       }
-      // Differences live where one end's step meets the other's (a read
-      // after a send-fd, an epoll after the peer read, a poll after its
-      // close): often the next step is the peer's.
+      // Differences live where steps meet: one end's and the other's (a
+      // read after a send-fd, an epoll after the peer read, a poll after
+      // its close), or one socket's in a row (fill, shutdown wr, poll). So
+      // a step often goes to the last socket again or to its peer.
       const int peer = last >= 0 ? socks_[last].peer : -1;
-      if (peer >= 0 && !socks_[peer].name.empty() && choose_(2) == 0) {
+      const uint32_t follow = choose_(4);
+      if (last >= 0 && follow == 0) {
+        // the same socket again
+      } else if (peer >= 0 && !socks_[peer].name.empty() && follow == 1) {
         last = peer;
       } else {
         std::vector<int> named = Named();

@@ -12,7 +12,8 @@
 namespace sockparity {
 
 struct RunOptions {
-  // How long a step that waits (recv, connect, accept...) may wait.
+  // How long a step that waits (recv, connect, accept...) may wait. On
+  // UNIX kinds at most 100 ms: nothing there ends a wait but another step.
   absl::Duration step_timeout = absl::Seconds(1);
   // How long a connect (connect, connect-nb, reconnect) waits for its
   // handshake: well short of TCP's initial SYN retransmission (1 s,
