@@ -157,6 +157,31 @@ TEST(RegistryScope, TriggerMustActOnTheEntrysKindOfSocket) {
             Verdict::kEqualApartFrom);
 }
 
+// ECONNRESET pending after a write to a closed peer is the held-back FIN's
+// doing (tcp_reset_comes_before_a_held_back_fin): only after a fill on this
+// connection, never after a close alone, or a fill on another pair.
+TEST(RegistryScope, ResetBeforeTheFinNeedsAFillOnThisConnection) {
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "EAGAIN", "ok", "EPIPE", "0"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4,
+                              {"ok", "ok", "EAGAIN", "ok", "ok", "ECONNRESET"});
+  const Comparison here = Compare(
+      "a pair b\nc pair d\nb fill\nb close\na send 1\na so-error\n", unix,
+      tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(here.verdict, Verdict::kEqualApartFrom) << here.Describe();
+  EXPECT_EQ(
+      Compare("a pair b\nc pair d\nd fill\nb close\na send 1\na so-error\n",
+              unix, tcp, DifferenceRegistry::Default())
+          .verdict,
+      Verdict::kDiverged);
+  EXPECT_EQ(
+      Compare("a pair b\nc pair d\nb nonblock\nb close\na send 1\n"
+              "a so-error\n",
+              unix, tcp, DifferenceRegistry::Default())
+          .verdict,
+      Verdict::kDiverged);
+}
+
 // A bound socket that listens again (relisten) is a listener from then on:
 // its SHUT_RD frees the TCP port as a listen's would (found by the lifecycle
 // property: bind-same EADDRINUSE on UNIX, ok on TCP, undocumented).

@@ -49,7 +49,10 @@ std::vector<Difference> EndingEntries() {
                                 {"recv-oob:EINVAL", "poll:+OUT",
                                  "poll:-PRI",
                                  // Nothing arrived to count.
-                                 "inq:0"}})},
+                                 "inq:0",
+                                 // nor to wake an edge-triggered epoll
+                                 "epoll-edge:-IN", "epoll-edge:-OUT",
+                                 "epoll-edge:-RDHUP"}})},
                      {kTcp,
                       "the peer's data arrives",
                       // Writes go through, or wait for room like any.
@@ -61,7 +64,11 @@ std::vector<Difference> EndingEntries() {
                                  // Urgent data from the peer is pending too.
                                  "poll:+PRI",
                                  // SIOCINQ counts what arrived.
-                                 "inq:*"}})}},
+                                 "inq:*",
+                                 // Each arrival is a new edge, reported
+                                 // with every event then ready.
+                                 "epoll-edge:+IN", "epoll-edge:+OUT",
+                                 "epoll-edge:+RDHUP"}})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
@@ -98,22 +105,52 @@ std::vector<Difference> EndingEntries() {
       {.id = "tcp_first_write_after_peer_close_succeeds",
        .statement = "After the peer has closed, the first write on TCP "
                     "succeeds (the peer answers it with a reset, which leaves "
-                    "EPIPE pending: SO_ERROR, POLLERR) and only later writes "
-                    "fail with EPIPE; on UNIX sockets the first write already "
-                    "fails with EPIPE and nothing is pending.",
+                    "EPIPE pending: SO_ERROR, POLLERR, a new edge for "
+                    "edge-triggered epoll) and only later writes fail with "
+                    "EPIPE; on UNIX sockets the first write already fails "
+                    "with EPIPE and nothing is pending.",
        .source = "tcp(7); send(2), ERRORS (EPIPE); net/ipv4/tcp_input.c "
                  "(tcp_reset: EPIPE in CLOSE_WAIT); net/unix/af_unix.c "
                  "(unix_stream_sendmsg checks the peer's shutdown)",
        .behaviour = {{kUnix, "EPIPE at once",
                       Patterns({Writes("EPIPE"),
-                                {"so-error:0", "poll:IN|OUT|RDHUP|HUP"}})},
+                                {"so-error:0", "poll:IN|OUT|RDHUP|HUP",
+                                 "epoll-edge:none"}})},
                      {kTcp, "the first write is accepted",
-                      Patterns(
-                          {Writes("ok"),
-                           {"so-error:EPIPE", "poll:IN|OUT|RDHUP|ERR|HUP"}})}},
+                      Patterns({Writes("ok"),
+                                {"so-error:EPIPE",
+                                 "poll:IN|OUT|RDHUP|ERR|HUP",
+                                 "epoll-edge:IN|OUT|RDHUP|ERR|HUP",
+                                 // a later write took the error
+                                 "epoll-edge:IN|OUT|RDHUP|HUP"}})}},
        .after = {"close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "write_after_peer_close"},
+      {.id = "tcp_reset_comes_before_a_held_back_fin",
+       .statement = "When the peer closed with its send queue full (after a "
+                    "fill), its FIN waits behind that data "
+                    "(tcp_fin_waits_behind_unsent_data), so the reset a "
+                    "write then draws comes while the connection is still "
+                    "established: ECONNRESET is pending and reads return it "
+                    "after the bytes that came. On UNIX the write fails with "
+                    "EPIPE, nothing is pending and reads end at the end of "
+                    "stream.",
+       .source = "net/ipv4/tcp_input.c (tcp_reset: ECONNRESET before "
+                 "CLOSE_WAIT, EPIPE in it); net/ipv4/tcp_output.c "
+                 "(tcp_send_fin queues the FIN on the last segment); "
+                 "net/unix/af_unix.c (unix_stream_sendmsg checks the peer's "
+                 "shutdown)",
+       .behaviour = {{kUnix,
+                      "nothing pending, the end of stream",
+                      Patterns({Reads("eof"), {"so-error:0"}})},
+                     {kTcp,
+                      "reset before the FIN came",
+                      Patterns({Reads("ECONNRESET"),
+                                {"so-error:ECONNRESET"}})}},
+       // What holds the FIN back: the full queue a fill leaves.
+       .after = {"fill"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "reads_after_reset_before_fin"},
       {.id = "pending_error_after_peer_reset",
        .statement = "A peer that closes with data unread leaves an error "
                     "pending, which the kinds report differently. UNIX: "
@@ -253,7 +290,11 @@ std::vector<Difference> EndingEntries() {
                         // down reading (unix_stream_connect)
                         "reconnect:ECONNREFUSED",
                         // still listening: unix_inq_len refuses
-                        "inq:EINVAL", "outq:0"},
+                        "inq:EINVAL", "outq:0",
+                        // a queued client's connection is alive: what its
+                        // poll shows is its queues' doing
+                        "poll:-IN", "poll:-OUT", "poll:-RDHUP", "poll:-ERR",
+                        "poll:-HUP"},
                        Reads("timeout"),
                        Reads("EAGAIN"),
                        Writes("ok"),
@@ -270,7 +311,10 @@ std::vector<Difference> EndingEntries() {
                         // closed, not listening: tcp_ioctl answers, and
                         // tcp_disconnect moved write_seq on by
                         // max_window + 2 (0 + 2 for a listener)
-                        "inq:0", "outq:2"},
+                        "inq:0", "outq:2",
+                        // a queued client's connection was reset
+                        "poll:+IN", "poll:+OUT", "poll:+RDHUP", "poll:+ERR",
+                        "poll:+HUP"},
                        Reads("ECONNRESET"),
                        Reads("eof"),
                        Writes("ECONNRESET"),
