@@ -121,8 +121,7 @@ StepOutcome Runner::Send(const Step& step, Slot& slot) {
   while (done < static_cast<uint64_t>(step.number)) {
     size_t size = std::min<uint64_t>(kChunk, step.number - done);
     chunk.resize(size);
-    for (size_t i = 0; i < size; ++i)
-      chunk[i] = PatternByte(seed, slot.sent + i);
+    FillPattern(seed, slot.sent, chunk.data(), size);
     ssize_t n = ::send(fd, chunk.data(), size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       slot.sent += n;
@@ -162,8 +161,7 @@ StepOutcome Runner::Fill(const Step& step, Slot& slot) {
   int rounds = 0;
   bool settled = false;  // no byte accepted since the ACKs were back
   while (true) {
-    for (size_t i = 0; i < kChunk; ++i)
-      chunk[i] = PatternByte(seed, slot.sent + i);
+    FillPattern(seed, slot.sent, chunk.data(), kChunk);
     ssize_t n = ::send(fd, chunk.data(), kChunk, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       slot.sent += n;

@@ -43,6 +43,18 @@
 
 namespace sockparity::internal {
 
+void FillPattern(uint64_t seed, uint64_t offset, uint8_t* out, size_t size) {
+  constexpr size_t kPeriod = 251;
+  const size_t head = std::min(size, kPeriod);
+  for (size_t i = 0; i < head; ++i) out[i] = PatternByte(seed, offset + i);
+  // Each copy starts at a multiple of the period, so it lines up.
+  for (size_t done = head; done < size;) {
+    const size_t n = std::min(done, size - done);
+    std::memcpy(out + done, out, n);
+    done += n;
+  }
+}
+
 std::string Events(short revents) {
   std::vector<absl::string_view> names;
   if (revents & POLLIN) names.push_back("IN");

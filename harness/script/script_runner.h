@@ -71,6 +71,12 @@ inline uint8_t PatternByte(uint64_t seed, uint64_t offset) {
   return static_cast<uint8_t>((offset * 131 + seed) % 251);
 }
 
+// `size` bytes of the pattern from `offset` on, into `out`. It repeats
+// every 251 bytes, so one period is worked out byte by byte and copied on
+// (byte by byte, a fill's megabytes were a third of the fuzzer's time under
+// coverage instrumentation).
+void FillPattern(uint64_t seed, uint64_t offset, uint8_t* out, size_t size);
+
 // Poll events as "IN|OUT|RDHUP", or "none".
 std::string Events(short revents);
 // TCP_ESTABLISHED -> "ESTABLISHED".
