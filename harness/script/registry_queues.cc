@@ -198,15 +198,26 @@ std::vector<Difference> QueueEntries() {
                     "was read, UNIX keeps the first as ordinary data in the "
                     "stream; TCP moves its urgent mark and, the old urgent "
                     "byte being the next to read, drops it: a recv finds "
-                    "nothing.",
+                    "nothing. With data after the new byte, a recv on UNIX "
+                    "reads the first byte and stops before the new one, "
+                    "which stays pending (PRI, recv(MSG_OOB)); on TCP it "
+                    "starts at the new mark, passes over the urgent byte "
+                    "and the mark is gone.",
        .source = "net/unix/af_unix.c (queue_oob: the old oob_skb stays "
-                 "queued as data); net/ipv4/tcp_input.c (tcp_check_urg skips "
-                 "the old urgent byte at copied_seq)",
-       .behaviour = {{kUnix, "the first byte is data", ReadsData()},
+                 "queued as data; manage_oob stops a read that took bytes "
+                 "at oob_skb); net/ipv4/tcp_input.c (tcp_check_urg skips "
+                 "the old urgent byte at copied_seq); net/ipv4/tcp.c "
+                 "(tcp_recvmsg skips an urgent byte at the start of a read "
+                 "and clears urg_data once past it)",
+       .behaviour = {{kUnix,
+                      "the first byte is data",
+                      Patterns({ReadsData(),
+                                {"poll:+PRI", "recv-oob:data"}})},
                      {kTcp,
                       "the first byte is gone",
                       Patterns({Reads("EAGAIN"), Reads("timeout"),
-                                Reads("eof")})}},
+                                Reads("eof"),
+                                {"poll:-PRI", "recv-oob:EINVAL"}})}},
        .after = {"send-oob"},
        .affects_received_data = true,
        // A drain or recv-until-eof ends alike on both, with the byte or not.
