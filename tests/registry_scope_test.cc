@@ -182,6 +182,33 @@ TEST(RegistryScope, ResetBeforeTheFinNeedsAFillOnThisConnection) {
       Verdict::kDiverged);
 }
 
+// An entry with and_after applies only once both kinds of trigger reached
+// the step: a superseded out-of-band byte's new mark survives on UNIX only
+// after a read (read_meets_the_new_mark_after_a_kept_oob_byte), so without
+// one, or with one on another pair, a PRI shown by one kind is a finding.
+TEST(RegistryScope, BothTriggersMustReachTheStep) {
+  const Trace unix = MakeTrace(TransportKind::kSocketpair,
+                               {"ok", "ok", "ok", "ok", "ok", "IN|PRI|OUT"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4,
+                              {"ok", "ok", "ok", "ok", "ok", "IN|OUT"});
+  const Comparison read_here =
+      Compare("a pair b\nc pair d\nb send-oob\nb send-oob\na recv-fd\n"
+              "a poll\n",
+              unix, tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(read_here.verdict, Verdict::kEqualApartFrom)
+      << read_here.Describe();
+  EXPECT_EQ(Compare("a pair b\nc pair d\nb send-oob\nb send-oob\nc recv-fd\n"
+                    "a poll\n",
+                    unix, tcp, DifferenceRegistry::Default())
+                .verdict,
+            Verdict::kDiverged);
+  EXPECT_EQ(Compare("a pair b\nc pair d\nb send-oob\nb send-oob\na nonblock\n"
+                    "a poll\n",
+                    unix, tcp, DifferenceRegistry::Default())
+                .verdict,
+            Verdict::kDiverged);
+}
+
 // A bound socket that listens again (relisten) is a listener from then on:
 // its SHUT_RD frees the TCP port as a listen's would (found by the lifecycle
 // property: bind-same EADDRINUSE on UNIX, ok on TCP, undocumented).

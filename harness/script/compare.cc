@@ -64,6 +64,7 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
                          const Script& script)
     : registry_(registry), sockets_(script) {
   triggers_.resize(registry.entries_.size());
+  and_triggers_.resize(registry.entries_.size());
   // Each step's arguments are formatted at most once, and only for a step
   // whose verb some `after` names (or could by effect).
   std::vector<std::optional<std::string>> arguments(script.steps.size());
@@ -83,13 +84,21 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
       const Step& step = script.steps[i];
       const int socket = sockets_.SocketOf(i);
       if (!OnRightSocket(entry.after_on, sockets_, socket, i)) continue;
-      for (const CompiledPattern& pattern : registry.compiled_[e].after) {
-        if (!arguments[i]) arguments[i] = Arguments(step);
-        if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
-            (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
-          triggers_[e].push_back({i, sockets_.Touched(socket)});
-          break;
+      auto matches = [&](const std::vector<CompiledPattern>& patterns) {
+        for (const CompiledPattern& pattern : patterns) {
+          if (!arguments[i]) arguments[i] = Arguments(step);
+          if (TriggerMatches(pattern, step.verb, *arguments[i]) ||
+              (aborts[i] && TriggerMatches(pattern, Verb::kAbort, ""))) {
+            return true;
+          }
         }
+        return false;
+      };
+      if (matches(registry.compiled_[e].after)) {
+        triggers_[e].push_back({i, sockets_.Touched(socket)});
+      }
+      if (matches(registry.compiled_[e].and_after)) {
+        and_triggers_[e].push_back({i, sockets_.Touched(socket)});
       }
     }
   }
@@ -110,9 +119,18 @@ std::vector<const EntryScopes::Trigger*> EntryScopes::TriggersReaching(
   return reaching;
 }
 
+bool EntryScopes::AlsoReached(size_t entry, size_t step) const {
+  if (registry_.entries_[entry].and_after.empty()) return true;
+  for (const Trigger& trigger : and_triggers_[entry]) {
+    if (trigger.step >= step) break;
+    if (sockets_.Reaches(step, trigger.touched)) return true;
+  }
+  return false;
+}
+
 bool EntryScopes::Applies(size_t entry, size_t step) const {
   if (registry_.entries_[entry].after.empty()) return true;
-  return !TriggersReaching(entry, step).empty();
+  return !TriggersReaching(entry, step).empty() && AlsoReached(entry, step);
 }
 
 void EntryScopes::AddDataAllowed(size_t entry, size_t step,

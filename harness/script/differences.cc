@@ -152,6 +152,10 @@ DifferenceRegistry::DifferenceRegistry(std::vector<Difference> entries)
       compiled.after.push_back(
           internal::CompiledPattern::Compile(pattern, ' '));
     }
+    for (const std::string& pattern : entry.and_after) {
+      compiled.and_after.push_back(
+          internal::CompiledPattern::Compile(pattern, ' '));
+    }
     compiled_.push_back(std::move(compiled));
   }
 }
@@ -215,15 +219,19 @@ const Difference* DifferenceRegistry::Allowing(
   if (x.verb != y.verb) return nullptr;
   return AllowingAt(x.verb, kind_x, x.outcome, kind_y, y.outcome,
                     [&](size_t e) {
-                      const std::vector<internal::CompiledPattern>& after =
-                          compiled_[e].after;
-                      if (after.empty()) return true;
-                      for (const std::string& text : context) {
-                        for (const internal::CompiledPattern& pattern : after) {
-                          if (MatchesText(pattern, text)) return true;
+                      auto seen = [&](const std::vector<
+                                      internal::CompiledPattern>& patterns) {
+                        if (patterns.empty()) return true;
+                        for (const std::string& text : context) {
+                          for (const internal::CompiledPattern& pattern :
+                               patterns) {
+                            if (MatchesText(pattern, text)) return true;
+                          }
                         }
-                      }
-                      return false;
+                        return false;
+                      };
+                      return seen(compiled_[e].after) &&
+                             seen(compiled_[e].and_after);
                     });
 }
 
@@ -288,6 +296,10 @@ std::string DifferenceRegistry::Markdown() const {
           : entry.after_on == TriggerSocket::kConnection
               ? " on a connected socket"
               : "",
+          entry.and_after.empty()
+              ? ""
+              : absl::StrCat(" and after a step: `",
+                             absl::StrJoin(entry.and_after, "`, `"), "`"),
           ", to the sockets it touched",
           entry.while_trigger_open ? ", while the trigger's socket is open"
                                    : "",

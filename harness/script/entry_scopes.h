@@ -49,9 +49,13 @@ class EntryScopes {
   // The triggers of `entry` whose scope holds step `step`.
   std::vector<const Trigger*> TriggersReaching(size_t entry, size_t step) const;
 
+  // The steps of `and_after` on the sockets `step`'s scope holds.
+  bool AlsoReached(size_t entry, size_t step) const;
+
   const DifferenceRegistry& registry_;
   ScriptSockets sockets_;
-  std::vector<std::vector<Trigger>> triggers_;  // per entry
+  std::vector<std::vector<Trigger>> triggers_;       // per entry: after
+  std::vector<std::vector<Trigger>> and_triggers_;   // per entry: and_after
 };
 
 }  // namespace sockparity::internal

@@ -198,31 +198,43 @@ std::vector<Difference> QueueEntries() {
                     "was read, UNIX keeps the first as ordinary data in the "
                     "stream; TCP moves its urgent mark and, the old urgent "
                     "byte being the next to read, drops it: a recv finds "
-                    "nothing. With data after the new byte, a recv on UNIX "
-                    "reads the first byte and stops before the new one, "
-                    "which stays pending (PRI, recv(MSG_OOB)); on TCP it "
-                    "starts at the new mark, passes over the urgent byte "
-                    "and the mark is gone.",
+                    "nothing.",
        .source = "net/unix/af_unix.c (queue_oob: the old oob_skb stays "
-                 "queued as data; manage_oob stops a read that took bytes "
-                 "at oob_skb); net/ipv4/tcp_input.c (tcp_check_urg skips "
-                 "the old urgent byte at copied_seq); net/ipv4/tcp.c "
-                 "(tcp_recvmsg skips an urgent byte at the start of a read "
-                 "and clears urg_data once past it)",
-       .behaviour = {{kUnix,
-                      "the first byte is data",
-                      Patterns({ReadsData(),
-                                {"poll:+PRI", "recv-oob:data"}})},
+                 "queued as data); net/ipv4/tcp_input.c (tcp_check_urg skips "
+                 "the old urgent byte at copied_seq)",
+       .behaviour = {{kUnix, "the first byte is data", ReadsData()},
                      {kTcp,
                       "the first byte is gone",
                       Patterns({Reads("EAGAIN"), Reads("timeout"),
-                                Reads("eof"),
-                                {"poll:-PRI", "recv-oob:EINVAL"}})}},
+                                Reads("eof")})}},
        .after = {"send-oob"},
        .affects_received_data = true,
        // A drain or recv-until-eof ends alike on both, with the byte or not.
        .data_differs_after_trigger = true,
        .witness = "oob_superseded"},
+      {.id = "read_meets_the_new_mark_after_a_kept_oob_byte",
+       .statement = "After a second out-of-band byte superseded the first "
+                    "(superseded_oob_byte_kept_on_unix), a read on UNIX "
+                    "takes the kept first byte and stops before the new "
+                    "one, which stays pending (PRI, recv(MSG_OOB) gets it); "
+                    "on TCP, where the first byte is gone, the read starts "
+                    "at the new mark and passes over the urgent byte, and "
+                    "the mark is gone (no PRI, recv(MSG_OOB) is EINVAL).",
+       .source = "net/unix/af_unix.c (manage_oob stops a read that took "
+                 "bytes at oob_skb); net/ipv4/tcp.c (tcp_recvmsg skips an "
+                 "urgent byte at the start of a read and clears urg_data "
+                 "once past it)",
+       .behaviour = {{kUnix,
+                      "the new byte still pending",
+                      {"poll:+PRI", "recv-oob:data"}},
+                     {kTcp,
+                      "the read passed the mark",
+                      {"poll:-PRI", "recv-oob:EINVAL"}}},
+       // Both: the bytes sent out of band, and a read over them.
+       .after = {"send-oob"},
+       .and_after = {"recv *", "recv-exactly *", "recv-waitall *",
+                     "recv-fd", "recv-until-eof", "drain"},
+       .witness = "oob_new_mark_after_kept_byte"},
       {.id = "siocinq_stops_at_urgent_mark_on_tcp",
        .statement = "With an urgent byte pending after queued data, SIOCINQ on "
                     "TCP counts only the bytes before the mark; on UNIX it "

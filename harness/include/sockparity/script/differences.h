@@ -67,6 +67,10 @@ struct Difference {
   // it, for an accepted socket its listener (a step naming one of them,
   // as "connect L" or "bind-same L", counts). Empty: anywhere.
   std::vector<std::string> after{};
+  // With `after`: the entry applies only where a step like one of these
+  // came before as well, with the same scope (both had to happen: a read
+  // that met a second out-of-band byte). Empty: `after` alone.
+  std::vector<std::string> and_after{};
   // Only trigger steps on this kind of socket count.
   TriggerSocket after_on = TriggerSocket::kAny;
   // The allowance ends when the trigger step's socket is closed (what it
@@ -168,6 +172,7 @@ class DifferenceRegistry {
     std::array<int, kAllTransportKinds.size()> row;  // per kind; -1: none
     std::vector<std::vector<internal::CompiledPattern>> rows;
     std::vector<internal::CompiledPattern> after;
+    std::vector<internal::CompiledPattern> and_after;
   };
 
   const Difference* AllowingAt(
