@@ -45,6 +45,11 @@ std::vector<Difference> EndingEntries() {
        .behaviour = {{kUnix, "the peer cannot write",
                       // With nothing queued the writer stays writable.
                       Patterns({Writes("EPIPE"), Reads("eof"),
+                                // Nothing queued to read ahead of the
+                                // reset a peer closing with its own data
+                                // unread leaves (unix_release_sock); on
+                                // TCP the data that came is read first.
+                                Reads("ECONNRESET"),
                                 // No urgent byte came.
                                 {"recv-oob:EINVAL", "poll:+OUT",
                                  "poll:-PRI",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,10 +17,11 @@ namespace {
 // generator away from the two things no comparison can use. A step that
 // waits for what never comes (a read with nothing to come, a send into a
 // full buffer, an accept with nothing queued) is deterministic but costs a
-// whole step timeout, so such steps are left out where the model is sure
-// they would wait. A step whose outcome a kernel timer decides is left out
-// always (see FullBacklogRace). Every other step is legal in every state,
-// closed sockets included: the runner gives those an outcome of their own.
+// whole step timeout, so where the model is sure a step would wait it is
+// mostly left out (see MayWait). A step whose outcome a kernel timer decides is
+// left out always (see FullBacklogRace). Every other step is legal in every
+// state, closed sockets included: the runner gives those an outcome of their
+// own.
 struct Sock {
   std::string name;  // empty: a queued connection's end, not yet accepted
   bool open = true;
@@ -30,6 +32,7 @@ struct Sock {
   bool frozen = false;    // see FullBacklogRace
   int peer = -1;          // the other end of its connection
   bool stuck = false;     // its SYN waits on a full backlog (TCP)
+  int target = -1;        // the socket it last connected to
   bool nonblocking = false;
   bool filled = false;  // its peer's buffer is full (fill)
   int64_t lowat = 1;    // SO_RCVLOWAT
@@ -168,6 +171,42 @@ class Generator {
     l.queue.push_back(end);
   }
 
+  void BindSame(int t) {
+    const std::string k = Fresh("k");
+    NewSock(k);
+    Emit(Verb::kBindSame, k, 0, socks_[t].name,
+         Choose(2) == 0 ? "reuseaddr" : "");
+  }
+  void ConnectNew(int t) {
+    if (made_["c"] >= 6) return;
+    // Into a full backlog a connect waits out connect_timeout (0.5 s):
+    // reached, but seldom, or it would be most of the fuzzer's time.
+    if (socks_[t].listener && socks_[t].open && MayBeFull(socks_[t]) &&
+        Choose(8) != 0) {
+      return;
+    }
+    const bool blocking = Choose(2) == 0;
+    const std::string c = Fresh("c");
+    const int i = NewSock(c);
+    socks_[i].nonblocking = !blocking;
+    socks_[i].target = t;
+    Emit(blocking ? Verb::kConnect : Verb::kConnectNb, c, 0, socks_[t].name);
+    ConnectTo(i, t, blocking);
+  }
+  void ConnectAsNobody(int t) {
+    // The child's connect has no deadline: only where it cannot wait.
+    Sock& l = socks_[t];
+    if (l.listener && l.open && MayBeFull(l)) return;
+    const std::string n = Fresh("n");
+    const int i = NewSock(n);
+    socks_[i].open = false;
+    Emit(Verb::kConnectAsNobody, n, 0, l.name);
+    if (l.listener && l.open) {
+      ConnectTo(i, t, /*blocking=*/true);
+      EndSock(i);  // the child is gone, and its socket with it
+    }
+  }
+
   void Create() {
     const bool has_named = !Named().empty();
     switch (Choose(has_named ? 10 : 4)) {
@@ -189,46 +228,13 @@ class Generator {
         socks_[NewSock(m)].open = false;  // a failed connect is closed
         return Emit(Verb::kConnectMissing, m);
       }
-      case 4: {
-        const int t = AnyTarget();
-        const std::string k = Fresh("k");
-        NewSock(k);
-        return Emit(Verb::kBindSame, k, 0, socks_[t].name,
-                    Choose(2) == 0 ? "reuseaddr" : "");
-      }
+      case 4:
+        return BindSame(AnyTarget());
       case 5:
-      case 6: {
-        if (made_["c"] >= 6) return;
-        const int t = AnyTarget();
-        // Into a full backlog a connect waits out connect_timeout (0.5 s):
-        // reached, but seldom, or it would be most of the fuzzer's time.
-        if (socks_[t].listener && socks_[t].open && MayBeFull(socks_[t]) &&
-            Choose(8) != 0) {
-          return;
-        }
-        const bool blocking = Choose(2) == 0;
-        const std::string c = Fresh("c");
-        const int i = NewSock(c);
-        socks_[i].nonblocking = !blocking;
-        Emit(blocking ? Verb::kConnect : Verb::kConnectNb, c, 0,
-             socks_[t].name);
-        return ConnectTo(i, t, blocking);
-      }
-      case 7: {
-        // The child's connect has no deadline: only where it cannot wait.
-        const int t = AnyTarget();
-        Sock& l = socks_[t];
-        if (l.listener && l.open && MayBeFull(l)) return;
-        const std::string n = Fresh("n");
-        const int i = NewSock(n);
-        socks_[i].open = false;
-        Emit(Verb::kConnectAsNobody, n, 0, l.name);
-        if (l.listener && l.open) {
-          ConnectTo(i, t, /*blocking=*/true);
-          EndSock(i);  // the child is gone, and its socket with it
-        }
-        return;
-      }
+      case 6:
+        return ConnectNew(AnyTarget());
+      case 7:
+        return ConnectAsNobody(AnyTarget());
       default: {
         if (made_["s"] >= 6) return;
         // Mostly where a connection waits.
@@ -243,8 +249,12 @@ class Generator {
   void Accept(int t) {
     Sock& l = socks_[t];
     if (l.frozen) return;
-    // Without a queued connection accept waits out the step timeout.
-    if (l.open && l.queue.empty() && !l.rd_shut) return;
+    // Without a queued connection a blocking accept waits out the step
+    // timeout.
+    if (l.open && l.queue.empty() && !l.rd_shut && !l.nonblocking &&
+        !MayWait(l)) {
+      return;
+    }
     const std::string s = Fresh("s");
     Emit(Verb::kAccept, s, 0, l.name);
     if (!l.open || l.queue.empty()) {
@@ -308,23 +318,78 @@ class Generator {
     if (s.peer >= 0) socks_[s.peer].filled = false;
   }
 
+  // A wait the model is sure of costs a whole step timeout (1 s on TCP),
+  // yet some differences live only there: a blocked write's window probe,
+  // a blocked read that a lone OOB byte wakes on UNIX. So one in eight is
+  // made. Never on a socket whose handshake waits on a full backlog: there
+  // the step timeout races TCP's SYN retransmission timer.
+  bool MayWait(const Sock& s) { return !s.stuck && Choose(8) == 0; }
+
+  // The steps that change a socket in its role, each an action of Do. On a
+  // listener nearly every data step gives the same error on every kind; the
+  // differences are in how its queue, port and file go (accept, close,
+  // shutdown, relisten) and what its clients see. An unconnected socket
+  // (bound, refused) differs in what listening or connecting it again does.
+  static constexpr uint32_t kListenerActions[] = {
+      28, 28, 28,          // accept
+      12, 11, 26,          // close or abort, shutdown, relisten
+      14, 21, 16, 18, 20,  // poll, epoll, so-error, tcp-state, inq or outq
+      15,                  // nonblock
+      30, 30, 31, 32,      // connect to it, bind-same, connect-as-nobody
+  };
+  static constexpr uint32_t kGoneListenerActions[] = {
+      30, 31, 32,  // connect to it, bind-same, connect-as-nobody
+  };
+  static constexpr uint32_t kUnconnectedActions[] = {
+      26, 27, 27,  // relisten, reconnect
+      11, 12,      // shutdown, close or abort
+      14, 16, 17,  // poll, so-error, a getsockopt or name
+      0,  2,       // send, recv
+      30, 31,      // connect to it, bind-same
+  };
+  static constexpr uint32_t kActions = 30;
+
+  // Three steps in four on a listener, and one in two on an unconnected
+  // socket, come from its role's list; one in four on a socket that
+  // connected is a connect to the same address again; the rest from every
+  // action, so that no step is out of reach in any role.
   void Act(int i) {
+    const Sock& s = socks_[i];
+    // Of a listener that is gone only its address is left: what a connect
+    // or a bind to it meets (file, port, TIME_WAIT) is where kinds differ.
+    if (s.listener && !s.open && Choose(4) != 0) {
+      return Do(i,
+                kGoneListenerActions[Choose(std::size(kGoneListenerActions))]);
+    }
+    if (s.listener && Choose(4) != 0) {
+      return Do(i, kListenerActions[Choose(std::size(kListenerActions))]);
+    }
+    if (s.target >= 0 && s.open && Choose(4) == 0) return Do(i, 33);
+    if (!s.listener && s.peer < 0 && !s.stuck && Choose(2) == 0) {
+      return Do(i, kUnconnectedActions[Choose(std::size(kUnconnectedActions))]);
+    }
+    Do(i, Choose(kActions));
+  }
+
+  void Do(int i, uint32_t action) {
     Sock& s = socks_[i];
     const std::string& me = s.name;
     // Left out on a frozen listener: whatever makes room or ends it.
     const bool settled = !s.frozen;
-    const uint32_t action = Choose(30);
     switch (action) {
       case 0:
       case 1: {
-        if (!SendReturns(s)) return Emit(Verb::kPoll, me);
+        const bool returns = SendReturns(s);
+        if (!returns && !MayWait(s)) return Emit(Verb::kPoll, me);
         const int64_t n = Choose(8) == 0 ? 0 : 1 + Choose(options_.max_send);
         Emit(Verb::kSend, me, n);
-        return Delivered(s, n);
+        // A send that waited out its step queued part or none of it.
+        if (returns) Delivered(s, n);
+        return;
       }
       case 2: {
         const int64_t n = 1 + Choose(8192);
-        if (!ReadReturns(s, 1)) return Emit(Verb::kPeek, me, n);
+        if (!ReadReturns(s, 1) && !MayWait(s)) return Emit(Verb::kPeek, me, n);
         Emit(Verb::kRecv, me, n);
         return Read(s, n);
       }
@@ -333,12 +398,14 @@ class Generator {
         const bool waitall = Choose(2) == 0;
         const int64_t n = 1 + Choose(static_cast<uint32_t>(
                                   std::clamp<int64_t>(s.pending, 1, 1 << 16)));
-        if (!ReadReturns(s, n)) return Emit(Verb::kInq, me);
+        if (!ReadReturns(s, n) && !MayWait(s)) return Emit(Verb::kInq, me);
         Emit(waitall ? Verb::kRecvWaitall : Verb::kRecvExactly, me, n);
         return Read(s, n);
       }
       case 5:
-        if (!ReadReturns(s, 1 << 30)) return Emit(Verb::kDrain, me);
+        if (!ReadReturns(s, 1 << 30) && !MayWait(s)) {
+          return Emit(Verb::kDrain, me);
+        }
         Emit(Verb::kRecvUntilEof, me);
         return Drained(s);
       case 6:
@@ -346,14 +413,17 @@ class Generator {
         return Drained(s);
       case 7:
         return Emit(Verb::kPeek, me, 1 + Choose(64));
-      case 8:
-        if (!SendReturns(s)) return Emit(Verb::kOutq, me);
+      case 8: {
+        const bool returns = SendReturns(s);
+        if (!returns && !MayWait(s)) return Emit(Verb::kOutq, me);
         Emit(Verb::kSendFd, me);
         // Its data byte goes on every kind (TCP drops only the descriptor),
         // so the peer's recv-fd is reached without a wait.
-        return Delivered(s, 1);
+        if (returns) Delivered(s, 1);
+        return;
+      }
       case 9:
-        if (!ReadReturns(s, 1)) return Emit(Verb::kRecvOob, me);
+        if (!ReadReturns(s, 1) && !MayWait(s)) return Emit(Verb::kRecvOob, me);
         Emit(Verb::kRecvFd, me);
         return Read(s, 1);
       case 10:
@@ -415,7 +485,7 @@ class Generator {
         s.linger = static_cast<int>(Choose(2));
         return Emit(Verb::kLinger, me, s.linger);
       case 23:
-        if (!SendReturns(s)) return Emit(Verb::kRecvOob, me);
+        if (!SendReturns(s) && !MayWait(s)) return Emit(Verb::kRecvOob, me);
         return Emit(Verb::kSendOob, me);  // out of band: no byte counted
       case 24:
         return Emit(Verb::kRecvOob, me);
@@ -434,17 +504,27 @@ class Generator {
         }
         return;
       }
-      case 27: {
-        const int t = AnyTarget();
+      case 27:
+      case 33: {
+        // 33: again to where it connected, as a caller of a non-blocking
+        // connect does to learn how it went.
+        const int t = action == 33 && s.target >= 0 ? s.target : AnyTarget();
         // The script language has a socket name another, never itself.
         if (t == i) return Emit(Verb::kPoll, me);
         Emit(Verb::kReconnect, me, 0, socks_[t].name);
+        s.target = t;
         // Only a socket neither connected nor listening starts one.
         if (s.open && !s.listener && s.peer < 0 && !s.stuck) {
           ConnectTo(i, t, /*blocking=*/false);
         }
         return;
       }
+      case 30:
+        return ConnectNew(i);
+      case 31:
+        return BindSame(i);
+      case 32:
+        return ConnectAsNobody(i);
       default:
         return Accept(i);
     }

@@ -1,6 +1,7 @@
-// Random lifecycle scripts that are legal for the state they build: no step
-// on a closed socket, no receive that would wait for bytes that never come,
-// no send the peer can no longer take. The choices come from outside (a
+// Random lifecycle scripts over every verb and socket role. A step the
+// generator is sure would wait out its timeout (a read with nothing to come,
+// a send into a full buffer) is made seldom, for it costs a second; a step
+// whose outcome a kernel timer decides, never. The choices come from outside (a
 // RapidCheck generator, fuzzer bytes), so the same model serves both and a
 // smaller choice sequence gives a smaller script.
 #ifndef SOCKPARITY_SCRIPT_SCRIPT_GEN_H_
