@@ -220,11 +220,12 @@ TEST(ScriptGen, FollowsAListenerThroughItsLife) {
 // that a lone OOB byte wakes on UNIX). Before, none was ever made.
 TEST(ScriptGen, MakesSomeStepsThatWait) {
   std::mt19937 random(20261206);
-  int blocked_sends = 0;
+  int blocked_sends = 0, blocked_reads = 0;
   for (int i = 0; i < kScripts; ++i) {
     const Script script = Generated(random);
     std::map<std::string, std::string> peer;
     std::set<std::string> changed;  // nonblock, shut down, closed
+    std::set<std::string> sent;     // sent bytes in band
     const Step* previous = nullptr;
     for (const Step& step : script.steps) {
       if (step.verb == Verb::kPair) {
@@ -234,18 +235,31 @@ TEST(ScriptGen, MakesSomeStepsThatWait) {
                  step.verb == Verb::kClose || step.verb == Verb::kAbort) {
         changed.insert(step.slot);
       }
+      const bool untouched = peer.count(step.slot) &&
+                             !changed.count(step.slot) &&
+                             !changed.count(peer[step.slot]);
       // A fill of an untouched pair, and at once a send on the same end.
       if (previous != nullptr && previous->verb == Verb::kFill &&
           step.verb == Verb::kSend && step.number > 0 &&
-          step.slot == previous->slot && peer.count(step.slot) &&
-          !changed.count(step.slot) && !changed.count(peer[step.slot])) {
+          step.slot == previous->slot && untouched) {
         ++blocked_sends;
+      }
+      // An urgent byte is all that came, and at once the peer reads.
+      if (previous != nullptr && previous->verb == Verb::kSendOob &&
+          IsRead(step.verb) && step.verb != Verb::kDrain && untouched &&
+          previous->slot == peer[step.slot] && !sent.count(previous->slot)) {
+        ++blocked_reads;
+      }
+      if (step.verb == Verb::kFill || step.verb == Verb::kSendFd ||
+          (step.verb == Verb::kSend && step.number > 0)) {
+        sent.insert(step.slot);
       }
       previous = &step;
     }
   }
-  // 7 in 20,000; none before.
+  // 7 and 16 in 20,000; none before.
   EXPECT_GE(blocked_sends, 3) << "blocked sends " << blocked_sends;
+  EXPECT_GE(blocked_reads, 8) << "blocked reads " << blocked_reads;
 }
 
 TEST(ScriptGen, SameChoicesSameScript) {

@@ -1,9 +1,11 @@
 // Random lifecycle scripts over every verb and socket role. A step the
-// generator is sure would wait out its timeout (a read with nothing to come,
-// a send into a full buffer) is made seldom, for it costs a second; a step
-// whose outcome a kernel timer decides, never. The choices come from outside (a
-// RapidCheck generator, fuzzer bytes), so the same model serves both and a
-// smaller choice sequence gives a smaller script.
+// generator knows would wait out its timeout on every kind (a read with
+// nothing to come) is left out, for it costs a second; one that may wait
+// where the generator cannot know what is queued (an urgent byte, a full
+// buffer) is made seldom; one whose outcome a kernel timer decides, never.
+// The choices come from outside (a RapidCheck generator, fuzzer bytes), so
+// the same model serves both and a smaller choice sequence gives a smaller
+// script.
 #ifndef SOCKPARITY_SCRIPT_SCRIPT_GEN_H_
 #define SOCKPARITY_SCRIPT_SCRIPT_GEN_H_
 
