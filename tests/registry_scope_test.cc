@@ -233,6 +233,32 @@ TEST(RegistryScope, ABoundSocketIsAListenerFromItsRelisten) {
             Verdict::kDiverged);
 }
 
+// A bound socket's shutdown(SHUT_RD) marks a UNIX listener-to-be
+// (unix_socket_shut_for_reading_refuses_when_it_listens) only if it does
+// listen later; a listener's own is another entry, in which TCP stops
+// listening rather than accepting.
+TEST(RegistryScope, ABoundSocketsShutdownCountsOnlyIfItListensLater) {
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "ok", "ECONNREFUSED"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ENOTCONN", "ok", "ok"});
+  const Comparison listens =
+      Compare("k bind\nk shutdown rd\nk relisten 1\nc connect k\n", unix,
+              tcp, DifferenceRegistry::Default());
+  EXPECT_EQ(listens.verdict, Verdict::kEqualApartFrom) << listens.Describe();
+  EXPECT_EQ(Compare("k bind\nk shutdown rd\nk nonblock\nc connect k\n",
+                    unix, tcp, DifferenceRegistry::Default())
+                .verdict,
+            Verdict::kDiverged);
+  const Trace tcp_listener =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
+  EXPECT_EQ(
+      Compare("k listen 1\nk shutdown rd\nk relisten 1\nc connect k\n",
+              unix, tcp_listener, DifferenceRegistry::Default())
+          .verdict,
+      Verdict::kDiverged);
+}
+
 // EADDRINUSE because an accepted connection still holds the port is not
 // TIME_WAIT (accepted_connection_holds_port): the client's close does not
 // reach the listener's port, and the listener's own close is not a

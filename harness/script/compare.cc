@@ -54,6 +54,10 @@ bool OnRightSocket(TriggerSocket on, const ScriptSockets& sockets, int socket,
               sockets.ListeningFrom(socket) <= step);
     case TriggerSocket::kConnection:
       return role == ScriptSockets::Role::kConnection;
+    case TriggerSocket::kBound:
+      return role == ScriptSockets::Role::kBound &&
+             sockets.ListeningFrom(socket) > step &&
+             sockets.ListeningFrom(socket) != static_cast<size_t>(-1);
   }
   return false;
 }

@@ -295,6 +295,8 @@ std::string DifferenceRegistry::Markdown() const {
           entry.after_on == TriggerSocket::kListener ? " on a listener"
           : entry.after_on == TriggerSocket::kConnection
               ? " on a connected socket"
+          : entry.after_on == TriggerSocket::kBound
+              ? " on a bound socket that listens later"
               : "",
           entry.and_after.empty()
               ? ""

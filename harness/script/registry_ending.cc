@@ -265,6 +265,39 @@ std::vector<Difference> EndingEntries() {
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kListener,
        .witness = "accept_after_listener_shut_rd"},
+      {.id = "unix_socket_shut_for_reading_refuses_when_it_listens",
+       .statement = "A bound UNIX socket that shut down reading (which "
+                    "succeeds: shutdown_of_unconnected_socket) keeps the mark "
+                    "when it then listens: connects to it are refused "
+                    "(ECONNREFUSED) and accept fails at once (EINVAL; EAGAIN "
+                    "when non-blocking). TCP refused that shutdown "
+                    "(ENOTCONN), and its socket listens and accepts as any.",
+       .source = "net/unix/af_unix.c (unix_shutdown marks a socket in any "
+                 "state; unix_stream_connect refuses a listener with "
+                 "RCV_SHUTDOWN; unix_accept: EINVAL when skb_recv_datagram "
+                 "returns nothing because of the shutdown); "
+                 "net/ipv4/af_inet.c (inet_shutdown: ENOTCONN in TCP_CLOSE; "
+                 "neither inet_csk_accept nor the SYN's path looks at "
+                 "sk_shutdown)",
+       // The refused client's socket is closed on UNIX, the accepted one
+       // never made; on TCP both live on.
+       .behaviour = {{kUnixAddressed,
+                      "refuses connections",
+                      {"connect:ECONNREFUSED", "connect-nb:ECONNREFUSED",
+                       "reconnect:ECONNREFUSED",
+                       "connect-as-nobody:ECONNREFUSED", "accept:EINVAL",
+                       "accept:EAGAIN", "*:closed", "*:no-socket",
+                       // the shutdown that marked it
+                       "shutdown:ok"}},
+                     {kTcp,
+                      "listens",
+                      {"connect:ok", "connect-nb:EINPROGRESS", "reconnect:*",
+                       "connect-as-nobody:ok", "accept:ok", "accept:timeout",
+                       "accept:EAGAIN", "*:*", "shutdown:ENOTCONN"}}},
+       .after = {"shutdown rd"},
+       .after_on = TriggerSocket::kBound,
+
+       .witness = "bound_socket_shut_rd_then_listens"},
       {.id = "listener_shutdown_rd_stops_only_tcp_listening",
        .statement = "shutdown(SHUT_RD) on a TCP listener stops it listening: "
                     "its queued connections are reset, accept fails with "
@@ -303,7 +336,9 @@ std::vector<Difference> EndingEntries() {
                        Reads("timeout"),
                        Reads("EAGAIN"),
                        Writes("ok"),
-                       Writes("EAGAIN")})},
+                       Writes("EAGAIN"),
+                       // a queued client that shut down writing itself
+                       Writes("EPIPE")})},
             {kTcp, "stops listening, resets its queue",
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
                         // once a write took the reset's error

@@ -25,7 +25,8 @@ std::vector<Difference> QueueEntries() {
        .witness = "queues"},
       {.id = "tcp_outq_counts_bytes_a_reset_left_unacknowledged",
        .statement = "After a connection ended in a reset (the peer closed "
-                    "with data unread, or shut down reading and got data), "
+                    "with data unread, or shut down reading and got data, or "
+                    "the listener it was queued on closed or stopped), "
                     "SIOCOUTQ on TCP still counts the bytes that were never "
                     "acknowledged; on UNIX it counts only the buffers the "
                     "peer still holds unread: 0 once the peer closed, and a "
@@ -43,9 +44,10 @@ std::vector<Difference> QueueEntries() {
                       "what the peer still holds unread",
                       {"outq:0", "outq:unread-memory"}},
                      {kTcp, "the unacknowledged bytes", {"outq:*"}}},
-       // What makes the peer reset: its close, or its shutdown(SHUT_RD).
+       // What makes the peer reset: its close, or its shutdown(SHUT_RD);
+       // on a listener, the same resets the connections queued on it
+       // (inet_csk_listen_stop), which are the sockets it touched.
        .after = {"close", "shutdown rd"},
-       .after_on = TriggerSocket::kConnection,
        .witness = "outq_after_reset"},
       {.id = "outq_on_listener",
        .statement = "SIOCOUTQ on a UNIX listener gives 0; TCP refuses it on a "

@@ -56,16 +56,22 @@ std::vector<Difference> UnconnectedEntries() {
                     "port while neither listens; a UNIX name (a path or an "
                     "abstract name) is bound by one socket at a time. Seen "
                     "once the address's listener is closed and a second "
-                    "socket binds it again.",
+                    "socket binds it again; once one of them listens, a "
+                    "connect to either's address reaches it on TCP.",
        .source = "socket(7), SO_REUSEADDR; net/ipv4/inet_connection_sock.c "
                  "(inet_bind_conflict: no conflict between two reusing "
                  "sockets not in LISTEN); net/unix/af_unix.c (unix_bind: "
                  "EADDRINUSE while the name is bound)",
        // A path is still taken by the file the listener left
        // (socket_file_outlives_listener); an abstract name shows this.
+       // Once one of the sharers listens, a connect to the other's address
+       // reaches it on TCP (one port); the abstract name's only holder
+       // does not listen.
        .behaviour = {{{K::kUnixAbstract},
                       "the name is taken",
-                      {"bind-same:EADDRINUSE", "*:closed"}},
+                      {"bind-same:EADDRINUSE", "*:closed",
+                       "connect:ECONNREFUSED", "connect-nb:ECONNREFUSED",
+                       "connect-as-nobody:ECONNREFUSED"}},
                      {kTcp, "the port is shared", {"bind-same:ok", "*:*"}}},
        .after = {"close"},
        .witness = "reuseaddr_binds_after_close"},
@@ -135,6 +141,39 @@ std::vector<Difference> UnconnectedEntries() {
                      {kTcp, "connected now", {"reconnect:ok"}}},
        .after = {"connect-nb *", "reconnect *"},
        .witness = "reconnect_repeated"},
+      {.id = "tcp_connect_again_after_a_reset_disconnects",
+       .statement = "Connecting again a TCP socket whose non-blocking "
+                    "connect was reset (its listener closed or stopped with "
+                    "it queued) fails with the pending error, or "
+                    "ECONNABORTED once that was read, and disconnects the "
+                    "socket: it is unconnected again, so reads give "
+                    "ENOTCONN, poll shows OUT|HUP and SIOCOUTQ the "
+                    "max_window + 2 that the disconnect moved write_seq on "
+                    "by. On UNIX the connect is refused at its target and "
+                    "leaves the socket as it was: reads give end of stream, "
+                    "and its pending error stays.",
+       .source = "net/ipv4/af_inet.c (__inet_stream_connect: SS_CONNECTING "
+                 "in TCP_CLOSE gives sock_error or ECONNABORTED, then "
+                 "sk_prot->disconnect); net/ipv4/tcp.c (tcp_disconnect "
+                 "clears sk_shutdown, adds max_window + 2 to write_seq); "
+                 "net/unix/af_unix.c (unix_stream_connect looks the target "
+                 "up first)",
+       .behaviour = {{kUnixAddressed,
+                      "as it was",
+                      Patterns({{"poll:IN|OUT|RDHUP|HUP",
+                                 "epoll-level:IN|OUT|RDHUP|HUP",
+                                 "so-error:ECONNRESET", "outq:0"},
+                                Reads("eof"),
+                                Reads("ECONNRESET")})},
+                     {kTcp,
+                      "disconnected",
+                      Patterns({{"poll:OUT|HUP", "epoll-level:OUT|HUP",
+                                 "so-error:0", "outq:*"},
+                                Reads("ENOTCONN")})}},
+       .after = {"reconnect *"},
+       .and_after = {"connect-nb *"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "connect_again_after_reset"},
       {.id = "connect_on_listener",
        .statement = "connect on a listening socket is EINVAL on UNIX and "
                     "EISCONN on TCP.",

@@ -48,8 +48,9 @@ struct KindBehaviour {
   std::vector<std::string> outcomes;
 };
 
-// Which socket a trigger step (`after`) must act on to count.
-enum class TriggerSocket { kAny, kListener, kConnection };
+// Which socket a trigger step (`after`) must act on to count. kBound: a
+// socket bound, not listening yet, that listens later.
+enum class TriggerSocket { kAny, kListener, kConnection, kBound };
 
 struct Difference {
   std::string id;         // stable; its confirmation test is named after it
@@ -157,8 +158,8 @@ class DifferenceRegistry {
   // The entry that says `kind_x` shows `event` (or not, `shown_by_x`) where
   // `kind_y` does the opposite, at a poll-like step.
   const Difference* AllowingEventAt(
-      Verb verb, TransportKind kind_x, absl::string_view event,
-      bool shown_by_x, TransportKind kind_y,
+      Verb verb, TransportKind kind_x, absl::string_view event, bool shown_by_x,
+      TransportKind kind_y,
       absl::FunctionRef<bool(size_t entry)> triggered) const;
 
  private:
