@@ -92,7 +92,10 @@ std::vector<Difference> EndingEntries() {
        // (EPIPE) and, on TCP, meets the reset it sent first (ECONNRESET).
        .behaviour = {{kUnix, "the write is refused",
                       Patterns({{"send:EPIPE", "poll:IN|OUT|RDHUP|HUP",
-                                 "poll:-ERR", "poll:-PRI", "so-error:0"},
+                                 "poll:-ERR", "poll:-PRI", "so-error:0",
+                                 // an urgent byte that came before the
+                                 // shutdown stays readable out of band
+                                 "recv-oob:data"},
                                 Reads("eof"), Writes("EPIPE")})},
                      {kTcp, "the data is answered with a reset",
                       Patterns({Writes("ok"),
@@ -102,7 +105,9 @@ std::vector<Difference> EndingEntries() {
                                  // reset segment was taken first (tcp_urg
                                  // comes before the text in
                                  // tcp_rcv_state_process)
-                                 "poll:+ERR", "poll:+PRI"},
+                                 "poll:+ERR", "poll:+PRI",
+                                 // in CLOSE, tcp_recv_urg refuses
+                                 "recv-oob:ENOTCONN"},
                                 Reads("ECONNRESET"), Writes("ECONNRESET")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
@@ -178,13 +183,18 @@ std::vector<Difference> EndingEntries() {
                                 Reads("eof"),
                                 // The pending error shows in poll as ERR
                                 // until a call takes it.
-                                {"poll:+ERR", "poll:-ERR"}})},
+                                {"poll:+ERR", "poll:-ERR",
+                                 // an urgent byte that came before stays
+                                 // readable out of band
+                                 "recv-oob:data"}})},
                      {kTcp, "ECONNRESET or, after a FIN, EPIPE pending",
                       Patterns({Writes("ECONNRESET"),
                                 Writes("EPIPE"),
                                 {"so-error:0", "so-error:EPIPE"},
                                 Reads("eof"),
-                                {"poll:+ERR", "poll:-ERR"}})}},
+                                {"poll:+ERR", "poll:-ERR",
+                                 // in CLOSE, tcp_recv_urg refuses
+                                 "recv-oob:ENOTCONN"}})}},
        .after = {"close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "peer_reset_with_unread_data"},
@@ -264,6 +274,8 @@ std::vector<Difference> EndingEntries() {
                       {"accept:EINVAL", "*:no-socket", "*:n/a"}}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kListener,
+       // What the socket accepted only on UNIX receives.
+       .affects_received_data = true,
        .witness = "accept_after_listener_shut_rd"},
       {.id = "unix_socket_shut_for_reading_refuses_when_it_listens",
        .statement = "A bound UNIX socket that shut down reading (which "

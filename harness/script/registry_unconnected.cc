@@ -135,10 +135,17 @@ std::vector<Difference> UnconnectedEntries() {
                  "SS_CONNECTING with the handshake done becomes "
                  "SS_CONNECTED, returning 0); net/unix/af_unix.c "
                  "(unix_stream_connect: EISCONN when established)",
+       // Still marked connecting, a TCP socket whose connection was reset
+       // meanwhile returns the reset's error (or ECONNABORTED once it was
+       // read) and is disconnected
+       // (tcp_connect_again_after_a_reset_disconnects).
        .behaviour = {{kUnixAddressed,
                       "already connected",
                       {"reconnect:EISCONN"}},
-                     {kTcp, "connected now", {"reconnect:ok"}}},
+                     {kTcp,
+                      "connected now",
+                      {"reconnect:ok", "reconnect:ECONNRESET",
+                       "reconnect:ECONNABORTED"}}},
        .after = {"connect-nb *", "reconnect *"},
        .witness = "reconnect_repeated"},
       {.id = "tcp_connect_again_after_a_reset_disconnects",
@@ -162,6 +169,9 @@ std::vector<Difference> UnconnectedEntries() {
                       "as it was",
                       Patterns({{"poll:IN|OUT|RDHUP|HUP",
                                  "epoll-level:IN|OUT|RDHUP|HUP",
+                                 // the reset's error still pending
+                                 "poll:IN|OUT|RDHUP|ERR|HUP",
+                                 "epoll-level:IN|OUT|RDHUP|ERR|HUP",
                                  "so-error:ECONNRESET", "outq:0"},
                                 Reads("eof"),
                                 Reads("ECONNRESET")})},
@@ -206,9 +216,12 @@ std::vector<Difference> UnconnectedEntries() {
        .behaviour = {{kUnixAddressed,
                       "the target first",
                       {"reconnect:EAGAIN", "reconnect:ECONNREFUSED"}},
+                     // (a connecting socket whose connection was reset: its
+                     // error, tcp_connect_again_after_a_reset_disconnects)
                      {kTcp,
                       "its own state first",
-                      {"reconnect:EISCONN", "reconnect:ok"}}},
+                      {"reconnect:EISCONN", "reconnect:ok",
+                       "reconnect:ECONNRESET", "reconnect:ECONNABORTED"}}},
        .witness = "reconnect_meets_the_target_first"},
       {.id = "unix_path_of_108_bytes_comes_back_too_long",
        .statement = "A socket bound to a path of 108 bytes (sun_path full, "
