@@ -207,8 +207,9 @@ std::vector<Difference> QueueEntries() {
        .behaviour = {{kUnix, "the first byte is data", ReadsData()},
                      {kTcp,
                       "the first byte is gone",
+                      // or, the connection reset, its error
                       Patterns({Reads("EAGAIN"), Reads("timeout"),
-                                Reads("eof")})}},
+                                Reads("eof"), Reads("ECONNRESET")})}},
        .after = {"send-oob"},
        .affects_received_data = true,
        // A drain or recv-until-eof ends alike on both, with the byte or not.
@@ -237,6 +238,29 @@ std::vector<Difference> QueueEntries() {
        .and_after = {"recv *", "recv-exactly *", "recv-waitall *",
                      "recv-fd", "recv-until-eof", "drain"},
        .witness = "oob_new_mark_after_kept_byte"},
+      {.id = "tcp_urgent_byte_counts_as_unread_at_close",
+       .statement = "An urgent byte stays in a TCP receiver's sequence "
+                    "space after recv(MSG_OOB) took it, so closing that "
+                    "socket finds data unread and resets the connection: the "
+                    "peer reads ECONNRESET. On UNIX the byte read out of band "
+                    "leaves nothing unread, and the peer sees end of stream.",
+       .source = "net/ipv4/tcp.c (tcp_close: data_was_unread counts the "
+                 "receive queue's sequence space; tcp_recv_urg leaves the "
+                 "byte's skb queued); net/unix/af_unix.c "
+                 "(unix_stream_recv_urg takes the out-of-band skb)",
+       .behaviour = {{kUnix,
+                      "end of stream",
+                      Patterns({Reads("eof"),
+                                {"poll:IN|OUT|RDHUP|HUP", "so-error:0"}})},
+                     {kTcp,
+                      "connection reset",
+                      Patterns({Reads("ECONNRESET"),
+                                {"poll:IN|OUT|RDHUP|ERR|HUP",
+                                 "so-error:ECONNRESET"}})}},
+       .after = {"close"},
+       .and_after = {"send-oob"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "close_after_urgent_byte"},
       {.id = "siocinq_stops_at_urgent_mark_on_tcp",
        .statement = "With an urgent byte pending after queued data, SIOCINQ on "
                     "TCP counts only the bytes before the mark; on UNIX it "
