@@ -222,8 +222,10 @@ std::vector<Difference> EndingEntries() {
                  "sets the peer's RCV_SHUTDOWN)",
        .behaviour = {{kUnix,
                       "end of stream seen",
-                      {"poll:IN|OUT|RDHUP", "poll:IN|OUT|RDHUP|HUP"}},
-                     {kTcp, "not yet", {"poll:IN|OUT"}}},
+                      // event by event: the peer may be full itself
+                      {"poll:IN|OUT|RDHUP", "poll:IN|OUT|RDHUP|HUP",
+                       "poll:+RDHUP"}},
+                     {kTcp, "not yet", {"poll:IN|OUT", "poll:-RDHUP"}}},
        .after = {"shutdown wr", "shutdown rdwr", "close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "shut_wr_with_full_queue_fin"},
@@ -350,7 +352,9 @@ std::vector<Difference> EndingEntries() {
                        Writes("ok"),
                        Writes("EAGAIN"),
                        // a queued client that shut down writing itself
-                       Writes("EPIPE")})},
+                       Writes("EPIPE"),
+                       // a queued client whose buffer is full
+                       Writes("timeout")})},
             {kTcp, "stops listening, resets its queue",
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
                         // once a write took the reset's error

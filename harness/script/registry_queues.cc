@@ -57,7 +57,7 @@ std::vector<Difference> QueueEntries() {
                  "net/ipv4/tcp.c (tcp_ioctl: both EINVAL in TCP_LISTEN)",
        .behaviour = {{kUnixAddressed, "nothing queued", {"outq:0"}},
                      {kTcp, "not on a listener", {"outq:EINVAL"}}},
-       .after = {"listen *"},
+       .after = {"listen *", "relisten *"},
        .after_on = TriggerSocket::kListener,
        .witness = "queues_listener"},
       {.id = "fill_queues_a_buffer_size",
