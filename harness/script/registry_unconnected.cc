@@ -174,7 +174,11 @@ std::vector<Difference> UnconnectedEntries() {
                                  "epoll-level:IN|OUT|RDHUP|ERR|HUP",
                                  "so-error:ECONNRESET", "outq:0"},
                                 Reads("eof"),
-                                Reads("ECONNRESET")})},
+                                Reads("ECONNRESET"),
+                                // a connection a listener's shutdown(SHUT_RD)
+                                // left queued is alive on UNIX
+                                Reads("EAGAIN"), Reads("timeout"),
+                                ReadsData()})},
                      {kTcp,
                       "disconnected",
                       Patterns({{"poll:OUT|HUP", "epoll-level:OUT|HUP",
