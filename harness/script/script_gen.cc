@@ -351,11 +351,23 @@ class Generator {
       0,  2,       // send, recv
       30, 31,      // connect to it, bind-same
   };
+  static constexpr uint32_t kFilledActions[] = {
+      0,  8,  23,  // send, send-fd, send-oob
+      11, 12,      // shutdown, close or abort
+      14, 21, 20,  // poll, epoll, inq or outq
+      15, 22,      // nonblock, linger
+  };
+  static constexpr uint32_t kFullReaderActions[] = {
+      2,  3,  6,  7,  // recv, recv-exactly or -waitall, drain, peek
+      14, 21, 20,     // poll, epoll, inq or outq
+      11, 12,         // shutdown, close or abort
+  };
   static constexpr uint32_t kActions = 30;
 
   // Three steps in four on a listener, and one in two on an unconnected
   // socket, come from its role's list; one in four on a socket that
-  // connected is a connect to the same address again; the rest from every
+  // connected is a connect to the same address again; one in two on either
+  // end of a full buffer comes from that state's list; the rest from every
   // action, so that no step is out of reach in any role.
   void Act(int i) {
     const Sock& s = socks_[i];
@@ -369,6 +381,15 @@ class Generator {
       return Do(i, kListenerActions[Choose(std::size(kListenerActions))]);
     }
     if (s.target >= 0 && s.open && Choose(4) == 0) return Do(i, 33);
+    // A full buffer is a state of its own: how each kind gives room back
+    // (a window probe, a small read, a shutdown behind it) is only seen by
+    // steps on its two ends while it lasts.
+    if (s.open && s.filled && Choose(2) == 0) {
+      return Do(i, kFilledActions[Choose(std::size(kFilledActions))]);
+    }
+    if (s.open && s.peer >= 0 && socks_[s.peer].filled && Choose(2) == 0) {
+      return Do(i, kFullReaderActions[Choose(std::size(kFullReaderActions))]);
+    }
     if (!s.listener && s.peer < 0 && !s.stuck && Choose(2) == 0) {
       return Do(i, kUnconnectedActions[Choose(std::size(kUnconnectedActions))]);
     }
