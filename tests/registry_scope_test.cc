@@ -92,6 +92,32 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
   EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
 }
 
+// A socket set up on one kind only (bind-same refused on unix-path, where
+// the closed listener's file stays; made on TCP, which then connects it to
+// its own port) is not the same socket on the two: what it receives may
+// differ, whichever entry explained its steps. Another socket's may not.
+TEST(RegistryScope, ASocketSetUpOnOneKindOnlyMayReceiveDifferently) {
+  const char* script =
+      "l listen 1\nl close\nk bind-same l\nk reconnect l\nk send 5\n"
+      "k recv 5\nc pair d\nc send 5\nd recv 5\n";
+  Trace unix = MakeTrace(TransportKind::kUnixPath,
+                         {"ok", "ok", "EADDRINUSE", "closed", "closed",
+                          "closed", "ok", "ok", "data"});
+  Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "EINPROGRESS",
+                                               "ok", "data", "ok", "ok",
+                                               "data"});
+  tcp.received["k"] = "5 bytes fnv1a64=1";
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison set_up = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(set_up.verdict, Verdict::kEqualApartFrom) << set_up.Describe();
+
+  unix.received["d"] = "5 bytes fnv1a64=2";
+  tcp.received["d"] = "5 bytes fnv1a64=3";
+  const Comparison elsewhere = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+}
+
 // A fill lets what its peer receives differ (the amount is a buffer
 // size: fill_then_read) though no step differs; not on another pair.
 TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {

@@ -264,6 +264,17 @@ bool ChangesTarget(const internal::VerbDescriptor& described,
           sockets.TargetOf(step) != internal::ScriptSockets::kNone);
 }
 
+// The entry that set up the socket named `name` on one kind only, or
+// nullptr.
+const Difference* SetUpOnOne(const std::map<int, const Difference*>& set_up,
+                             const internal::ScriptSockets& sockets,
+                             const std::string& name) {
+  for (const auto& [socket, entry] : set_up) {
+    if (sockets.NameOf(socket) == name) return entry;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
@@ -403,6 +414,19 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
     std::string got_y = in_y == y.received.end() ? "nothing" : in_y->second;
     if (got_x == got_y || data_allowed.contains(name)) continue;
     if (!scopes) scopes.emplace(registry, script);
+    // A socket set up on one kind only is not the same socket on the two
+    // (made on one, refused on the other; or connected to itself on TCP
+    // where UNIX refused): what it received differs with it, whichever
+    // entry explained the steps on it.
+    if (const Difference* set_up = SetUpOnOne(set_up_on_one,
+                                              scopes->sockets(), name);
+        set_up != nullptr) {
+      if (std::find(result.entries.begin(), result.entries.end(),
+                    set_up->id) == result.entries.end()) {
+        result.entries.push_back(set_up->id);
+      }
+      continue;
+    }
     if (const int e = scopes->DataDiffersAfterTrigger(name); e >= 0) {
       const std::string& id = registry.entries()[e].id;
       if (std::find(result.entries.begin(), result.entries.end(), id) ==

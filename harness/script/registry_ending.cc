@@ -94,8 +94,13 @@ std::vector<Difference> EndingEntries() {
                       Patterns({{"send:EPIPE", "poll:IN|OUT|RDHUP|HUP",
                                  "poll:-ERR", "poll:-PRI", "so-error:0",
                                  // an urgent byte that came before the
-                                 // shutdown stays readable out of band
-                                 "recv-oob:data"},
+                                 // shutdown stays readable out of band;
+                                 // without one, unix_stream_recv_urg
+                                 // refuses (EINVAL)
+                                 "recv-oob:data", "recv-oob:EINVAL",
+                                 "epoll-level:IN|OUT|RDHUP|HUP",
+                                 // nothing new happened: no edge
+                                 "epoll-edge:none"},
                                 Reads("eof"), Writes("EPIPE")})},
                      {kTcp, "the data is answered with a reset",
                       Patterns({Writes("ok"),
@@ -107,7 +112,10 @@ std::vector<Difference> EndingEntries() {
                                  // tcp_rcv_state_process)
                                  "poll:+ERR", "poll:+PRI",
                                  // in CLOSE, tcp_recv_urg refuses
-                                 "recv-oob:ENOTCONN"},
+                                 "recv-oob:ENOTCONN",
+                                 // the reset is a new edge
+                                 "epoll-level:IN|OUT|RDHUP|ERR|HUP",
+                                 "epoll-edge:IN|OUT|RDHUP|ERR|HUP"},
                                 Reads("ECONNRESET"), Writes("ECONNRESET")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
@@ -262,34 +270,22 @@ std::vector<Difference> EndingEntries() {
        // it (inet_csk_listen_stop): they reach CLOSE too.
        .after = {"close", "shutdown *"},
        .witness = "closed_connection_not_connected"},
-      {.id = "accepted_only_on_unix_after_listener_shut_rd",
-       .statement = "A connection a UNIX listener still hands out after its "
-                    "shutdown(SHUT_RD) is accepted only there: the TCP "
-                    "listener stopped and accept failed, so on TCP there is no "
-                    "such socket (no-socket, or n/a for a step naming it).",
-       .source = "net/ipv4/af_inet.c (inet_shutdown disconnects a "
-                 "listener); net/unix/af_unix.c (unix_accept ignores "
-                 "RCV_SHUTDOWN)",
-       .behaviour = {{kUnixAddressed, "accepted", {"accept:ok", "*:*"}},
-                     {kTcp,
-                      "never accepted",
-                      {"accept:EINVAL", "*:no-socket", "*:n/a"}}},
-       .after = {"shutdown rd"},
-       .after_on = TriggerSocket::kListener,
-       // What the socket accepted only on UNIX receives.
-       .affects_received_data = true,
-       .witness = "accept_after_listener_shut_rd"},
       {.id = "unix_socket_shut_for_reading_refuses_when_it_listens",
        .statement = "A bound UNIX socket that shut down reading (which "
                     "succeeds: shutdown_of_unconnected_socket) keeps the mark "
                     "when it then listens: connects to it are refused "
                     "(ECONNREFUSED) and accept fails at once (EINVAL; EAGAIN "
                     "when non-blocking). TCP refused that shutdown "
-                    "(ENOTCONN), and its socket listens and accepts as any.",
+                    "(ENOTCONN), and its socket listens and accepts as any. "
+                    "poll on the UNIX listener shows the mark (IN|RDHUP, "
+                    "and HUP if it shut down both ways); on the TCP one, "
+                    "nothing while nothing is queued.",
        .source = "net/unix/af_unix.c (unix_shutdown marks a socket in any "
                  "state; unix_stream_connect refuses a listener with "
                  "RCV_SHUTDOWN; unix_accept: EINVAL when skb_recv_datagram "
-                 "returns nothing because of the shutdown); "
+                 "returns nothing because of the shutdown; unix_poll: "
+                 "EPOLLIN|EPOLLRDHUP for RCV_SHUTDOWN, EPOLLHUP for "
+                 "SHUTDOWN_MASK, in any state); "
                  "net/ipv4/af_inet.c (inet_shutdown: ENOTCONN in TCP_CLOSE; "
                  "neither inet_csk_accept nor the SYN's path looks at "
                  "sk_shutdown)",
@@ -302,12 +298,23 @@ std::vector<Difference> EndingEntries() {
                        "connect-as-nobody:ECONNREFUSED", "accept:EINVAL",
                        "accept:EAGAIN", "*:closed", "*:no-socket",
                        // the shutdown that marked it
-                       "shutdown:ok"}},
+                       "shutdown:ok",
+                       // unix_poll shows the mark on a listener too: IN and
+                       // RDHUP, and HUP after a shutdown of both ways
+                       "poll:+IN", "poll:+RDHUP", "poll:+HUP",
+                       "epoll-level:+IN", "epoll-level:+RDHUP",
+                       "epoll-level:+HUP", "epoll-edge:+IN",
+                       "epoll-edge:+RDHUP", "epoll-edge:+HUP"}},
                      {kTcp,
                       "listens",
                       {"connect:ok", "connect-nb:EINPROGRESS", "reconnect:*",
                        "connect-as-nobody:ok", "accept:ok", "accept:timeout",
-                       "accept:EAGAIN", "*:*", "shutdown:ENOTCONN"}}},
+                       "accept:EAGAIN", "*:*", "shutdown:ENOTCONN",
+                       // a listener with nothing queued shows nothing
+                       "poll:-IN", "poll:-RDHUP", "poll:-HUP",
+                       "epoll-level:-IN", "epoll-level:-RDHUP",
+                       "epoll-level:-HUP", "epoll-edge:-IN",
+                       "epoll-edge:-RDHUP", "epoll-edge:-HUP"}}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kBound,
 
@@ -317,7 +324,10 @@ std::vector<Difference> EndingEntries() {
                     "its queued connections are reset, accept fails with "
                     "EINVAL, poll shows OUT|HUP and a port the kernel chose "
                     "is free again. A UNIX listener only refuses new "
-                    "connections: it still hands out the queued ones and "
+                    "connections: it still hands out the queued ones (the "
+                    "socket accepted is on UNIX only, its later steps not "
+                    "compared), non-blocking it finds none (EAGAIN) where "
+                    "TCP's accept fails (EINVAL), it "
                     "holds its name, and keeps the mark when it listens "
                     "again (with its queue empty, a blocking accept fails "
                     "with EINVAL), "
@@ -335,6 +345,8 @@ std::vector<Difference> EndingEntries() {
            {{kUnixAddressed, "refuses new connections, keeps its queue",
              Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
                         "so-error:0", "accept:ok", "accept:EINVAL",
+                        // non-blocking, with nothing queued
+                        "accept:EAGAIN",
                         "bind-same:EADDRINUSE",
                         // a bind-same on the socket whose bind failed
                         "bind-same:n/a",

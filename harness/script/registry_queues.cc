@@ -275,7 +275,8 @@ std::vector<Difference> QueueEntries() {
       {.id = "unix_peer_read_wakes_the_writer",
        .statement = "When the peer reads, a UNIX writer is woken (its sent "
                     "buffers are freed, and it is writable), so "
-                    "edge-triggered epoll reports OUT again; a TCP writer is "
+                    "edge-triggered epoll reports OUT again (with IN if data "
+                    "is queued for it); a TCP writer is "
                     "woken only if it had found its send buffer full, so "
                     "edge-triggered epoll reports nothing new.",
        .source = "epoll(7), EPOLLET; net/unix/af_unix.c (unix_write_space, "
@@ -283,8 +284,12 @@ std::vector<Difference> QueueEntries() {
                  "net/core/stream.c (sk_stream_write_space) and "
                  "net/ipv4/tcp_input.c (tcp_check_space: only with "
                  "SOCK_NOSPACE)",
-       .behaviour = {{kUnix, "woken again", {"epoll-edge:+OUT"}},
-                     {kTcp, "not woken", {"epoll-edge:-OUT"}}},
+       // The new edge reports all the writer then has: IN as well when
+       // data is queued for it.
+       .behaviour = {{kUnix, "woken again",
+                      {"epoll-edge:+OUT", "epoll-edge:+IN"}},
+                     {kTcp, "not woken",
+                      {"epoll-edge:-OUT", "epoll-edge:-IN"}}},
        .after = {"recv *", "recv-exactly *", "recv-until-eof",
                  "recv-waitall *", "recv-fd", "drain"},
        .after_on = TriggerSocket::kConnection,

@@ -90,12 +90,21 @@ std::vector<Difference> UnconnectedEntries() {
        .statement = "A non-blocking connect where nothing listens (a closed "
                     "or stopped listener, a bound socket) fails at once on "
                     "UNIX with ECONNREFUSED; on TCP it returns EINPROGRESS "
-                    "and the reset arrives after it.",
+                    "and the reset arrives after it, or, where the address "
+                    "is the socket's own port, the SYN it sends is the one "
+                    "it receives and it connects to itself (a simultaneous "
+                    "open): what it sends it reads back. The refused UNIX "
+                    "socket is closed by the runner (every later step on it "
+                    "is 'closed'); the TCP one stays open, ECONNREFUSED "
+                    "pending, and its later steps are not compared: it is "
+                    "a socket on one kind only.",
        .source = "connect(2), ERRORS (EINPROGRESS, ECONNREFUSED); "
                  "net/unix/af_unix.c (unix_stream_connect refuses at once a "
                  "peer not listening); net/ipv4/tcp_ipv4.c (tcp_v4_connect "
                  "only sends the SYN); net/ipv4/tcp_input.c (tcp_reset: "
-                 "ECONNREFUSED in SYN_SENT)",
+                 "ECONNREFUSED in SYN_SENT; tcp_rcv_synsent_state_process: "
+                 "a SYN without ACK in SYN_SENT is RFC 793's simultaneous "
+                 "open)",
        // reconnect is a non-blocking connect of a socket already open.
        .behaviour = {{kUnixAddressed,
                       "refused at once",
@@ -107,24 +116,6 @@ std::vector<Difference> UnconnectedEntries() {
        // it.
        .after = {"close", "shutdown rd", "bind", "bind-same *",
                  "bind-path-length *"},
-       .witness = "nonblocking_connect_refused"},
-      {.id = "refused_nonblocking_connect_stays_open_on_tcp",
-       .statement = "A UNIX non-blocking connect that was refused at once "
-                    "leaves a socket the runner closes (every later step on "
-                    "it is 'closed'); the TCP socket, refused by a reset "
-                    "after EINPROGRESS, stays open with ECONNREFUSED pending "
-                    "(nonblocking_connect_refused_later_on_tcp).",
-       .source = "net/ipv4/tcp_input.c (tcp_reset: ECONNREFUSED in "
-                 "SYN_SENT, then tcp_done: CLOSE); net/unix/af_unix.c "
-                 "(unix_stream_connect)",
-       // With the refused connect itself, which the entry (applying after
-       // it) never allows, so that the witness's steps are all listed.
-       .behaviour = {{kUnixAddressed,
-                      "closed",
-                      {"connect-nb:ECONNREFUSED", "reconnect:ECONNREFUSED",
-                       "*:closed"}},
-                     {kTcp, "open, refused", {"*:*"}}},
-       .after = {"connect-nb *"},
        .witness = "nonblocking_connect_refused"},
       {.id = "reconnect_after_nonblocking_connect",
        .statement = "After a non-blocking connect completed, connecting again "
@@ -158,7 +149,10 @@ std::vector<Difference> UnconnectedEntries() {
                     "max_window + 2 that the disconnect moved write_seq on "
                     "by. On UNIX the connect is refused at its target and "
                     "leaves the socket as it was: reads give end of stream, "
-                    "and its pending error stays.",
+                    "its pending error stays, and a connect to a target "
+                    "that listens gives EISCONN where TCP's starts a new "
+                    "connection. The reset may also come from the "
+                    "accepted peer's abort.",
        .source = "net/ipv4/af_inet.c (__inet_stream_connect: SS_CONNECTING "
                  "in TCP_CLOSE gives sock_error or ECONNABORTED, then "
                  "sk_prot->disconnect); net/ipv4/tcp.c (tcp_disconnect "
@@ -172,7 +166,12 @@ std::vector<Difference> UnconnectedEntries() {
                                  // the reset's error still pending
                                  "poll:IN|OUT|RDHUP|ERR|HUP",
                                  "epoll-level:IN|OUT|RDHUP|ERR|HUP",
-                                 "so-error:ECONNRESET", "outq:0"},
+                                 "so-error:ECONNRESET", "outq:0",
+                                 // the connect itself: refused at its
+                                 // target, or, when that listens, still
+                                 // connected to a peer that is gone
+                                 "reconnect:ECONNREFUSED",
+                                 "reconnect:EISCONN"},
                                 Reads("eof"),
                                 Reads("ECONNRESET"),
                                 // a connection a listener's shutdown(SHUT_RD)
@@ -182,7 +181,14 @@ std::vector<Difference> UnconnectedEntries() {
                      {kTcp,
                       "disconnected",
                       Patterns({{"poll:OUT|HUP", "epoll-level:OUT|HUP",
-                                 "so-error:0", "outq:*"},
+                                 "so-error:0", "outq:*",
+                                 // the connect itself: the pending error,
+                                 // or ECONNABORTED once it was read; then,
+                                 // unconnected, the next one starts a new
+                                 // connection
+                                 "reconnect:ECONNRESET",
+                                 "reconnect:ECONNABORTED",
+                                 "reconnect:EINPROGRESS", "reconnect:ok"},
                                 Reads("ENOTCONN")})}},
        .after = {"reconnect *"},
        .and_after = {"connect-nb *"},

@@ -78,7 +78,8 @@ bool ErrorAfterCut(int fd) {
 
 // recv(MSG_DONTWAIT), made with recvmsg so that descriptors passed with the
 // bytes (which a plain recv would have discarded) are closed, not leaked.
-ssize_t RecvOnce(int fd, uint8_t* data, size_t size) {
+// `flags` 0: a blocking one (bounded by the caller's SO_RCVTIMEO).
+ssize_t RecvOnce(int fd, uint8_t* data, size_t size, int flags = MSG_DONTWAIT) {
   iovec iov{data, size};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
   msghdr msg{};
@@ -86,7 +87,7 @@ ssize_t RecvOnce(int fd, uint8_t* data, size_t size) {
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
-  ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  ssize_t n = ::recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
   if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
        c = CMSG_NXTHDR(&msg, c)) {
@@ -99,6 +100,15 @@ ssize_t RecvOnce(int fd, uint8_t* data, size_t size) {
     }
   }
   return n;
+}
+
+// SO_RCVLOWAT, or 1 where it cannot be read.
+int ReceiveLowWater(int fd) {
+  int low_water = 1;
+  socklen_t length = sizeof(low_water);
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &low_water, &length) != 0)
+    return 1;
+  return low_water;
 }
 
 }  // namespace
@@ -229,8 +239,62 @@ StepOutcome Runner::Peek(const Step& step, Slot& slot) {
 
 StepOutcome Runner::Recv(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
-  if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
   uint8_t* const buffer = ReceiveBuffer();
+  const size_t want = std::min<uint64_t>(step.number, kChunk);
+  size_t got = 0;
+  // With SO_RCVLOWAT set, a blocking read returns once it has its target,
+  // the smaller of the mark and N (sock_rcvlowat), which no poll computes:
+  // TCP's poll waits for the whole mark, UNIX's for one byte
+  // (rcvlowat_ignored_by_unix_poll). So the read itself waits, within the
+  // step's time, and a read still short of its target then timed out.
+  const int low_water = slot.nonblocking ? 1 : ReceiveLowWater(fd);
+  if (low_water > 1 && want > 0) {
+    const size_t target = std::min<size_t>(low_water, want);
+    const absl::Time deadline = absl::Now() + options_.step_timeout;
+    bool ended = false;
+    while (got < target && !ended) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      timeval tv = absl::ToTimeval(std::max(left, absl::Microseconds(1)));
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      const ssize_t n = RecvOnce(fd, buffer + got, want - got, 0);
+      const int error = errno;
+      // A signal's cut, or on UNIX the end of bytes that carried
+      // descriptors, is not the end of the wait: the kernel's target is.
+      if (n < 0 && (error == EINTR || error == EAGAIN)) continue;
+      if (n < 0) {
+        timeval zero{};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
+        if (got == 0) return Errno(error);
+        ended = true;
+        break;
+      }
+      if (n == 0) {
+        if (got == 0) {
+          timeval zero{};
+          ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
+          return {"eof", ""};
+        }
+        ended = true;  // the end of stream is the next step's to see
+        break;
+      }
+      got += n;
+      // TCP (and UNIX with an out-of-band byte) stops at the urgent mark.
+      if (AtUrgentMark(fd)) ended = true;
+    }
+    timeval zero{};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
+    if (got < target && !ended) {
+      if (got > 0) Receive(slot, buffer, got);
+      return {"timeout", absl::StrCat(got, " bytes taken before the wait ended")};
+    }
+    if (ended) {
+      Receive(slot, buffer, got);
+      return {"data", absl::StrCat(got, " bytes")};
+    }
+  } else if (auto waited = WaitUnlessNonblocking(slot)) {
+    return *waited;
+  }
   // A recv takes what is queued, up to N: the byte stream, not the size
   // of one read, is what kinds are compared on. One recv(2) may return
   // less than is queued (a signal, an LD_PRELOAD that cuts it short on
@@ -238,9 +302,8 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
   // unix_stream_read_generic stops once it has taken an skb's SCM_RIGHTS),
   // so take the rest while the queue holds more. TCP's stop at the urgent
   // mark is kept: it is what SIOCATMARK readers rely on.
-  const size_t want = std::min<uint64_t>(step.number, kChunk);
-  size_t got = 0;
-  while (true) {
+  while (got < want) {
+    if (got > 0 && (QueuedBytes(fd) == 0 || AtUrgentMark(fd))) break;
     ssize_t n = RecvOnce(fd, buffer + got, want - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -252,10 +315,14 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
       break;  // the end of stream is the next step's to see
     }
     got += n;
-    if (got == want || QueuedBytes(fd) == 0 ||
-        AtUrgentMark(fd)) {
-      break;
-    }
+  }
+  if (want == 0) {
+    ssize_t n;
+    do {
+      n = RecvOnce(fd, buffer, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return Errno(errno);
+    return {"ok", ""};
   }
   Receive(slot, buffer, got);
   return {"data", absl::StrCat(got, " bytes")};
@@ -263,7 +330,8 @@ StepOutcome Runner::Recv(const Step& step, Slot& slot) {
 
 StepOutcome Runner::RecvWaitall(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
-  if (auto waited = WaitUnlessNonblocking(slot)) return *waited;
+  // No wait for poll's IN first: MSG_WAITALL's target is N whatever
+  // SO_RCVLOWAT says, and TCP's poll shows IN only at the mark.
   // MSG_WAITALL returns fewer bytes on a signal, a timeout, the end of
   // stream or an error. A signal is not the socket's doing: go on
   // receiving the rest within the step's time; only the others end the

@@ -34,6 +34,8 @@ struct Sock {
   bool stuck = false;     // its SYN waits on a full backlog (TCP)
   int target = -1;        // the socket it last connected to
   bool nonblocking = false;
+  bool accepted = false;  // an accept's end, whose port is its listener's
+  int served_by = -1;     // for an accepted end: its listener
   bool filled = false;  // its peer's buffer is full (fill)
   bool urgent = false;  // an urgent byte came, which reads may or not see
   int64_t lowat = 1;    // SO_RCVLOWAT
@@ -263,6 +265,8 @@ class Generator {
     socks_[t].queue.pop_front();
     socks_[t].attempts--;
     socks_[end].name = s;
+    socks_[end].accepted = true;
+    socks_[end].served_by = t;
   }
 
   // `i` ends its side of the connection: the peer's reads stop waiting.
@@ -336,7 +340,7 @@ class Generator {
   // (bound, refused) differs in what listening or connecting it again does.
   static constexpr uint32_t kListenerActions[] = {
       28, 28, 28,          // accept
-      12, 11, 26,          // close or abort, shutdown, relisten
+      12, 12, 11, 26,      // close or abort (twice), shutdown, relisten
       14, 21, 16, 18, 20,  // poll, epoll, so-error, tcp-state, inq or outq
       15,                  // nonblock
       30, 30, 31, 32,      // connect to it, bind-same, connect-as-nobody
@@ -354,6 +358,7 @@ class Generator {
   static constexpr uint32_t kFilledActions[] = {
       0,  8,  23,  // send, send-fd, send-oob
       11, 12,      // shutdown, close or abort
+      35, 35,      // close, and the peer writes and reads
       14, 21, 20,  // poll, epoll, inq or outq
       15, 22,      // nonblock, linger
   };
@@ -361,6 +366,18 @@ class Generator {
       2,  3,  6,  7,  // recv, recv-exactly or -waitall, drain, peek
       14, 21, 20,     // poll, epoll, inq or outq
       11, 12,         // shutdown, close or abort
+      0,              // send: to a peer that may have closed behind it
+  };
+  // An urgent byte came: what reads meet at the mark, and what the mark
+  // tells (poll's PRI, SIOCATMARK through inq, recv-oob).
+  static constexpr uint32_t kUrgentReaderActions[] = {
+      2, 3, 9,  // recv, recv-exactly or -waitall, recv-fd
+      24, 24,   // recv-oob
+      14, 7, 20,  // poll, peek, inq or outq
+  };
+  // Its peer has an urgent byte: another one moves the mark.
+  static constexpr uint32_t kUrgentWriterActions[] = {
+      23, 23, 0, 8,  // send-oob, send, send-fd
   };
   static constexpr uint32_t kActions = 30;
 
@@ -381,6 +398,19 @@ class Generator {
       return Do(i, kListenerActions[Choose(std::size(kListenerActions))]);
     }
     if (s.target >= 0 && s.open && Choose(4) == 0) return Do(i, 33);
+    // The end that closes first holds TIME_WAIT: on an accepted socket,
+    // the listener's port.
+    if (s.accepted && s.open && s.peer >= 0 && Choose(4) == 0) {
+      return Do(i, 34);
+    }
+    if (s.open && s.urgent && Choose(2) == 0) {
+      return Do(i,
+                kUrgentReaderActions[Choose(std::size(kUrgentReaderActions))]);
+    }
+    if (s.open && s.peer >= 0 && socks_[s.peer].urgent && Choose(2) == 0) {
+      return Do(i,
+                kUrgentWriterActions[Choose(std::size(kUrgentWriterActions))]);
+    }
     // A full buffer is a state of its own: how each kind gives room back
     // (a window probe, a small read, a shutdown behind it) is only seen by
     // steps on its two ends while it lasts.
@@ -409,8 +439,9 @@ class Generator {
         const int64_t n = Choose(8) == 0 ? 0 : 1 + Choose(options_.max_send);
         Emit(Verb::kSend, me, n);
         // A send that waited out its step queued part or none of it.
-        if (returns) Delivered(s, n);
-        return;
+        if (returns) return Delivered(s, n);
+        // What the wait moved (a TCP window probe) a send at once sees.
+        return Emit(Verb::kSendFd, me);
       }
       case 2: {
         const int64_t n = 1 + Choose(8192);
@@ -546,6 +577,43 @@ class Generator {
         if (s.open && !s.listener && s.peer < 0 && !s.stuck) {
           ConnectTo(i, t, /*blocking=*/false);
         }
+        return;
+      }
+      case 34: {
+        // Closed first, then by its peer, as a server that ends the
+        // conversation does; and half the time the server then stops
+        // (what the port then holds is where kinds differ).
+        if (!settled || !s.open || LingerWaits(s)) return Emit(Verb::kPoll, me);
+        Emit(Verb::kClose, me);
+        const int p = s.peer;
+        const int l = s.served_by;
+        EndSock(i);
+        if (p < 0 || socks_[p].name.empty() || !socks_[p].open ||
+            LingerWaits(socks_[p])) {
+          return;
+        }
+        Emit(Verb::kClose, socks_[p].name);
+        EndSock(p);
+        if (l < 0 || !socks_[l].open || socks_[l].frozen || Choose(2) != 0) {
+          return;
+        }
+        Emit(Verb::kClose, socks_[l].name);
+        return EndSock(l);
+      }
+      case 35: {
+        // Closed with its peer's buffer full (the peer's data unread, or
+        // its own held back): what the peer's write and read then meet.
+        if (!settled || !s.open || LingerWaits(s)) return Emit(Verb::kPoll, me);
+        Emit(Verb::kClose, me);
+        const int p = s.peer;
+        EndSock(i);
+        if (p < 0 || socks_[p].name.empty() || !socks_[p].open) return;
+        Emit(Verb::kSend, socks_[p].name, 1 + Choose(64));
+        if (Choose(2) == 0) {
+          Emit(Verb::kDrain, socks_[p].name);
+          return Drained(socks_[p]);
+        }
+        Emit(Verb::kRecv, socks_[p].name, 1 + Choose(8192));
         return;
       }
       case 30:

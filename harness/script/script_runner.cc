@@ -231,14 +231,22 @@ absl::Status Runner::ConnectBounded(const Slot& self, int fd,
       // A blocking connect that gave up leaves no attempt behind, as a
       // unix one that timed out does: otherwise the kernel's SYN
       // retransmission timer, not the script, decides when (and whether) a
-      // later accept gets it. connect(AF_UNSPEC) ends SYN_SENT
-      // (tcp_disconnect), which leaves ECONNRESET pending: read it.
-      sockaddr unspec{};
-      unspec.sa_family = AF_UNSPEC;
-      ::connect(fd, &unspec, sizeof(unspec));
-      int ignored = 0;
-      socklen_t length = sizeof(ignored);
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &ignored, &length);
+      // later accept gets it. connect(AF_UNSPEC) would end SYN_SENT but
+      // leave its marks (tcp_disconnect moves write_seq on by
+      // max_window + 2, which SIOCOUTQ shows, and ECONNRESET pending), so
+      // the attempt's socket is replaced by a fresh one, unconnected as
+      // the unix one is.
+      int domain = 0;
+      socklen_t length = sizeof(domain);
+      ::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length);
+      const int fd_flags = ::fcntl(fd, F_GETFD);
+      const int fresh = ::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fresh < 0) return ErrnoStatus(errno, "socket", "script");
+      const int replaced =
+          ::dup3(fresh, fd, (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+      const int dup_error = errno;
+      ::close(fresh);
+      if (replaced < 0) return ErrnoStatus(dup_error, "dup3", "script");
       ::fcntl(fd, F_SETFL, flags);
       return absl::DeadlineExceededError("timeout");
     }
