@@ -118,6 +118,31 @@ TEST(RegistryScope, ASocketSetUpOnOneKindOnlyMayReceiveDifferently) {
   EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
 }
 
+// A reconnect of a bound socket is a connection made to its target, as a
+// connect's is: the listener's abort reaches it
+// (bind_after_reset_of_kernel_chosen_port), not a bound socket that never
+// connected.
+TEST(RegistryScope, AReconnectIsAConnectionToItsTarget) {
+  const char* script =
+      "l listen 1\nk bind\nk reconnect l\nl abort\nk2 bind-same k\n"
+      "j bind\nj2 bind-same j\n";
+  const Trace unix = MakeTrace(
+      TransportKind::kUnixAbstract,
+      {"ok", "ok", "ok", "ok", "EADDRINUSE", "ok", "EADDRINUSE"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "EINPROGRESS",
+                                                     "ok", "ok", "ok",
+                                                     "EADDRINUSE"});
+  const DifferenceRegistry& registry = DifferenceRegistry::Default();
+  const Comparison reached = Compare(script, unix, tcp, registry);
+  EXPECT_EQ(reached.verdict, Verdict::kEqualApartFrom) << reached.Describe();
+
+  const Trace tcp_elsewhere = MakeTrace(
+      TransportKind::kTcp4, {"ok", "ok", "EINPROGRESS", "ok", "ok", "ok", "ok"});
+  const Comparison elsewhere = Compare(script, unix, tcp_elsewhere, registry);
+  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
+  EXPECT_THAT(elsewhere.reason, HasSubstr("j2 bind-same j"));
+}
+
 // A fill lets what its peer receives differ (the amount is a buffer
 // size: fill_then_read) though no step differs; not on another pair.
 TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {

@@ -17,6 +17,41 @@ const std::vector<std::string> kUnconnected = {
 
 std::vector<Difference> UnconnectedEntries() {
   return {
+      {.id = "tcp_listen_picks_a_port_for_an_unbound_socket",
+       .statement = "A socket never bound (its blocking connect gave up "
+                    "on a full backlog) can listen on TCP, which picks a "
+                    "free port for it as a connect would; a UNIX socket "
+                    "must be bound to listen (EINVAL).",
+       .source = "listen(2), ERRORS (EINVAL for UNIX); net/unix/af_unix.c "
+                 "(unix_listen: no listen on an unbound socket); "
+                 "net/ipv4/inet_connection_sock.c (inet_csk_listen_start: "
+                 "get_port with port 0 chooses one)",
+       // What the socket then does differs with it: it listens on TCP only
+       // (a socket set up on one kind only).
+       .behaviour = {{kUnixAddressed, "refused", {"relisten:EINVAL"}},
+                     {kTcp, "listens on a port it is given", {"relisten:ok"}}},
+       .after = {"connect *"},
+       .witness = "listen_on_unbound_socket"},
+      {.id = "tcp_reset_frees_a_port_the_kernel_chose",
+       .statement = "A TCP socket on a port the kernel chose (a bind to "
+                    "port 0, or a connect's) gives the port back when its "
+                    "connection is reset: a bind to that address then "
+                    "succeeds. A UNIX socket holds its name until it is "
+                    "closed (EADDRINUSE).",
+       .source = "net/ipv4/af_inet.c (__inet_bind: SOCK_BINDPORT_LOCK only "
+                 "for a port the caller named); net/ipv4/tcp.c "
+                 "(tcp_set_state: TCP_CLOSE puts the port back unless "
+                 "locked); net/unix/af_unix.c (the name is released in "
+                 "unix_release_sock)",
+       .behaviour = {{kUnixAddressed, "name still held",
+                      {"bind-same:EADDRINUSE"}},
+                     {kTcp, "port free", {"bind-same:ok"}}},
+       // What resets a connection: the peer's close with data unread, its
+       // abort, or its listener's close with it queued. (A listener's
+       // shutdown(SHUT_RD) resets them too, but on a bound socket that
+       // listens later it resets nothing.)
+       .after = {"close"},
+       .witness = "bind_after_reset_of_kernel_chosen_port"},
       {.id = "io_on_unconnected_socket",
        .statement = "Reading from a socket that was never connected (a "
                     "listener, a bound socket) is EINVAL on UNIX and ENOTCONN "

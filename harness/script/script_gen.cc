@@ -38,6 +38,7 @@ struct Sock {
   int served_by = -1;     // for an accepted end: its listener
   bool filled = false;  // its peer's buffer is full (fill)
   bool urgent = false;  // an urgent byte came, which reads may or not see
+  bool edge = false;    // registered for edge-triggered epoll
   int64_t lowat = 1;    // SO_RCVLOWAT
   int linger = -1;      // SO_LINGER seconds, -1 off
   int64_t pending = 0;  // bytes surely queued to read (a lower bound)
@@ -375,6 +376,14 @@ class Generator {
       24, 24,   // recv-oob
       14, 7, 20,  // poll, peek, inq or outq
   };
+  // Registered for edge-triggered epoll: what makes a new edge (its own
+  // writes, and on UNIX its peer's reads) is seen by the next epoll-edge.
+  static constexpr uint32_t kEdgeActions[] = {
+      36, 36, 0, 8,  // epoll-edge, send, send-fd
+  };
+  static constexpr uint32_t kEdgePeerActions[] = {
+      2, 3, 6, 0,  // recv, recv-exactly or -waitall, drain, send
+  };
   // Its peer has an urgent byte: another one moves the mark.
   static constexpr uint32_t kUrgentWriterActions[] = {
       23, 23, 0, 8,  // send-oob, send, send-fd
@@ -402,6 +411,12 @@ class Generator {
     // the listener's port.
     if (s.accepted && s.open && s.peer >= 0 && Choose(4) == 0) {
       return Do(i, 34);
+    }
+    if (s.open && s.edge && Choose(4) == 0) {
+      return Do(i, kEdgeActions[Choose(std::size(kEdgeActions))]);
+    }
+    if (s.open && s.peer >= 0 && socks_[s.peer].edge && Choose(4) == 0) {
+      return Do(i, kEdgePeerActions[Choose(std::size(kEdgePeerActions))]);
     }
     if (s.open && s.urgent && Choose(2) == 0) {
       return Do(i,
@@ -536,7 +551,11 @@ class Generator {
       case 20:
         return Emit(Choose(2) == 0 ? Verb::kInq : Verb::kOutq, me);
       case 21:
-        return Emit(Choose(2) == 0 ? Verb::kEpollLevel : Verb::kEpollEdge, me);
+        if (Choose(2) == 0) return Emit(Verb::kEpollLevel, me);
+        [[fallthrough]];
+      case 36:
+        s.edge = true;
+        return Emit(Verb::kEpollEdge, me);
       case 22:
         s.linger = static_cast<int>(Choose(2));
         return Emit(Verb::kLinger, me, s.linger);

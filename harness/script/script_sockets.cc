@@ -50,6 +50,18 @@ ScriptSockets::ScriptSockets(const Script& script) {
       here.socket = existing(step.slot);
       // A step on its own socket that names another ("reconnect L").
       if (!step.target.empty()) here.target = existing(step.target);
+      // A reconnect of a socket with no connection yet makes one, queued
+      // on its target as a connect's is: what the listener does reaches it.
+      if (step.verb == Verb::kReconnect && here.target != kNone &&
+          sockets_[here.socket].peer == kNone &&
+          sockets_[here.socket].listener == kNone) {
+        sockets_[here.socket].listener = here.target;
+        if (sockets_[here.socket].role == Role::kBound ||
+            sockets_[here.socket].role == Role::kUnknown) {
+          sockets_[here.socket].role = Role::kConnection;
+        }
+        pending[here.target].push_back(here.socket);
+      }
       if (step.verb == Verb::kRelisten) {
         sockets_[here.socket].listening_from =
             std::min(sockets_[here.socket].listening_from, i);
