@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "comparison_util.h"
 #include "sockparity/script/differential.h"
 #include "sockparity/script/runner.h"
 #include "sockparity/script/script.h"
@@ -191,13 +192,6 @@ TEST(RegistryTest, EntriesAreWellFormed) {
       }
     }
   }
-}
-
-Trace MakeTrace(TransportKind kind, std::vector<std::string> outcomes) {
-  Trace trace;
-  trace.kind = kind;
-  for (std::string& outcome : outcomes) trace.steps.push_back({outcome, ""});
-  return trace;
 }
 
 TEST(CompareTest, UnexplainedDifferenceDivergesAtItsStep) {

@@ -8,36 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "sockparity/script/differences.h"
-#include "sockparity/script/script.h"
-#include "test_util.h"
+#include "comparison_util.h"
 
 namespace sockparity::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using Verdict = Comparison::Verdict;
-
-Trace MakeTrace(TransportKind kind, std::vector<std::string> outcomes) {
-  Trace trace;
-  trace.kind = kind;
-  for (std::string& outcome : outcomes) trace.steps.push_back({outcome, ""});
-  return trace;
-}
-
-DifferenceRegistry Without(std::vector<std::string> ids) {
-  absl::StatusOr<DifferenceRegistry> registry =
-      DifferenceRegistry::Default().Without(ids);
-  EXPECT_TRUE(registry.ok()) << registry.status();
-  return *std::move(registry);
-}
-
-Comparison Compare(absl::string_view text, const Trace& x, const Trace& y,
-                   const DifferenceRegistry& registry) {
-  absl::StatusOr<Script> script = ParseScript(text);
-  EXPECT_TRUE(script.ok()) << script.status();
-  return CompareTraces(*script, x, y, registry);
-}
 
 // An abort on one pair does not explain the reset another pair shows after
 // SHUT_RD+SHUT_WR (data_after_shutdown_rd_and_wr); the entry that does is
@@ -87,32 +64,6 @@ TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
 
   unix.received["d"] = "10 bytes fnv1a64=2";
   tcp.received["d"] = "10 bytes fnv1a64=3";
-  const Comparison elsewhere = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
-  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
-}
-
-// A socket set up on one kind only (bind-same refused on unix-path, where
-// the closed listener's file stays; made on TCP, which then connects it to
-// its own port) is not the same socket on the two: what it receives may
-// differ, whichever entry explained its steps. Another socket's may not.
-TEST(RegistryScope, ASocketSetUpOnOneKindOnlyMayReceiveDifferently) {
-  const char* script =
-      "l listen 1\nl close\nk bind-same l\nk reconnect l\nk send 5\n"
-      "k recv 5\nc pair d\nc send 5\nd recv 5\n";
-  Trace unix = MakeTrace(TransportKind::kUnixPath,
-                         {"ok", "ok", "EADDRINUSE", "closed", "closed",
-                          "closed", "ok", "ok", "data"});
-  Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "EINPROGRESS",
-                                               "ok", "data", "ok", "ok",
-                                               "data"});
-  tcp.received["k"] = "5 bytes fnv1a64=1";
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison set_up = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(set_up.verdict, Verdict::kEqualApartFrom) << set_up.Describe();
-
-  unix.received["d"] = "5 bytes fnv1a64=2";
-  tcp.received["d"] = "5 bytes fnv1a64=3";
   const Comparison elsewhere = Compare(script, unix, tcp, registry);
   EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
   EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
@@ -366,129 +317,6 @@ TEST(RegistryScope, AllowanceEndsWhenTheTriggerSocketCloses) {
               ::testing::ElementsAre("tcp_accepted_connection_holds_port"));
 }
 
-// Triggers match by effect: SHUT_RDWR is a SHUT_RD (the peer's write fails
-// on UNIX), an abort is a close (the TCP end is left in CLOSE), in scripts
-// and in the peer check's context alike.
-TEST(RegistryScope, TriggersMatchByEffect) {
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison rdwr =
-      Compare("a pair b\na shutdown rdwr\nb send 10\n",
-              MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "EPIPE"}),
-              MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok"}), registry);
-  EXPECT_THAT(rdwr.entries,
-              ::testing::ElementsAre("shutdown_rd_is_local_on_tcp"));
-  const Comparison abort = Compare(
-      "a pair b\nb abort\na peername\n",
-      MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "unnamed"}),
-      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ENOTCONN"}), registry);
-  EXPECT_THAT(abort.entries,
-              ::testing::ElementsAre("tcp_closed_connection_is_not_connected"));
-  EXPECT_NE(
-      registry.Allowing(TransportKind::kUnixPath,
-                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
-                        Observation{Verb::kSend, "ok"}, {"shutdown rdwr"}),
-      nullptr);
-  EXPECT_EQ(
-      registry.Allowing(TransportKind::kUnixPath,
-                        Observation{Verb::kSend, "EPIPE"}, TransportKind::kTcp4,
-                        Observation{Verb::kSend, "ok"}, {"shutdown wr"}),
-      nullptr);
-}
-
-// connect-as-nobody's child exits: a close of its connection, so the
-// accepted end's first write is explained (socket_path_permissions); a
-// connect-nb elsewhere is not.
-TEST(RegistryScope, ConnectAsNobodyIsACloseOfItsConnection) {
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Trace unix =
-      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "EPIPE"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
-  EXPECT_THAT(
-      Compare("l listen 4\nn connect-as-nobody l\ns accept l\ns send 3\n", unix,
-              tcp, registry)
-          .entries,
-      ::testing::ElementsAre("tcp_first_write_after_peer_close_succeeds"));
-  EXPECT_EQ(Compare("l listen 4\nn connect-nb l\ns accept l\ns send 3\n", unix,
-                    tcp, registry)
-                .verdict,
-            Verdict::kDiverged);
-}
-
-// A close after "linger 0" on the same socket is an abort (linger_zero);
-// after "linger 1", or a linger 0 on another socket, it is a close.
-TEST(RegistryScope, CloseAfterLingerZeroIsAnAbort) {
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Trace unix =
-      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "ok", "0"});
-  const Trace tcp =
-      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ECONNRESET"});
-  EXPECT_THAT(Compare("a pair b\nc pair d\na linger 0\na close\nb so-error\n",
-                      unix, tcp, registry)
-                  .entries,
-              ::testing::ElementsAre("linger_zero_resets_only_tcp"));
-  EXPECT_EQ(Compare("a pair b\nc pair d\na linger 1\na close\nb so-error\n",
-                    unix, tcp, registry)
-                .verdict,
-            Verdict::kDiverged);
-  EXPECT_EQ(Compare("a pair b\nc pair d\nc linger 0\na close\nb so-error\n",
-                    unix, tcp, registry)
-                .verdict,
-            Verdict::kDiverged);
-}
-
-// A bind that an entry allowed to fail on one kind only leaves that socket
-// bound on one kind and not on the other: the later steps on it, or naming
-// it, are the entry's consequence. Steps on other sockets are still
-// compared, and without the entry nothing is allowed.
-TEST(RegistryScope, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
-  const DifferenceRegistry registry({Difference{
-      .id = "rebind_differs",
-      .statement = "test",
-      .source = "test",
-      .behaviour = {{{TransportKind::kUnixPath}, "taken", {"bind-same:EADDRINUSE"}},
-                    {{TransportKind::kTcp4}, "free", {"bind-same:ok"}}},
-      .after = {"close"},
-      .witness = "bind_after_listener_closed"}});
-  const std::string script =
-      "l listen 4\nl close\nm bind-same l\nm poll\nc connect m\n"
-      "c so-error\na pair b\nb poll\n";
-  const Trace unix = MakeTrace(TransportKind::kUnixPath,
-                               {"ok", "ok", "EADDRINUSE", "closed",
-                                "no-address", "n/a", "ok", "OUT"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp4,
-                              {"ok", "ok", "ok", "OUT|HUP", "ECONNREFUSED",
-                               "ECONNREFUSED", "ok", "OUT"});
-  const Comparison allowed = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(allowed.verdict, Verdict::kEqualApartFrom) << allowed.Describe();
-  EXPECT_THAT(allowed.entries, ::testing::ElementsAre("rebind_differs"));
-
-  Trace other = tcp;
-  other.steps[7].outcome = "IN|OUT";
-  const Comparison elsewhere = Compare(script, unix, other, registry);
-  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
-  EXPECT_EQ(elsewhere.step, 7) << elsewhere.Describe();
-
-  const Comparison without =
-      Compare(script, unix, tcp, DifferenceRegistry({}));
-  EXPECT_EQ(without.verdict, Verdict::kDiverged);
-  EXPECT_EQ(without.step, 2) << without.Describe();
-
-  // Where an entry of its own explains the connect to it, the connecting
-  // socket still differs with it.
-  std::vector<Difference> two(1, registry.entries()[0]);
-  two.push_back(Difference{
-      .id = "no_address",
-      .statement = "test",
-      .source = "test",
-      .behaviour = {{{TransportKind::kUnixPath}, "none", {"connect:no-address"}},
-                    {{TransportKind::kTcp4}, "refused", {"connect:ECONNREFUSED"}}},
-      .witness = "bind_after_listener_closed"});
-  const Comparison through_entry =
-      Compare(script, unix, tcp, DifferenceRegistry(std::move(two)));
-  EXPECT_EQ(through_entry.verdict, Verdict::kEqualApartFrom)
-      << through_entry.Describe();
-}
-
 // PRI (urgent data pending) shown by both kinds is factored out before the
 // entries are asked; shown by one kind only, it is a difference of its own.
 TEST(RegistryScope, UrgentDataOnBothSidesIsNoPartOfTheDifference) {
@@ -505,54 +333,6 @@ TEST(RegistryScope, UrgentDataOnBothSidesIsNoPartOfTheDifference) {
   const Comparison only_one =
       Compare(script, unix, one, DifferenceRegistry::Default());
   EXPECT_EQ(only_one.verdict, Verdict::kDiverged) << only_one.Describe();
-}
-
-// A connection accepted from a listener whose queue differs (a connect the
-// path's permissions refused on one kind) is another connection there,
-// though accept says "ok" on both: what it reads is not compared.
-TEST(RegistryScope, AcceptedFromAQueueThatDiffersDiffersToo) {
-  const std::string script =
-      "l listen 3\nn connect-as-nobody l\nc connect l\nc send 10\n"
-      "s accept l\ns recv-until-eof\n";
-  const Trace path = MakeTrace(TransportKind::kUnixPath,
-                               {"ok", "EACCES", "ok", "ok", "ok", "timeout"});
-  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
-                                   {"ok", "ok", "ok", "ok", "ok", "eof"});
-  const Comparison comparison =
-      Compare(script, path, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
-      << comparison.Describe();
-  // The same difference where both queues held the same connections.
-  Trace same_queue = path;
-  same_queue.steps[1].outcome = "ok";
-  const Comparison control =
-      Compare(script, same_queue, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
-}
-
-// An address bound again on one kind only (the socket file a closed UNIX
-// listener left behind) leads to another thing on each kind: a connect to
-// it is not compared.
-TEST(RegistryScope, AnAddressBoundAgainOnOneKindOnlyIsNotComparedFurther) {
-  const std::string script =
-      "l listen 3 reuseaddr\nl abort\nk bind-same l reuseaddr\n"
-      "k relisten 0\nc connect l\n";
-  const Trace path =
-      MakeTrace(TransportKind::kUnixPath,
-                {"ok", "ok", "EADDRINUSE", "closed", "ECONNREFUSED"});
-  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
-                                   {"ok", "ok", "ok", "ok", "ok"});
-  const Comparison comparison =
-      Compare(script, path, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
-      << comparison.Describe();
-  // Bound again on both, the connect is compared.
-  Trace both_bound = path;
-  both_bound.steps[2].outcome = "ok";
-  both_bound.steps[3].outcome = "ok";
-  const Comparison control =
-      Compare(script, both_bound, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
 }
 
 // Two masks that no entry allows as wholes are compared event by event:

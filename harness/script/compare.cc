@@ -264,6 +264,20 @@ bool ChangesTarget(const internal::VerbDescriptor& described,
           sockets.TargetOf(step) != internal::ScriptSockets::kNone);
 }
 
+// Step `step` changed its target on one kind only: with an address that
+// differs (bind-same), so does every socket sharing that address.
+void MarkTarget(const internal::VerbDescriptor& described,
+                const internal::ScriptSockets& sockets, size_t step,
+                const Difference* entry,
+                std::map<int, const Difference*>* set_up_on_one) {
+  const int target = sockets.TargetOf(step);
+  set_up_on_one->emplace(target, entry);
+  if (!described.shares_target_address) return;
+  for (int sharing : sockets.SharingAddress(target)) {
+    set_up_on_one->emplace(sharing, entry);
+  }
+}
+
 // The entry that set up the socket named `name` on one kind only, or
 // nullptr.
 const Difference* SetUpOnOne(const std::map<int, const Difference*>& set_up,
@@ -358,7 +372,7 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
             set_up_on_one.emplace(sockets.SocketOf(i), on->second);
             data_allowed.insert(sockets.NameOf(sockets.SocketOf(i)));
             if (ChangesTarget(described, sockets, i)) {
-              set_up_on_one.emplace(sockets.TargetOf(i), on->second);
+              MarkTarget(described, sockets, i, on->second, &set_up_on_one);
             }
           }
           if (std::find(result.entries.begin(), result.entries.end(),
@@ -396,7 +410,7 @@ Comparison CompareTraces(const Script& script, const Trace& x, const Trace& y,
       const internal::ScriptSockets& sockets = scopes->sockets();
       set_up_on_one.emplace(sockets.SocketOf(i), entry);
       if (ChangesTarget(described, sockets, i)) {
-        set_up_on_one.emplace(sockets.TargetOf(i), entry);
+        MarkTarget(described, sockets, i, entry, &set_up_on_one);
       }
     }
     if (std::find(result.entries.begin(), result.entries.end(), entry->id) ==

@@ -16,18 +16,18 @@ std::vector<Difference> EndingEntries() {
        .source = "socket(7), SO_LINGER; tcp(7); net/ipv4/tcp_input.c "
                  "(tcp_reset: EPIPE in CLOSE_WAIT); net/unix/af_unix.c "
                  "(unix_release_sock)",
-       // An out-of-band byte sent before the abort stays readable on UNIX;
-       // once the reset's error was read, TCP's CLOSE state refuses
-       // recv(MSG_OOB) (tcp_recv_urg: ENOTCONN).
+       // An out-of-band byte sent before the abort stays readable on UNIX
+       // once, and then there is none (unix_stream_recv_urg: EINVAL); TCP's
+       // CLOSE state refuses recv(MSG_OOB) (tcp_recv_urg: ENOTCONN).
        .behaviour = {{kUnix, "end of stream",
                       Patterns({{"poll:IN|OUT|RDHUP|HUP", "so-error:0",
-                                 "recv-oob:data"},
+                                 "recv-oob:data", "recv-oob:EINVAL"},
                                 Reads("eof")})},
                      {kTcp, "connection reset",
-                      Patterns({{"poll:IN|OUT|RDHUP|ERR|HUP",
-                                 "so-error:ECONNRESET", "so-error:EPIPE",
-                                 "recv-oob:ENOTCONN"},
-                                Reads("ECONNRESET")})}},
+                      Patterns(
+                          {{"poll:IN|OUT|RDHUP|ERR|HUP", "so-error:ECONNRESET",
+                            "so-error:EPIPE", "recv-oob:ENOTCONN"},
+                           Reads("ECONNRESET")})}},
        .after = {"abort"},
        .after_on = TriggerSocket::kConnection,
        .witness = "linger_zero"},
@@ -44,24 +44,24 @@ std::vector<Difference> EndingEntries() {
        // does not look at RCV_SHUTDOWN), so reads return it.
        .behaviour = {{kUnix, "the peer cannot write",
                       // With nothing queued the writer stays writable.
-                      Patterns({Writes("EPIPE"), Reads("eof"),
+                      Patterns({Writes("EPIPE"),
+                                Reads("eof"),
                                 // Nothing queued to read ahead of the
                                 // reset a peer closing with its own data
                                 // unread leaves (unix_release_sock); on
                                 // TCP the data that came is read first.
                                 Reads("ECONNRESET"),
                                 // No urgent byte came.
-                                {"recv-oob:EINVAL", "poll:+OUT",
-                                 "poll:-PRI",
+                                {"recv-oob:EINVAL", "poll:+OUT", "poll:-PRI",
                                  // Nothing arrived to count.
                                  "inq:0",
                                  // nor to wake an edge-triggered epoll
                                  "epoll-edge:-IN", "epoll-edge:-OUT",
                                  "epoll-edge:-RDHUP"}})},
-                     {kTcp,
-                      "the peer's data arrives",
+                     {kTcp, "the peer's data arrives",
                       // Writes go through, or wait for room like any.
-                      Patterns({Writes("ok"), Writes("EAGAIN"),
+                      Patterns({Writes("ok"),
+                                Writes("EAGAIN"),
                                 Writes("timeout"),
                                 {"recv:data", "peek:data", "recv-exactly:ok",
                                  "recv-waitall:ok", "recv-fd:no-fd",
@@ -101,7 +101,8 @@ std::vector<Difference> EndingEntries() {
                                  "epoll-level:IN|OUT|RDHUP|HUP",
                                  // nothing new happened: no edge
                                  "epoll-edge:none"},
-                                Reads("eof"), Writes("EPIPE")})},
+                                Reads("eof"),
+                                Writes("EPIPE")})},
                      {kTcp, "the data is answered with a reset",
                       Patterns({Writes("ok"),
                                 {"poll:IN|OUT|RDHUP|ERR|HUP",
@@ -116,7 +117,8 @@ std::vector<Difference> EndingEntries() {
                                  // the reset is a new edge
                                  "epoll-level:IN|OUT|RDHUP|ERR|HUP",
                                  "epoll-edge:IN|OUT|RDHUP|ERR|HUP"},
-                                Reads("ECONNRESET"), Writes("ECONNRESET")})}},
+                                Reads("ECONNRESET"),
+                                Writes("ECONNRESET")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .witness = "data_after_shutdown_rd_and_wr"},
@@ -136,8 +138,7 @@ std::vector<Difference> EndingEntries() {
                                  "epoll-edge:none"}})},
                      {kTcp, "the first write is accepted",
                       Patterns({Writes("ok"),
-                                {"so-error:EPIPE",
-                                 "poll:IN|OUT|RDHUP|ERR|HUP",
+                                {"so-error:EPIPE", "poll:IN|OUT|RDHUP|ERR|HUP",
                                  "epoll-edge:IN|OUT|RDHUP|ERR|HUP",
                                  // a later write took the error
                                  "epoll-edge:IN|OUT|RDHUP|HUP"}})}},
@@ -158,13 +159,11 @@ std::vector<Difference> EndingEntries() {
                  "(tcp_send_fin queues the FIN on the last segment); "
                  "net/unix/af_unix.c (unix_stream_sendmsg checks the peer's "
                  "shutdown)",
-       .behaviour = {{kUnix,
-                      "nothing pending, the end of stream",
+       .behaviour = {{kUnix, "nothing pending, the end of stream",
                       Patterns({Reads("eof"), {"so-error:0"}})},
-                     {kTcp,
-                      "reset before the FIN came",
-                      Patterns({Reads("ECONNRESET"),
-                                {"so-error:ECONNRESET"}})}},
+                     {kTcp, "reset before the FIN came",
+                      Patterns(
+                          {Reads("ECONNRESET"), {"so-error:ECONNRESET"}})}},
        // What holds the FIN back: the full queue a fill leaves.
        .after = {"fill"},
        .after_on = TriggerSocket::kConnection,
@@ -291,30 +290,28 @@ std::vector<Difference> EndingEntries() {
                  "sk_shutdown)",
        // The refused client's socket is closed on UNIX, the accepted one
        // never made; on TCP both live on.
-       .behaviour = {{kUnixAddressed,
-                      "refuses connections",
-                      {"connect:ECONNREFUSED", "connect-nb:ECONNREFUSED",
-                       "reconnect:ECONNREFUSED",
-                       "connect-as-nobody:ECONNREFUSED", "accept:EINVAL",
-                       "accept:EAGAIN", "*:closed", "*:no-socket",
-                       // the shutdown that marked it
-                       "shutdown:ok",
-                       // unix_poll shows the mark on a listener too: IN and
-                       // RDHUP, and HUP after a shutdown of both ways
-                       "poll:+IN", "poll:+RDHUP", "poll:+HUP",
-                       "epoll-level:+IN", "epoll-level:+RDHUP",
-                       "epoll-level:+HUP", "epoll-edge:+IN",
-                       "epoll-edge:+RDHUP", "epoll-edge:+HUP"}},
-                     {kTcp,
-                      "listens",
-                      {"connect:ok", "connect-nb:EINPROGRESS", "reconnect:*",
-                       "connect-as-nobody:ok", "accept:ok", "accept:timeout",
-                       "accept:EAGAIN", "*:*", "shutdown:ENOTCONN",
-                       // a listener with nothing queued shows nothing
-                       "poll:-IN", "poll:-RDHUP", "poll:-HUP",
-                       "epoll-level:-IN", "epoll-level:-RDHUP",
-                       "epoll-level:-HUP", "epoll-edge:-IN",
-                       "epoll-edge:-RDHUP", "epoll-edge:-HUP"}}},
+       .behaviour =
+           {{kUnixAddressed,
+             "refuses connections",
+             {"connect:ECONNREFUSED", "connect-nb:ECONNREFUSED",
+              "reconnect:ECONNREFUSED", "connect-as-nobody:ECONNREFUSED",
+              "accept:EINVAL", "accept:EAGAIN", "*:closed", "*:no-socket",
+              // the shutdown that marked it
+              "shutdown:ok",
+              // unix_poll shows the mark on a listener too: IN and
+              // RDHUP, and HUP after a shutdown of both ways
+              "poll:+IN", "poll:+RDHUP", "poll:+HUP", "epoll-level:+IN",
+              "epoll-level:+RDHUP", "epoll-level:+HUP", "epoll-edge:+IN",
+              "epoll-edge:+RDHUP", "epoll-edge:+HUP"}},
+            {kTcp,
+             "listens",
+             {"connect:ok", "connect-nb:EINPROGRESS", "reconnect:*",
+              "connect-as-nobody:ok", "accept:ok", "accept:timeout",
+              "accept:EAGAIN", "*:*", "shutdown:ENOTCONN",
+              // a listener with nothing queued shows nothing
+              "poll:-IN", "poll:-RDHUP", "poll:-HUP", "epoll-level:-IN",
+              "epoll-level:-RDHUP", "epoll-level:-HUP", "epoll-edge:-IN",
+              "epoll-edge:-RDHUP", "epoll-edge:-HUP"}}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kBound,
 
@@ -346,8 +343,7 @@ std::vector<Difference> EndingEntries() {
              Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
                         "so-error:0", "accept:ok", "accept:EINVAL",
                         // non-blocking, with nothing queued
-                        "accept:EAGAIN",
-                        "bind-same:EADDRINUSE",
+                        "accept:EAGAIN", "bind-same:EADDRINUSE",
                         // a bind-same on the socket whose bind failed
                         "bind-same:n/a",
                         // its own connect to its name, refused: it shut
@@ -370,8 +366,8 @@ std::vector<Difference> EndingEntries() {
             {kTcp, "stops listening, resets its queue",
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
                         // once a write took the reset's error
-                        "poll:IN|OUT|RDHUP|HUP",
-                        "so-error:ECONNRESET", "accept:EINVAL", "bind-same:ok",
+                        "poll:IN|OUT|RDHUP|HUP", "so-error:ECONNRESET",
+                        "accept:EINVAL", "bind-same:ok",
                         // listening again: a fresh, empty listener
                         "poll:none", "accept:EAGAIN", "accept:timeout",
                         // its own connect: no longer a listener

@@ -43,7 +43,8 @@ std::vector<Difference> UnconnectedEntries() {
                  "(tcp_set_state: TCP_CLOSE puts the port back unless "
                  "locked); net/unix/af_unix.c (the name is released in "
                  "unix_release_sock)",
-       .behaviour = {{kUnixAddressed, "name still held",
+       .behaviour = {{kUnixAddressed,
+                      "name still held",
                       {"bind-same:EADDRINUSE"}},
                      {kTcp, "port free", {"bind-same:ok"}}},
        // What resets a connection: the peer's close with data unread, its
@@ -194,41 +195,58 @@ std::vector<Difference> UnconnectedEntries() {
                  "clears sk_shutdown, adds max_window + 2 to write_seq); "
                  "net/unix/af_unix.c (unix_stream_connect looks the target "
                  "up first)",
-       .behaviour = {{kUnixAddressed,
-                      "as it was",
-                      Patterns({{"poll:IN|OUT|RDHUP|HUP",
-                                 "epoll-level:IN|OUT|RDHUP|HUP",
-                                 // the reset's error still pending
-                                 "poll:IN|OUT|RDHUP|ERR|HUP",
-                                 "epoll-level:IN|OUT|RDHUP|ERR|HUP",
-                                 "so-error:ECONNRESET", "outq:0",
-                                 // the connect itself: refused at its
-                                 // target, or, when that listens, still
-                                 // connected to a peer that is gone
-                                 "reconnect:ECONNREFUSED",
-                                 "reconnect:EISCONN"},
-                                Reads("eof"),
-                                Reads("ECONNRESET"),
-                                // a connection a listener's shutdown(SHUT_RD)
-                                // left queued is alive on UNIX
-                                Reads("EAGAIN"), Reads("timeout"),
-                                ReadsData()})},
-                     {kTcp,
-                      "disconnected",
-                      Patterns({{"poll:OUT|HUP", "epoll-level:OUT|HUP",
-                                 "so-error:0", "outq:*",
-                                 // the connect itself: the pending error,
-                                 // or ECONNABORTED once it was read; then,
-                                 // unconnected, the next one starts a new
-                                 // connection
-                                 "reconnect:ECONNRESET",
-                                 "reconnect:ECONNABORTED",
-                                 "reconnect:EINPROGRESS", "reconnect:ok"},
-                                Reads("ENOTCONN")})}},
+       .behaviour =
+           {{kUnixAddressed, "as it was",
+             Patterns({{"poll:IN|OUT|RDHUP|HUP", "epoll-level:IN|OUT|RDHUP|HUP",
+                        // the reset's error still pending
+                        "poll:IN|OUT|RDHUP|ERR|HUP",
+                        "epoll-level:IN|OUT|RDHUP|ERR|HUP",
+                        "so-error:ECONNRESET", "outq:0",
+                        // the connect itself: refused at its
+                        // target, or, when that listens, still
+                        // connected to a peer that is gone
+                        "reconnect:ECONNREFUSED", "reconnect:EISCONN"},
+                       Reads("eof"),
+                       Reads("ECONNRESET"),
+                       // a connection a listener's shutdown(SHUT_RD)
+                       // left queued is alive on UNIX
+                       Reads("EAGAIN"),
+                       Reads("timeout"),
+                       ReadsData()})},
+            {kTcp, "disconnected",
+             Patterns({{"poll:OUT|HUP", "epoll-level:OUT|HUP", "so-error:0",
+                        "outq:*",
+                        // the connect itself: the pending error,
+                        // or ECONNABORTED once it was read; then,
+                        // unconnected, the next one starts a new
+                        // connection
+                        "reconnect:ECONNRESET", "reconnect:ECONNABORTED",
+                        "reconnect:EINPROGRESS", "reconnect:ok"},
+                       Reads("ENOTCONN")})}},
        .after = {"reconnect *"},
        .and_after = {"connect-nb *"},
        .after_on = TriggerSocket::kConnection,
        .witness = "connect_again_after_reset"},
+      {.id = "tcp_connecting_socket_shut_down_after_a_reset_refuses_connect",
+       .statement = "A TCP socket whose non-blocking connect was reset and "
+                    "which was then shut down (shutdown gives ENOTCONN) is "
+                    "disconnecting: connect on it is EINVAL and leaves it as "
+                    "it was, its reset's error still pending. A UNIX "
+                    "socket's connect looks at the target first "
+                    "(unix_connect_checks_the_target_first).",
+       .source = "net/ipv4/af_inet.c (inet_shutdown turns SS_CONNECTING in "
+                 "TCP_CLOSE into SS_DISCONNECTING; __inet_stream_connect "
+                 "refuses that state with EINVAL); net/unix/af_unix.c "
+                 "(unix_stream_connect: unix_find_other first)",
+       .behaviour = {{kUnixAddressed,
+                      "the target first",
+                      {"reconnect:ECONNREFUSED", "reconnect:EAGAIN",
+                       "reconnect:EISCONN"}},
+                     {kTcp, "disconnecting", {"reconnect:EINVAL"}}},
+       .after = {"shutdown *"},
+       .and_after = {"connect-nb *"},
+       .after_on = TriggerSocket::kConnection,
+       .witness = "connect_after_shutting_down_a_reset_connect"},
       {.id = "connect_on_listener",
        .statement = "connect on a listening socket is EINVAL on UNIX and "
                     "EISCONN on TCP.",

@@ -147,6 +147,23 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
   return touched;
 }
 
+std::vector<int> ScriptSockets::SharingAddress(int socket) const {
+  auto owner = [&](int s) {
+    while (sockets_[s].role == Role::kBound && sockets_[s].listener != kNone) {
+      s = sockets_[s].listener;
+    }
+    return s;
+  };
+  const int root = owner(socket);
+  std::vector<int> sharing;
+  for (size_t s = 0; s < sockets_.size(); ++s) {
+    if (owner(static_cast<int>(s)) == root) {
+      sharing.push_back(static_cast<int>(s));
+    }
+  }
+  return sharing;
+}
+
 bool ScriptSockets::Reaches(size_t step,
                             const std::vector<int>& sockets) const {
   auto in = [&](int socket) {

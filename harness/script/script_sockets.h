@@ -43,6 +43,9 @@ class ScriptSockets {
   // made to it (both ends);
   // for an accepted socket, its listener too, whose port it shares. Sorted.
   std::vector<int> Touched(int socket) const;
+  // The sockets that share `socket`'s address by bind-same, each with the
+  // one whose address it took, transitively, `socket` among them.
+  std::vector<int> SharingAddress(int socket) const;
   // Whether step `step` acts on or names one of `sockets` (sorted).
   bool Reaches(size_t step, const std::vector<int>& sockets) const;
 
