@@ -71,7 +71,18 @@ INSTANTIATE_TEST_SUITE_P(
             "tcp_connecting_socket_shut_down_after_a_reset_refuses_connect",
             TransportKind::kUnixPath,
             {"ok", "ok", "ok", "ok", "ok", "ECONNREFUSED"},
-            {"ok", "EINPROGRESS", "EINPROGRESS", "ok", "ENOTCONN", "EINVAL"}}),
+            {"ok", "EINPROGRESS", "EINPROGRESS", "ok", "ENOTCONN", "EINVAL"}},
+        // A connect to an address reaches the socket that took it over
+        // (bind-same): its shutdown before it listens, not another's.
+        ScopeCase{"l listen 1\nl abort\nk bind-same l reuseaddr\nj bind\n"
+                  "j shutdown wr\nk relisten 1\nc connect-nb l\nc poll\n",
+                  "l listen 1\nl abort\nk bind-same l reuseaddr\nj bind\n"
+                  "k shutdown wr\nk relisten 1\nc connect-nb l\nc poll\n",
+                  "tcp_listener_passes_its_shutdown_to_its_connections",
+                  TransportKind::kUnixAbstract,
+                  {"ok", "ok", "ok", "ok", "ok", "ok", "ok", "OUT"},
+                  {"ok", "ok", "ok", "ok", "ENOTCONN", "ok", "EINPROGRESS",
+                   "IN|OUT|RDHUP"}}),
     [](const ::testing::TestParamInfo<ScopeCase>& info) {
       return absl::StrCat(info.param.entry, "_", info.index);
     });

@@ -36,10 +36,12 @@ std::vector<Difference> EndingEntries() {
                     "writes (EPIPE); on TCP it is local, so the peer's writes "
                     "succeed and the data can still be read (until the socket "
                     "also shuts down writing: "
-                    "tcp_resets_data_after_full_shutdown).",
+                    "tcp_resets_data_after_full_shutdown). The UNIX shutdown "
+                    "wakes the peer, a new edge for edge-triggered epoll; "
+                    "on TCP the peer learns nothing.",
        .source = "shutdown(2); net/unix/af_unix.c (unix_shutdown sets the "
-                 "peer's SEND_SHUTDOWN); net/ipv4/tcp.c (tcp_shutdown acts "
-                 "on SEND_SHUTDOWN only)",
+                 "peer's SEND_SHUTDOWN and calls its sk_state_change); "
+                 "net/ipv4/tcp.c (tcp_shutdown acts on SEND_SHUTDOWN only)",
        // TCP queues what arrives after SHUT_RD as ever (tcp_data_queue
        // does not look at RCV_SHUTDOWN), so reads return it.
        .behaviour = {{kUnix, "the peer cannot write",
@@ -57,7 +59,9 @@ std::vector<Difference> EndingEntries() {
                                  "inq:0",
                                  // nor to wake an edge-triggered epoll
                                  "epoll-edge:-IN", "epoll-edge:-OUT",
-                                 "epoll-edge:-RDHUP"}})},
+                                 "epoll-edge:-RDHUP",
+                                 // but the shutdown itself wakes the peer
+                                 "epoll-edge:+IN", "epoll-edge:+OUT"}})},
                      {kTcp, "the peer's data arrives",
                       // Writes go through, or wait for room like any.
                       Patterns({Writes("ok"),
@@ -73,7 +77,9 @@ std::vector<Difference> EndingEntries() {
                                  // Each arrival is a new edge, reported
                                  // with every event then ready.
                                  "epoll-edge:+IN", "epoll-edge:+OUT",
-                                 "epoll-edge:+RDHUP"}})}},
+                                 "epoll-edge:+RDHUP",
+                                 // The shutdown sends nothing: no edge.
+                                 "epoll-edge:-IN", "epoll-edge:-OUT"}})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kConnection,
        .affects_received_data = true,
@@ -227,12 +233,19 @@ std::vector<Difference> EndingEntries() {
        .source = "net/ipv4/tcp_output.c (tcp_send_fin: the FIN goes on the "
                  "last queued segment); net/unix/af_unix.c (unix_shutdown "
                  "sets the peer's RCV_SHUTDOWN)",
+       // The UNIX shutdown wakes the peer (a new edge, with RDHUP); the
+       // TCP FIN that waits wakes nothing yet.
        .behaviour = {{kUnix,
                       "end of stream seen",
                       // event by event: the peer may be full itself
                       {"poll:IN|OUT|RDHUP", "poll:IN|OUT|RDHUP|HUP",
-                       "poll:+RDHUP"}},
-                     {kTcp, "not yet", {"poll:IN|OUT", "poll:-RDHUP"}}},
+                       "poll:+RDHUP", "epoll-level:+RDHUP", "epoll-edge:+IN",
+                       "epoll-edge:+OUT", "epoll-edge:+RDHUP"}},
+                     {kTcp,
+                      "not yet",
+                      {"poll:IN|OUT", "poll:-RDHUP", "epoll-level:-RDHUP",
+                       "epoll-edge:-IN", "epoll-edge:-OUT",
+                       "epoll-edge:-RDHUP"}}},
        .after = {"shutdown wr", "shutdown rdwr", "close"},
        .after_on = TriggerSocket::kConnection,
        .witness = "shut_wr_with_full_queue_fin"},
@@ -275,7 +288,9 @@ std::vector<Difference> EndingEntries() {
                     "when it then listens: connects to it are refused "
                     "(ECONNREFUSED) and accept fails at once (EINVAL; EAGAIN "
                     "when non-blocking). TCP refused that shutdown "
-                    "(ENOTCONN), and its socket listens and accepts as any. "
+                    "(ENOTCONN), and its socket listens and accepts, each "
+                    "connection with the shutdown copied into it "
+                    "(tcp_listener_passes_its_shutdown_to_its_connections). "
                     "poll on the UNIX listener shows the mark (IN|RDHUP, "
                     "and HUP if it shut down both ways); on the TCP one, "
                     "nothing while nothing is queued.",
@@ -316,6 +331,37 @@ std::vector<Difference> EndingEntries() {
        .after_on = TriggerSocket::kBound,
 
        .witness = "bound_socket_shut_rd_then_listens"},
+      {.id = "tcp_listener_passes_its_shutdown_to_its_connections",
+       .statement = "A TCP socket that shut down writing before it listens "
+                    "(shutdown gives ENOTCONN, but the socket keeps the "
+                    "mark) copies the mark into every connection made to "
+                    "it: the accepted socket cannot write (EPIPE) and its "
+                    "client sees end of stream at once, before any accept. "
+                    "A UNIX listener's connections are new sockets, and "
+                    "carry on as any.",
+       .source = "net/ipv4/af_inet.c (inet_shutdown sets sk_shutdown on a "
+                 "TCP_CLOSE socket before it returns ENOTCONN); "
+                 "net/core/sock.c (sk_clone_lock copies the listener's "
+                 "sock, sk_shutdown with it); net/unix/af_unix.c "
+                 "(unix_stream_connect makes the server's end with "
+                 "sk_alloc)",
+       .behaviour = {{kUnixAddressed,
+                      "a fresh connection",
+                      Patterns({Writes("ok"), Reads("EAGAIN"),
+                                Reads("timeout"), ReadsData(),
+                                {"poll:-IN", "poll:-RDHUP", "epoll-level:-IN",
+                                 "epoll-level:-RDHUP", "epoll-edge:-IN",
+                                 "epoll-edge:-RDHUP"}})},
+                     {kTcp,
+                      "shut for writing",
+                      Patterns({Writes("EPIPE"), Reads("eof"),
+                                {"poll:+IN", "poll:+RDHUP", "epoll-level:+IN",
+                                 "epoll-level:+RDHUP", "epoll-edge:+IN",
+                                 "epoll-edge:+RDHUP"}})}},
+       .after = {"shutdown wr"},
+       .after_on = TriggerSocket::kBound,
+       .affects_received_data = true,
+       .witness = "bound_socket_shut_wr_then_listens"},
       {.id = "listener_shutdown_rd_stops_only_tcp_listening",
        .statement = "shutdown(SHUT_RD) on a TCP listener stops it listening: "
                     "its queued connections are reset, accept fails with "

@@ -305,6 +305,24 @@ std::vector<Difference> QueueEntries() {
                      {kTcp, "not readable below the mark", {"poll:-IN"}}},
        .after = {"rcvlowat *"},
        .witness = "rcvlowat"},
+      {.id = "tcp_rcvlowat_wakes_a_ready_reader",
+       .statement = "Setting SO_RCVLOWAT on a TCP socket that is readable at "
+                    "the new mark (enough queued, or the peer's FIN came) "
+                    "wakes it: a new edge for edge-triggered epoll. On UNIX "
+                    "the option wakes nothing.",
+       .source = "socket(7), SO_RCVLOWAT; net/ipv4/tcp.c (tcp_set_rcvlowat "
+                 "calls tcp_data_ready); net/core/sock.c (sk_setsockopt "
+                 "only stores sk_rcvlowat for other protocols)",
+       .behaviour = {{kUnix,
+                      "not woken",
+                      {"epoll-edge:-IN", "epoll-edge:-OUT",
+                       "epoll-edge:-RDHUP"}},
+                     {kTcp,
+                      "woken",
+                      {"epoll-edge:+IN", "epoll-edge:+OUT",
+                       "epoll-edge:+RDHUP"}}},
+       .after = {"rcvlowat *"},
+       .witness = "rcvlowat_wakes_a_tcp_reader"},
   };
 }
 

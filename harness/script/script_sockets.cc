@@ -134,10 +134,14 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
     touched.push_back(self.listener);
   }
   // A bound socket's connections too: relisten makes it a listener, and a
-  // connect to it names it.
+  // connect to it names it, or names another socket bound to its address.
   if (self.role == Role::kListener || self.role == Role::kBound) {
+    const std::vector<int> sharing = SharingAddress(socket);
     for (size_t s = 0; s < sockets_.size(); ++s) {
-      if (sockets_[s].listener != socket) continue;
+      if (!std::binary_search(sharing.begin(), sharing.end(),
+                              sockets_[s].listener)) {
+        continue;
+      }
       touched.push_back(static_cast<int>(s));
       if (sockets_[s].peer != kNone) touched.push_back(sockets_[s].peer);
     }

@@ -40,7 +40,7 @@ class ScriptSockets {
 
   // What a step done on `socket` reaches: the socket, the other end of its
   // connection, and for a listener (or a bound socket) every connection
-  // made to it (both ends);
+  // made to it or to a socket sharing its address (both ends);
   // for an accepted socket, its listener too, whose port it shares. Sorted.
   std::vector<int> Touched(int socket) const;
   // The sockets that share `socket`'s address by bind-same, each with the
