@@ -33,6 +33,7 @@ from results_files import (MODES, ROOT, TRANSPORTS, VERDICTS,  # noqa: E402
 COLOURS = {
     "OK": "#c8f0c8",
     "INFORMATIONAL": "#d8e8ff",
+    "N/A": "#f4f4f4",
     "UNSUPPORTED": "#e8e8e8",
     "NON-STRICT": "#ffe9a8",
     "FAILED": "#f4b4b4",
@@ -161,11 +162,11 @@ def transport_summary(report, transport):
         return None, ""
     counts = {v: verdicts.count(v) for v in COLOURS if verdicts.count(v)}
     worst = next(
-        v for v in ("FAILED", "NON-STRICT", "OK", "INFORMATIONAL", "UNSUPPORTED")
+        v for v in ("FAILED", "NON-STRICT", "OK", "INFORMATIONAL", "UNSUPPORTED", "N/A")
         if v in counts
     )
-    if counts.get("UNSUPPORTED") == len(verdicts):
-        worst = "UNSUPPORTED"
+    if counts.get("UNSUPPORTED", 0) + counts.get("N/A", 0) == len(verdicts):
+        worst = "UNSUPPORTED" if counts.get("UNSUPPORTED") else "N/A"
     text = ", ".join(f"{n} {v}" for v, n in counts.items())
     return worst, text
 

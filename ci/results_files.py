@@ -30,7 +30,7 @@ ROOT = os.environ.get("SOCKPARITY_RESULTS_ROOT") or os.path.normpath(
     os.path.join(os.path.dirname(__file__), ".."))
 TRANSPORTS = ["fd", "unix", "unix-abstract", "tcp4", "tcp6", "across"]
 MODES = ["plain", "short-io", "eintr", "accept-aborted"]
-VERDICTS = ["OK", "INFORMATIONAL", "UNSUPPORTED", "NON-STRICT", "FAILED"]
+VERDICTS = ["OK", "INFORMATIONAL", "N/A", "UNSUPPORTED", "NON-STRICT", "FAILED"]
 KINDS = ("library", "adapter", "suite", "varies", "workaround")
 WILDCARD = re.compile(r"[*?\[\]]")
 

@@ -337,7 +337,7 @@ absl::Duration Context::timeout() const {
 }
 
 void Context::Fail(absl::string_view expected, absl::string_view seen) {
-  if (result_.verdict == Verdict::kFailed || cut_by_run_) return;
+  if (failed() || cut_by_run_) return;
   const absl::Time now = absl::Now();
   const std::string step =
       stage_.empty() ? std::string(expected)
@@ -345,31 +345,29 @@ void Context::Fail(absl::string_view expected, absl::string_view seen) {
   if (now >= clock_.case_end) {
     // The wait that ended was cut by the budget: what it saw is only that
     // the time was up.
-    result_.verdict = Verdict::kFailed;
-    result_.reason = absl::StrCat(
+    observed_ = Observed::Missed(absl::StrCat(
         "expected the case done within its budget of ",
         absl::FormatDuration(clock_.budget), " (", kContractCaseBudgetClause,
         "); the budget ran out after ", absl::FormatDuration(
             absl::Trunc(now - start_, absl::Milliseconds(100))),
-        ", in the step: ", step, "; that step saw: ", seen);
+        ", in the step: ", step, "; that step saw: ", seen));
     return;
   }
   if (now >= clock_.run_end) {
     cut_by_run_ = true;
-    result_.reason = absl::StrCat("the run's time (--max-run-time) ran out in the step: ", step);
+    cut_reason_ = absl::StrCat(
+        "the run's time (--max-run-time) ran out in the step: ", step);
     return;
   }
-  result_.verdict = Verdict::kFailed;
-  result_.reason =
+  observed_ = Observed::Missed(
       stage_.empty()
           ? absl::StrCat("expected ", expected, "; saw ", seen)
-          : absl::StrCat("expected ", expected, " (", stage_, "); saw ", seen);
+          : absl::StrCat("expected ", expected, " (", stage_, "); saw ", seen));
 }
 
 void Context::CannotJudge(absl::string_view why) {
-  if (result_.verdict == Verdict::kFailed) return;
-  result_.verdict = Verdict::kUnsupported;
-  result_.reason = std::string(why);
+  if (failed()) return;
+  observed_ = Observed::DoesNotApply(std::string(why));
 }
 
 std::string Context::Describe(const absl::Status& status) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "check/decide.h"
 #include "check/peer_link.h"
 #include "check/stall_watch.h"
 #include "sockparity/check/peer_check.h"
@@ -59,7 +60,7 @@ class Context {
   // The run's time (--max-run-time) ran out during this case before its
   // own budget did: the case is not judged.
   bool cut_by_run() const { return cut_by_run_; }
-  const std::string& cut_reason() const { return result_.reason; }
+  const std::string& cut_reason() const { return cut_reason_; }
   const CheckOptions& options() const { return options_; }
   PeerLink& link() { return link_; }
 
@@ -110,21 +111,26 @@ class Context {
   // "expected a reply frame (once descriptors were free again); saw ...".
   void Stage(absl::string_view when) { stage_ = std::string(when); }
   // The case cannot be judged here (the machine refused what it needs):
-  // UNSUPPORTED with the reason, unless it already failed.
+  // it does not apply (N/A), with the reason, unless it already failed.
   void CannotJudge(absl::string_view why);
   // The server may rightly leave new connections unaccepted for a while
   // (out of descriptors, retrying on a timer): waits do not end early on
   // a connection it has not accepted.
   void AcceptMayWait() { accept_may_wait_ = true; }
-  bool failed() const { return result_.verdict == Verdict::kFailed; }
+  bool failed() const { return observed_.kind == Observed::Kind::kMissed; }
   // The count of bytes sent on a connection this context made (null for
   // others), for a stall's reason to say how much the server took.
   std::shared_ptr<SentBytes> SentOn(const Socket& socket) const;
 
-  CaseResult Finish() {
+  // What the case observed, and its wire log and record.
+  struct Finished {
+    Observed observed;
+    CaseResult details;  // the verdict is Decide's
+  };
+  Finished Finish() {
     result_.record.push_back(
         absl::StrFormat("bytes:%d:%016x", received_, hash_.value()));
-    return std::move(result_);
+    return {std::move(observed_), std::move(result_)};
   }
 
  private:
@@ -152,7 +158,9 @@ class Context {
   CaseClock clock_;
   absl::Time start_ = absl::Now();
   bool cut_by_run_ = false;
-  CaseResult result_;
+  std::string cut_reason_;
+  Observed observed_;
+  CaseResult result_;  // the wire log and the record
   StreamHash hash_;  // of the recorded payloads
   uint64_t received_ = 0;
   std::string stage_;

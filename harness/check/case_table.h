@@ -20,7 +20,8 @@ enum class CasePhase {
   kAfterStop,     // judges the server's start and end once it was stopped
 };
 
-// What a case needs of the transport; one that lacks it gets UNSUPPORTED.
+// What a case needs of the transport; where it lacks it the case does not
+// apply (N/A).
 enum class TransportNeed {
   kOneConnection,    // every transport
   kManyConnections,  // not fd:N, which carries one connection
@@ -45,7 +46,7 @@ struct Case {
   std::vector<std::string> context = {};
   // The body for its phase; the other one stays empty.
   std::function<void(Context&)> play = {};                     // kWhileServing
-  std::function<CaseResult(const StoppedServer&)> judge = {};  // kAfterStop
+  std::function<Observed(const StoppedServer&)> judge = {};  // kAfterStop
 };
 
 // The rows the groups add, in the order they add them.

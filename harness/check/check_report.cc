@@ -20,12 +20,25 @@ std::string Short(Verdict verdict) {
       return "NON-STRICT";
     case Verdict::kInformational:
       return "info";
+    case Verdict::kNotApplicable:
+      return "n/a";
     case Verdict::kUnsupported:
       return "unsup";
     case Verdict::kFailed:
       return "FAILED";
   }
   return "?";
+}
+
+// "3 OK, 0 NON-STRICT, ...": every verdict's count, in kAllVerdicts order.
+std::string Totals(const CheckReport& report, absl::string_view between,
+                   absl::string_view inside) {
+  std::vector<std::string> parts;
+  for (Verdict verdict : kAllVerdicts) {
+    parts.push_back(
+        absl::StrCat(report.Count(verdict), inside, VerdictName(verdict)));
+  }
+  return absl::StrJoin(parts, between);
 }
 
 // The length of the valid UTF-8 sequence at the start of `text`, or 0
@@ -266,13 +279,8 @@ std::string CheckReport::Matrix() const {
                       "; its verdicts are for plain I/O\n");
     }
   }
-  absl::StrAppendFormat(&out,
-                        "\ntotals: %d OK, %d NON-STRICT, %d INFORMATIONAL, %d "
-                        "UNSUPPORTED, %d FAILED (seed %d)\n",
-                        Count(Verdict::kOk), Count(Verdict::kNonStrict),
-                        Count(Verdict::kInformational),
-                        Count(Verdict::kUnsupported), Count(Verdict::kFailed),
-                        seed);
+  absl::StrAppend(&out, "\ntotals: ", Totals(*this, ", ", " "), " (seed ",
+                  seed, ")\n");
   return out;
 }
 
@@ -341,13 +349,13 @@ std::string CheckReport::Json() const {
   for (const Cell& cell : cells)
     item(cell.case_id, ContractTransportName(cell.transport), cell.result);
   for (const auto& [id, result] : cross) item(id, "across", result);
-  absl::StrAppendFormat(&out,
-                        "\n  ],\n  \"totals\": {\"OK\": %d, \"NON-STRICT\": "
-                        "%d, \"INFORMATIONAL\": %d, "
-                        "\"UNSUPPORTED\": %d, \"FAILED\": %d}\n}\n",
-                        Count(Verdict::kOk), Count(Verdict::kNonStrict),
-                        Count(Verdict::kInformational),
-                        Count(Verdict::kUnsupported), Count(Verdict::kFailed));
+  std::vector<std::string> totals;
+  for (Verdict verdict : kAllVerdicts) {
+    totals.push_back(absl::StrCat(JsonString(VerdictName(verdict)), ": ",
+                                  Count(verdict)));
+  }
+  absl::StrAppend(&out, "\n  ],\n  \"totals\": {",
+                  absl::StrJoin(totals, ", "), "}\n}\n");
   return out;
 }
 
@@ -371,7 +379,8 @@ std::string CheckReport::Junit() const {
                       Xml(absl::StrReplaceAll(result.reason, {{"\n", " "}})),
                       "\">", Xml(result.reason), "\n\n",
                       Xml(result.wire_log), "</failure>");
-    } else if (result.verdict == Verdict::kUnsupported) {
+    } else if (result.verdict == Verdict::kUnsupported ||
+               result.verdict == Verdict::kNotApplicable) {
       ++skipped;
       absl::StrAppend(&body, "<skipped message=\"", Xml(result.reason), "\"/>");
     } else if (!result.reason.empty()) {
@@ -472,17 +481,12 @@ std::string CheckReport::Html() const {
       "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
       "td.ok{background:#c8f0c8}td.info{background:#d8e8ff}td.NON-STRICT{"
       "background:#fff0b0}"
-      "td.unsup{background:#e8e8e8}td.FAILED{background:#ffb8b8;font-weight:"
+      "td.unsup{background:#e8e8e8}td.n\\/a{background:#f4f4f4;color:#666}td.FAILED{background:#ffb8b8;font-weight:"
       "bold}"
       "span.FAILED{color:#b00}pre{background:#f6f6f6;padding:8px;overflow:auto}"
       "a{color:inherit}</style></head><body>\n<h1>sockparity check</h1>\n",
-      absl::StrFormat("<p>%d OK, %d NON-STRICT, %d INFORMATIONAL, %d "
-                      "UNSUPPORTED, <b>%d FAILED</b> "
-                      "&middot; seed %d</p>\n",
-                      Count(Verdict::kOk), Count(Verdict::kNonStrict),
-                      Count(Verdict::kInformational),
-                      Count(Verdict::kUnsupported), Count(Verdict::kFailed),
-                      seed),
+      "<p>", Xml(Totals(*this, ", ", " ")), " &middot; seed ", seed,
+      "</p>\n",
       "<p class=\"provenance\">sockparity ",
       Xml(provenance.sockparity_version), ", peer contract ",
       Xml(provenance.contract_version), " &middot; <code>",

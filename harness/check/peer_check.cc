@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "check/case_context.h"
 #include "check/case_table.h"
+#include "check/decide.h"
 #include "check/peer_link.h"
 #include "sockparity/check/sut_process.h"
 #include "sockparity/net/temp_dir.h"
@@ -23,22 +24,6 @@
 #include "sockparity/script/glob.h"
 
 namespace sockparity {
-
-std::string VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kOk:
-      return "OK";
-    case Verdict::kNonStrict:
-      return "NON-STRICT";
-    case Verdict::kInformational:
-      return "INFORMATIONAL";
-    case Verdict::kUnsupported:
-      return "UNSUPPORTED";
-    case Verdict::kFailed:
-      return "FAILED";
-  }
-  return "?";
-}
 
 std::string ContractTransportName(ContractTransport transport) {
   switch (transport) {
@@ -71,7 +56,11 @@ namespace {
 using internal::Case;
 using internal::CasePhase;
 using internal::Catalog;
+using internal::CaseFacts;
 using internal::Context;
+using internal::Decide;
+using internal::Decision;
+using internal::Observed;
 using internal::PeerLink;
 
 // The name of the contract transport that runs on a socket kind: the
@@ -104,10 +93,9 @@ bool Selected(const CaseInfo& info, const CheckOptions& options) {
 }
 
 // Compares the records of one case across transports through the registry.
-CaseResult CrossVerdict(
+Observed CompareAcross(
     const Case& c,
     const std::vector<std::pair<TransportKind, const CaseResult*>>& runs) {
-  CaseResult cross;
   std::vector<std::string> entries;
   for (size_t i = 0; i + 1 < runs.size(); ++i) {
     for (size_t j = i + 1; j < runs.size(); ++j) {
@@ -125,14 +113,12 @@ CaseResult CrossVerdict(
                                    kind_x, *seen_x, kind_y, *seen_y, c.context)
                              : nullptr;
         if (entry == nullptr) {
-          cross.verdict = Verdict::kFailed;
-          cross.reason = absl::StrCat(
+          return Observed::Missed(absl::StrCat(
               "expected the same record on every transport, or a "
               "difference a registry entry allows; saw an undocumented "
               "difference: ",
               ContractTransportName(kind_x), " saw ", a, ", ",
-              ContractTransportName(kind_y), " saw ", b);
-          return cross;
+              ContractTransportName(kind_y), " saw ", b));
         }
         if (std::find(entries.begin(), entries.end(), entry->id) ==
             entries.end()) {
@@ -141,12 +127,9 @@ CaseResult CrossVerdict(
       }
     }
   }
-  if (!entries.empty()) {
-    cross.verdict = Verdict::kInformational;
-    cross.reason = absl::StrCat("differs only as documented: ",
-                                absl::StrJoin(entries, ", "));
-  }
-  return cross;
+  if (entries.empty()) return Observed::Met();
+  return Observed::LeftOpen(absl::StrCat("differs only as documented: ",
+                                         absl::StrJoin(entries, ", ")));
 }
 
 }  // namespace
@@ -222,11 +205,17 @@ absl::Status CannotStart(
       "): ", first.message()));
 }
 
-// One case on one transport. `stopped` is what the phase after the stop
-// judges, null before it.
-CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
+// One case on one transport: what it observed, and its details. `stopped`
+// is what the phase after the stop judges, null before it.
+struct PlayedCase {
+  CaseFacts facts;
+  CaseResult details;
+  bool cut_by_run = false;
+};
+
+PlayedCase RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
                    uint64_t seed, const internal::StoppedServer* stopped,
-                   absl::Time run_end, bool& cut_by_run) {
+                   absl::Time run_end) {
   const absl::Time start = absl::Now();
   const internal::CaseClock clock{.case_end =
                                       options.case_budget > absl::ZeroDuration()
@@ -234,45 +223,39 @@ CaseResult RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
                                           : absl::InfiniteFuture(),
                                   .run_end = run_end,
                                   .budget = options.case_budget};
-  cut_by_run = false;
-  CaseResult result;
+  PlayedCase played;
+  played.facts.should = c.info.should;
+  auto play = [&](PeerLink& on) {
+    Context context(on, options, seed, clock);
+    c.play(context);
+    on.EndCase();
+    played.cut_by_run = context.cut_by_run();
+    Context::Finished finished = context.Finish();
+    played.facts.observed = std::move(finished.observed);
+    played.details = std::move(finished.details);
+    if (played.cut_by_run) played.details.reason = context.cut_reason();
+  };
   if (std::optional<std::string> lacks =
           internal::Lacks(c.need, link.transport())) {
-    result.verdict = Verdict::kUnsupported;
-    result.reason = *lacks;
+    played.facts.observed = Observed::DoesNotApply(*lacks);
   } else if (c.phase == CasePhase::kWhileServing && c.fresh_server) {
     PeerLink fresh(options, link.transport(), seed);
     if (absl::Status started = fresh.Start(); !started.ok()) {
-      result.verdict = Verdict::kFailed;
-      result.reason = absl::StrCat(
+      played.facts.start_failed = absl::StrCat(
           "expected an instance of the server of its own for this case to "
           "start; saw ",
           started.message());
     } else {
-      Context context(fresh, options, seed, clock);
-      c.play(context);
-      fresh.EndCase();
-      cut_by_run = context.cut_by_run();
-      result = context.Finish();
+      play(fresh);
       fresh.Stop();
     }
   } else if (c.phase == CasePhase::kWhileServing) {
-    Context context(link, options, seed, clock);
-    c.play(context);
-    link.EndCase();
-    cut_by_run = context.cut_by_run();
-    result = context.Finish();
+    play(link);
   } else {
-    result = c.judge(*stopped);
+    played.facts.observed = c.judge(*stopped);
   }
-  // A SHOULD clause missed is NON-STRICT: the behaviour is a known source
-  // of incidents, but some libraries choose it on purpose.
-  if (c.info.should && result.verdict == Verdict::kFailed) {
-    result.verdict = Verdict::kNonStrict;
-    result.reason = absl::StrCat("(SHOULD) ", result.reason);
-  }
-  result.duration = absl::Now() - start;
-  return result;
+  played.details.duration = absl::Now() - start;
+  return played;
 }
 
 }  // namespace
@@ -310,31 +293,22 @@ void ForEach(std::vector<T>& items, Each each) {
   for (std::thread& thread : threads) thread.join();
 }
 
-// The verdict every case gets on a transport whose server did not start.
-CaseResult StartVerdict(ContractTransport transport,
-                        const absl::Status& started) {
+// What every case observed on a transport whose server did not start.
+CaseFacts StartFacts(ContractTransport transport, const absl::Status& started) {
+  CaseFacts facts;
   if (absl::IsUnavailable(started)) {
-    return {Verdict::kUnsupported, std::string(started.message()), "", {}, {}};
+    facts.observed = Observed::DoesNotApply(std::string(started.message()));
+  } else if (absl::IsUnimplemented(started) && !ContractRequires(transport)) {
+    facts.observed = Observed::NotServed(std::string(started.message()));
+  } else if (absl::IsUnimplemented(started)) {
+    facts.start_failed = absl::StrCat(
+        "expected the server to serve ", ContractTransportName(transport),
+        " (required by the contract); saw ", started.message());
+  } else {
+    facts.start_failed =
+        absl::StrCat("expected the server to start; saw ", started.message());
   }
-  if (absl::IsUnimplemented(started)) {
-    if (!ContractRequires(transport)) {
-      return {
-          Verdict::kUnsupported, std::string(started.message()), "", {}, {}};
-    }
-    return {
-        Verdict::kFailed,
-        absl::StrCat("expected the server to serve ",
-                     ContractTransportName(transport),
-                     " (required by the contract); saw ", started.message()),
-        "",
-        {},
-        {}};
-  }
-  return {Verdict::kFailed,
-          absl::StrCat("expected the server to start; saw ", started.message()),
-          "",
-          {},
-          {}};
+  return facts;
 }
 
 }  // namespace
@@ -398,20 +372,22 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
 
   std::mutex progress_mutex;  // progress lines come from every transport
   std::atomic<bool> failed{false};
-  auto add = [&](TransportRun& run, const Case& c, CaseResult result) {
-    if (result.verdict == Verdict::kFailed && result.reason.empty()) {
-      result.reason =
-          "expected a reason for this verdict; saw none (a bug in sockparity)";
-    }
-    if (result.verdict == Verdict::kFailed) failed = true;
+  // Every cell's verdict is Decide's, from what its case observed.
+  auto add = [&](TransportRun& run, const Case& c, const CaseFacts& facts,
+                 CaseResult details) {
+    Decision decision = Decide(facts);
+    details.verdict = decision.verdict;
+    details.reason = std::move(decision.reason);
+    if (details.verdict == Verdict::kFailed) failed = true;
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mutex);
       options.progress(absl::StrFormat(
           "%-5s %-38s %-13s %-13s %s", c.info.id, c.info.name.substr(0, 38),
           ContractTransportName(run.link->transport()),
-          VerdictName(result.verdict), result.reason.substr(0, 120)));
+          VerdictName(details.verdict), details.reason.substr(0, 120)));
     }
-    run.cells.push_back({c.info.id, run.link->transport(), std::move(result)});
+    run.cells.push_back(
+        {c.info.id, run.link->transport(), std::move(details)});
   };
 
   // Every server starts before any case, so one that cannot start at all
@@ -443,8 +419,14 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     PeerLink& link = *run.link;
     const ContractTransport transport = link.transport();
     if (!run.started.ok()) {
-      const CaseResult verdict = StartVerdict(transport, run.started);
-      for (const Case* c : cases) add(run, *c, verdict);
+      for (const Case* c : cases) {
+        CaseFacts facts = StartFacts(transport, run.started);
+        if (std::optional<std::string> lacks =
+                internal::Lacks(c->need, transport)) {
+          facts.observed = Observed::DoesNotApply(*lacks);
+        }
+        add(run, *c, facts, {});
+      }
       return;
     }
     // The phases in order: entering the one after the stop stops the
@@ -474,14 +456,12 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
           run.out_of_time = true;
           break;
         }
-        bool cut_by_run = false;
-        CaseResult result = RunCase(c, link, options, report.seed,
-                                    stopped ? &*stopped : nullptr, run_end,
-                                    cut_by_run);
-        if (cut_by_run) {
+        PlayedCase played = RunCase(c, link, options, report.seed,
+                                    stopped ? &*stopped : nullptr, run_end);
+        if (played.cut_by_run) {
           run.not_played.push_back(absl::StrCat(
               ContractTransportName(transport), ": ", c.info.id,
-              " was cut short and not judged: ", result.reason));
+              " was cut short and not judged: ", played.details.reason));
           run.out_of_time = true;
           continue;
         }
@@ -489,7 +469,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         // rest of the phase is not played.
         SutProcess* server = link.server();
         if (phase == CasePhase::kWhileServing && server != nullptr &&
-            result.verdict == Verdict::kFailed) {
+            played.facts.observed.kind == Observed::Kind::kMissed) {
           // A server's end is often seen on the socket first (end of
           // stream, a reset) and by waitpid a moment later: wait for that
           // moment, so that the reason names the end (and the server's
@@ -499,14 +479,14 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
             absl::SleepFor(absl::Milliseconds(5));  // polling
           }
         }
-        if (phase == CasePhase::kWhileServing && server != nullptr &&
-            server->Poll()) {
-          result.verdict = Verdict::kFailed;
-          result.reason = absl::StrCat(
-              "expected the server to keep running; it ended during the "
-              "case: ",
-              server->Poll()->Describe(), "\n", server->Output());
-          add(run, c, std::move(result));
+        const bool ended = phase == CasePhase::kWhileServing &&
+                           server != nullptr && server->Poll();
+        if (ended) {
+          played.facts.ended = absl::StrCat(server->Poll()->Describe(), "\n",
+                                            server->Output());
+        }
+        add(run, c, played.facts, std::move(played.details));
+        if (ended) {
           const auto next = std::find_if(
               cases.begin() + i + 1, cases.end(),
               [&](const Case* later) { return later->phase == phase; });
@@ -520,7 +500,6 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
           }
           break;
         }
-        add(run, c, std::move(result));
       }
     }
     if (absl::Status in_effect = link.PerturbationInEffect(); !in_effect.ok())
@@ -528,8 +507,7 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   });
   for (TransportRun& run : runs) {
     const ContractTransport transport = run.link->transport();
-    if (!run.started.ok() && !absl::IsUnavailable(run.started) &&
-        StartVerdict(transport, run.started).verdict == Verdict::kFailed) {
+    if (!run.started.ok() && StartFacts(transport, run.started).start_failed) {
       absl::StrAppend(&report.startup_errors, ContractTransportName(transport),
                       ": ", run.started.message(), "\n");
     }
@@ -559,7 +537,14 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
       }
     }
     if (runs_ok.size() < 2) continue;
-    report.cross.emplace_back(c->info.id, CrossVerdict(*c, runs_ok));
+    // The comparison across transports is the suite's own: no SHOULD.
+    CaseFacts facts;
+    facts.observed = CompareAcross(*c, runs_ok);
+    Decision decision = Decide(facts);
+    CaseResult cross;
+    cross.verdict = decision.verdict;
+    cross.reason = std::move(decision.reason);
+    report.cross.emplace_back(c->info.id, std::move(cross));
   }
   report.provenance.took = absl::Now() - report.provenance.started;
   return report;
@@ -567,7 +552,10 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
 
 bool CheckReport::NothingRan() const {
   for (const Cell& cell : cells) {
-    if (cell.result.verdict != Verdict::kUnsupported) return false;
+    if (cell.result.verdict != Verdict::kUnsupported &&
+        cell.result.verdict != Verdict::kNotApplicable) {
+      return false;
+    }
   }
   return true;
 }

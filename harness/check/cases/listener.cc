@@ -20,87 +20,72 @@ constexpr char kStartStop[] = "docs/SUT_CONTRACT.md#starting-and-stopping";
 // EADDRINUSE while it is there.
 constexpr char kUnix[] = "https://man7.org/linux/man-pages/man7/unix.7.html";
 
-// The socket file's cases concern unix: alone; elsewhere they say so.
-std::optional<CaseResult> NoSocketFile(const StoppedServer& s) {
-  if (s.link.transport() == ContractTransport::kUnix && s.link.endpoint())
-    return std::nullopt;
-  CaseResult result;
-  result.verdict = Verdict::kInformational;
-  result.reason = "no socket file on this transport";
-  return result;
+Observed Ready(const StoppedServer& s) {
+  if (s.link.single_connection()) {
+    return Observed::Met("each fd:N server was ready in time");
+  }
+  return Observed::Met(
+      absl::StrCat("ready after ", absl::FormatDuration(s.link.ready_after())));
 }
 
-CaseResult Ready(const StoppedServer& s) {
-  CaseResult result;
-  result.reason =
-      absl::StrCat("ready after ", absl::FormatDuration(s.link.ready_after()));
-  if (s.link.single_connection())
-    result.reason = "each fd:N server was ready in time";
-  return result;
-}
-
-CaseResult Sigterm(const StoppedServer& s) {
-  CaseResult result;
-  if (!s.exit) {
-    result.reason = "fd:N servers end with their connection";
-  } else if (s.exit->before_stop) {
-    result.verdict = Verdict::kFailed;
-    result.reason = absl::StrCat(
+Observed Sigterm(const StoppedServer& s) {
+  if (!s.exit) return Observed::Met("fd:N servers end with their connection");
+  if (s.exit->before_stop) {
+    return Observed::Missed(absl::StrCat(
         "expected the server to run until SIGTERM, then exit 0 within 2 s; "
         "saw it had already ended before SIGTERM was sent (",
-        s.exit->Describe(), ")");
-  } else if (!s.exit->exited || s.exit->code != 0 || s.exit->killed) {
-    result.verdict = Verdict::kFailed;
-    result.reason =
-        absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
-                     s.exit->Describe());
-  } else {
-    result.reason =
-        absl::StrCat("exit 0 after ", absl::FormatDuration(s.exit->took));
+        s.exit->Describe(), ")"));
   }
-  return result;
+  if (!s.exit->exited || s.exit->code != 0 || s.exit->killed) {
+    return Observed::Missed(
+        absl::StrCat("expected exit status 0 within 2 s of SIGTERM; saw ",
+                     s.exit->Describe()));
+  }
+  return Observed::Met(
+      absl::StrCat("exit 0 after ", absl::FormatDuration(s.exit->took)));
 }
 
-CaseResult SocketFileRemoved(const StoppedServer& s) {
-  if (std::optional<CaseResult> none = NoSocketFile(s)) return *none;
-  CaseResult result;
+// The cases on socket files need unix: (TransportNeed::kUnixPath); a
+// server there that bound no address has none either.
+std::optional<Observed> NoSocketFile(const StoppedServer& s) {
+  if (s.link.endpoint()) return std::nullopt;
+  return Observed::DoesNotApply("no socket file on this transport");
+}
+
+Observed SocketFileRemoved(const StoppedServer& s) {
+  if (std::optional<Observed> none = NoSocketFile(s)) return *none;
   const absl::string_view path = s.link.endpoint()->path();
   if (std::filesystem::exists(std::string(path))) {
-    result.verdict = Verdict::kFailed;
-    result.reason = absl::StrCat("expected the socket file ", path,
-                                 " to be removed on exit; it is still there");
+    return Observed::Missed(absl::StrCat("expected the socket file ", path,
+                                         " to be removed on exit; it is "
+                                         "still there"));
   }
-  return result;
+  return Observed::Met();
 }
 
 // A socket file nobody listens on, then a start over it.
-CaseResult StaleSocketFile(const StoppedServer& s) {
-  if (std::optional<CaseResult> none = NoSocketFile(s)) return *none;
-  CaseResult result;
+Observed StaleSocketFile(const StoppedServer& s) {
+  if (std::optional<Observed> none = NoSocketFile(s)) return *none;
   absl::StatusOr<TempDir> dir = TempDir::Create();
   const std::string path = dir.ok() ? dir->path() + "/stale.sock" : "";
   absl::StatusOr<Endpoint> stale = Endpoint::Parse("unix:" + path);
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!stale.ok() || ::bind(fd.get(), stale->addr(), stale->length()) != 0) {
-    result.verdict = Verdict::kFailed;
-    result.reason =
-        "expected to make a stale socket file for the case; saw "
-        "bind fail (a problem of this machine, not of the server)";
-    return result;
+    return Observed::DoesNotApply(
+        "cannot make a stale socket file for the case on this machine: "
+        "bind failed");
   }
   fd.Close().IgnoreError();
   absl::StatusOr<SutProcess> again =
       SutProcess::Start(s.options.command, "unix:" + path, kSutReadyWithin,
                         nullptr, -1, s.link.Environment());
   if (!again.ok()) {
-    result.verdict = Verdict::kFailed;
-    result.reason =
+    return Observed::Missed(
         absl::StrCat("expected a start over a stale socket file; saw ",
-                     again.status().message());
-  } else {
-    again->Stop();
+                     again.status().message()));
   }
-  return result;
+  again->Stop();
+  return Observed::Met();
 }
 
 }  // namespace
@@ -133,6 +118,7 @@ void AddListenerCases(CaseTable& table) {
                .clause = "A SUT bound to a filesystem path removes its socket "
                          "file before exiting",
                .reference = kUnix},
+      .need = TransportNeed::kUnixPath,
       .phase = CasePhase::kAfterStop,
       .judge = SocketFileRemoved,
   });
@@ -143,6 +129,7 @@ void AddListenerCases(CaseTable& table) {
                .clause = "Started on a path where a stale socket file is left "
                          "over (no process listens on it), it starts normally",
                .reference = kUnix},
+      .need = TransportNeed::kUnixPath,
       .phase = CasePhase::kAfterStop,
       .judge = StaleSocketFile,
   });

@@ -16,11 +16,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sockparity/check/peer_contract.h"
+#include "sockparity/check/verdict.h"
 
 namespace sockparity {
-
-enum class Verdict { kOk, kNonStrict, kInformational, kUnsupported, kFailed };
-std::string VerdictName(Verdict verdict);  // "OK", "NON-STRICT", ...
 
 // The address forms of the peer contract, each a transport of the check.
 enum class ContractTransport {
@@ -40,16 +38,6 @@ std::string ContractTransportName(ContractTransport transport);
 // The inverse, for command lines.
 absl::StatusOr<ContractTransport> ParseContractTransport(
     absl::string_view name);
-
-struct CaseResult {
-  Verdict verdict = Verdict::kOk;
-  std::string reason;    // for anything but OK: expected and seen
-  std::string wire_log;  // what the client sent and saw, in order
-  // What the client observed, compared across transports: lines of
-  // "verb:outcome" (e.g. "recv:eof", "bytes:<digest>").
-  std::vector<std::string> record;
-  absl::Duration duration;
-};
 
 struct CheckOptions {
   std::vector<std::string> command;  // the SUT and its arguments
@@ -132,7 +120,7 @@ struct CheckReport {
   // What a reader should know about how the run went that no verdict says
   // (a server started again on a fresh port), one line each.
   std::vector<std::string> notes;
-  // True when no case could run: every cell is UNSUPPORTED.
+  // True when no case could run: every cell is UNSUPPORTED or N/A.
   bool NothingRan() const;
 
   int Count(Verdict verdict) const;
