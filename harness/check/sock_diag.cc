@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "check/process_stats.h"
+#include "net/sock_diag_query.h"
 #include "sockparity/net/errors.h"
 #include "sockparity/net/fd.h"
 
@@ -37,46 +38,11 @@ namespace {
 
 absl::Status ErrnoError(absl::string_view call);
 
-// Sends one dump request of sock_diag(7) and hands every answer's payload
-// to `each`, until NLMSG_DONE.
+// Every socket `request` matches, each answer to `each`.
 template <typename Request, typename Each>
 absl::Status Dump(const Request& request, Each each) {
-  Fd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!fd.valid()) return ErrnoError("socket(AF_NETLINK, NETLINK_SOCK_DIAG)");
-  struct {
-    nlmsghdr header;
-    Request body;
-  } message{};
-  message.header.nlmsg_len = sizeof(message);
-  message.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  message.body = request;
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ssize_t sent;
-  do {
-    sent = ::sendto(fd.get(), &message, sizeof(message), 0,
-                    reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel));
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) return ErrnoError("sendto(sock_diag)");
-  alignas(nlmsghdr) char buffer[32768];
-  while (true) {
-    ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError("recv(sock_diag)");
-    if (n == 0) return absl::UnavailableError("sock_diag ended early");
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, left);
-         h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type == NLMSG_DONE) return absl::OkStatus();
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        errno = -error->error;
-        return ErrnoError("sock_diag");
-      }
-      each(h);
-    }
-  }
+  return SockDiagQuery(request, SockDiagScope::kDump,
+                       [&](const nlmsghdr& h) { each(&h); });
 }
 
 uint64_t InodeOfLink(const std::string& target) {
