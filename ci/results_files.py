@@ -29,7 +29,18 @@ import sys
 ROOT = os.environ.get("SOCKPARITY_RESULTS_ROOT") or os.path.normpath(
     os.path.join(os.path.dirname(__file__), ".."))
 TRANSPORTS = ["fd", "unix", "unix-abstract", "tcp4", "tcp6", "across"]
-MODES = ["plain", "short-io", "eintr", "accept-aborted"]
+
+
+def _perturb_modes():
+    """The perturbation modes' one list (perturb/modes.h), in its order."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "perturb", "modes.h")) as f:
+        text = f.read()
+    body = text[text.index("kSockparityPerturbModes"):]
+    return re.findall(r'"([a-z-]+)"', body[body.index("{"):body.index("}")])
+
+
+MODES = ["plain"] + _perturb_modes()
 VERDICTS = ["OK", "INFORMATIONAL", "N/A", "UNSUPPORTED", "NON-STRICT", "FAILED"]
 KINDS = ("library", "adapter", "suite", "varies", "workaround")
 WILDCARD = re.compile(r"[*?\[\]]")

@@ -35,6 +35,7 @@ int __ppoll_chk(struct pollfd* fds, nfds_t nfds, const struct timespec* tmo,
 // never interpose on the host program's.
 #pragma GCC visibility push(hidden)
 
+// Bit i is kSockparityPerturbModes[i] (modes.h).
 enum {
   kShortIo = 1,
   kEintr = 2,

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "modes.h"
 #include "perturb_internal.h"
 
 int modes;
@@ -97,17 +98,18 @@ void ParseEnvironment(void) {
     size_t length = end ? (size_t)(end - p) : strlen(p);
     if (length == 0) {
       // "a,,b" or a trailing comma: nothing to name.
-    } else if (Is(p, length, "short-io")) {
-      parsed |= kShortIo;
-    } else if (Is(p, length, "eintr")) {
-      parsed |= kEintr;
-    } else if (Is(p, length, "accept-aborted")) {
-      parsed |= kAcceptAborted;
     } else if (Is(p, length, "all")) {
-      parsed |= kShortIo | kEintr | kAcceptAborted;
+      parsed |= (1 << SOCKPARITY_PERTURB_MODE_COUNT) - 1;
     } else {
-      Complain("unknown mode in SOCKPARITY_PERTURB:", p, length);
-      return;
+      int found = -1;
+      for (int i = 0; i < SOCKPARITY_PERTURB_MODE_COUNT; ++i) {
+        if (Is(p, length, kSockparityPerturbModes[i])) found = i;
+      }
+      if (found < 0) {
+        Complain("unknown mode in SOCKPARITY_PERTURB:", p, length);
+        return;
+      }
+      parsed |= 1 << found;
     }
     p += length;
     if (*p == ',') ++p;
@@ -130,11 +132,10 @@ void ParseEnvironment(void) {
     strcpy(announce_path, path);
   }
   size_t n = 0;
-  const char* names[] = {"short-io", "eintr", "accept-aborted"};
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < SOCKPARITY_PERTURB_MODE_COUNT; ++i) {
     if (!(parsed & (1 << i))) continue;
     if (n > 0) n = AppendText(modes_text, n, sizeof(modes_text), ",");
-    n = AppendText(modes_text, n, sizeof(modes_text), names[i]);
+    n = AppendText(modes_text, n, sizeof(modes_text), kSockparityPerturbModes[i]);
   }
   modes = parsed;
 }

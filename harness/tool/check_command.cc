@@ -12,15 +12,22 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "commands.h"
+#include "perturb/modes.h"
 #include "exit_codes.h"
 #include "run_guard.h"
 
 namespace sockparity::tool {
 namespace {
 
-constexpr const char* kPerturbModes[] = {"short-io", "eintr", "accept-aborted"};
+// The one list of modes, the library's (perturb/modes.h).
+constexpr absl::Span<const char* const> kPerturbModes(kSockparityPerturbModes);
+
+// The modes as a sentence lists them, for messages and help.
+std::string ModeList() { return absl::StrJoin(kPerturbModes, ", "); }
 
 void Complain(absl::string_view message) {
   std::cerr << "sockparity check: " << message << "\n";
@@ -132,15 +139,13 @@ std::variant<CheckOptions, int> ToOptions(const CheckArgs& args) {
   }
   for (const std::string& mode : args.perturb) {
     if (mode == "all") {
-      options.perturb.assign(std::begin(kPerturbModes),
-                             std::end(kPerturbModes));
+      options.perturb.assign(kPerturbModes.begin(), kPerturbModes.end());
       break;
     }
-    if (std::find(std::begin(kPerturbModes), std::end(kPerturbModes), mode) ==
-        std::end(kPerturbModes)) {
-      Complain(
-          absl::StrCat("unknown perturbation mode '", mode,
-                       "'; expected short-io, eintr, accept-aborted or all"));
+    if (std::find(kPerturbModes.begin(), kPerturbModes.end(), mode) ==
+        kPerturbModes.end()) {
+      Complain(absl::StrCat("unknown perturbation mode '", mode, "'; expected ",
+                            ModeList(), " or all"));
       return kExitUsage;
     }
     options.perturb.push_back(mode);
@@ -225,13 +230,16 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
                     "fresh, printed)");
   check
       ->add_option("--perturb", args.perturb,
-                   "run the server under libsockparity_perturb.so: short-io, "
-                   "eintr, accept-aborted or all (docs/PERTURBATION.md)")
+                   absl::StrCat("run the server under libsockparity_perturb.so: ",
+                                ModeList(), " or all (docs/PERTURBATION.md)"))
       ->delimiter(',')
       ->allow_extra_args(false);
   check->add_option("--json", args.json, "write the JSON report here");
   check->add_option("--junit", args.junit, "write the JUnit report here");
   check->add_option("--html", args.html, "write the HTML report here");
+  check->add_flag("--list-modes", args.list_modes,
+                  "print the perturbation modes, one a line, and exit (for "
+                  "scripts)");
   check->add_flag("--list", args.list,
                   "print the catalog (the cases --cases and --exclude select) "
                   "and exit: id, name, what it checks, the contract clause, "
@@ -245,6 +253,10 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
 }
 
 int RunCheck(const CheckArgs& args) {
+  if (args.list_modes) {
+    for (const char* mode : kPerturbModes) std::cout << mode << "\n";
+    return kExitOk;
+  }
   if (args.list) {
     // A dry run of the filters.
     const std::vector<CaseInfo> cases = SelectCases(

@@ -31,10 +31,12 @@ int RunDifferences(const DifferencesArgs& args);
 
 struct CheckArgs {
   std::vector<std::string> cases, exclude, transports, perturb;
-  std::string timeout = "10s";
+  // The library's default, as the command line spells it.
+  std::string timeout = absl::FormatDuration(CheckOptions{}.timeout);
   uint64_t seed = 0;
   std::string json, junit, html;
   bool list = false;
+  bool list_modes = false;
   bool strict = false;  // NON-STRICT counts as a failure in the exit status
   std::string stalled_after = absl::FormatDuration(kContractReplyWindow);
   std::string case_budget = absl::FormatDuration(kContractCaseBudget);

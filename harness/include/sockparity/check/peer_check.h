@@ -53,7 +53,7 @@ struct CheckOptions {
   absl::Duration max_run_time = absl::Minutes(10);
   uint64_t seed = 0;                           // 0: a fresh one, printed
   // Runs the server under libsockparity_perturb.so (LD_PRELOAD) in these
-  // modes: "short-io", "eintr", "accept-aborted" (docs/PERTURBATION.md).
+  // modes (`sockparity check --list-modes`, docs/PERTURBATION.md).
   // Empty: plain. The library's path is required with modes.
   std::vector<std::string> perturb;
   std::string perturb_library;
