@@ -30,7 +30,6 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORRECT = ["reference", "threaded", "epoll", "asio", "libuv"]
 # Bugs only perturbation shows (tests/CMakeLists.txt has the same), run with
 # it both ways.
 NEEDS = {"server:eintr-fatal": ["--perturb", "eintr"]}
@@ -47,9 +46,10 @@ def bugs_of(source):
 
 def servers(build, quick):
     found = []
-    for name in CORRECT:
-        path = os.path.join(build, "adapters", name, f"sockparity_{name}_server")
-        if os.access(path, os.X_OK):
+    # The correct servers: the build's list (adapters/NAME/CMakeLists.txt).
+    with open(os.path.join(build, "adapters", "builtin-servers.tsv")) as f:
+        for line in f:
+            name, path = line.rstrip("\n").split("\t")[:2]
             found.append((name, "correct", [path]))
     tests = os.path.join(build, "tests")
     found.append(("read-as-frame", "broken",
