@@ -18,38 +18,11 @@
 #include "check/case_table.h"
 #include "check/decide.h"
 #include "check/peer_link.h"
+#include "check/run_parts.h"
 #include "sockparity/check/sut_process.h"
 #include "sockparity/net/temp_dir.h"
-#include "sockparity/script/differences.h"
-#include "sockparity/script/glob.h"
 
 namespace sockparity {
-
-std::string ContractTransportName(ContractTransport transport) {
-  switch (transport) {
-    case ContractTransport::kFd:
-      return "fd";
-    case ContractTransport::kUnix:
-      return "unix";
-    case ContractTransport::kUnixAbstract:
-      return "unix-abstract";
-    case ContractTransport::kTcp4:
-      return "tcp4";
-    case ContractTransport::kTcp6:
-      return "tcp6";
-  }
-  return "?";
-}
-
-absl::StatusOr<ContractTransport> ParseContractTransport(
-    absl::string_view name) {
-  for (ContractTransport transport : kAllContractTransports) {
-    if (name == ContractTransportName(transport)) return transport;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown transport '", name,
-                   "'; expected unix, unix-abstract, tcp4, tcp6 or fd"));
-}
 
 namespace {
 
@@ -62,148 +35,10 @@ using internal::Decide;
 using internal::Decision;
 using internal::Observed;
 using internal::PeerLink;
-
-// The name of the contract transport that runs on a socket kind: the
-// cross-transport comparison works on the registry's socket kinds.
-std::string ContractTransportName(TransportKind kind) {
-  for (ContractTransport transport : kAllContractTransports) {
-    if (internal::SocketKindOf(transport) == kind)
-      return sockparity::ContractTransportName(transport);
-  }
-  return std::string(TransportName(kind));
-}
-
-bool Selected(const CaseInfo& info, const std::vector<std::string>& include,
-              const std::vector<std::string>& exclude) {
-  auto matches = [&](const std::vector<std::string>& globs) {
-    for (const std::string& glob : globs) {
-      // A group by its number or name ("7", "bad-input") is every case in
-      // it.
-      if (GlobMatch(glob, info.id) || GlobMatch(glob, info.name) ||
-          GlobMatch(glob + ".*", info.id) || GlobMatch(glob + "/*", info.name))
-        return true;
-    }
-    return false;
-  };
-  return matches(include) && !matches(exclude);
-}
-
-bool Selected(const CaseInfo& info, const CheckOptions& options) {
-  return Selected(info, options.include, options.exclude);
-}
-
-// Compares the records of one case across transports through the registry.
-Observed CompareAcross(
-    const Case& c,
-    const std::vector<std::pair<TransportKind, const CaseResult*>>& runs) {
-  std::vector<std::string> entries;
-  for (size_t i = 0; i + 1 < runs.size(); ++i) {
-    for (size_t j = i + 1; j < runs.size(); ++j) {
-      const auto& [kind_x, x] = runs[i];
-      const auto& [kind_y, y] = runs[j];
-      const size_t n = std::max(x->record.size(), y->record.size());
-      for (size_t k = 0; k < n; ++k) {
-        const std::string a = k < x->record.size() ? x->record[k] : "(nothing)";
-        const std::string b = k < y->record.size() ? y->record[k] : "(nothing)";
-        if (a == b) continue;
-        const std::optional<Observation> seen_x = Observation::Parse(a);
-        const std::optional<Observation> seen_y = Observation::Parse(b);
-        const Difference* entry =
-            seen_x && seen_y ? DifferenceRegistry::Default().Allowing(
-                                   kind_x, *seen_x, kind_y, *seen_y, c.context)
-                             : nullptr;
-        if (entry == nullptr) {
-          return Observed::Missed(absl::StrCat(
-              "expected the same record on every transport, or a "
-              "difference a registry entry allows; saw an undocumented "
-              "difference: ",
-              ContractTransportName(kind_x), " saw ", a, ", ",
-              ContractTransportName(kind_y), " saw ", b));
-        }
-        if (std::find(entries.begin(), entries.end(), entry->id) ==
-            entries.end()) {
-          entries.push_back(entry->id);
-        }
-      }
-    }
-  }
-  if (entries.empty()) return Observed::Met();
-  return Observed::LeftOpen(absl::StrCat("differs only as documented: ",
-                                         absl::StrJoin(entries, ", ")));
-}
-
-}  // namespace
-
-std::vector<CaseInfo> CheckCatalog() {
-  std::vector<CaseInfo> infos;
-  for (const Case& c : Catalog()) infos.push_back(c.info);
-  return infos;
-}
-
-bool ContractRequires(ContractTransport transport) {
-  return transport == ContractTransport::kUnix ||
-         transport == ContractTransport::kTcp4;
-}
-
-namespace {
-
-// The first line of a start failure, which names no address: equal on
-// every form when the server fails the same way everywhere.
-std::string StartFailureKind(const absl::Status& status) {
-  if (absl::IsUnimplemented(status)) return "exit status 64";
-  const absl::string_view message = status.message();
-  return std::string(message.substr(0, message.find_first_of(";\n")));
-}
-
-// FAILED_PRECONDITION when the server cannot be started at all: every form
-// tried failed the same way, or it serves none of the required forms.
-absl::Status CannotStart(
-    const CheckOptions& options,
-    const std::vector<std::pair<ContractTransport, absl::Status>>& starts) {
-  if (starts.empty()) return absl::OkStatus();
-  // A form the server declines (exit 64) is neutral: a server that
-  // declines fd: and hangs on every other form cannot be started.
-  std::vector<std::pair<ContractTransport, absl::Status>> tried;
-  std::vector<std::string> declined;
-  for (const auto& start : starts) {
-    if (absl::IsUnimplemented(start.second)) {
-      declined.push_back(ContractTransportName(start.first));
-    } else {
-      tried.push_back(start);
-    }
-  }
-  const bool all_declined = tried.empty();
-  if (all_declined) tried = starts;
-  std::vector<std::string> names;
-  bool required_tried = false;
-  for (const auto& [transport, status] : tried) {
-    if (status.ok()) return absl::OkStatus();
-    if (StartFailureKind(status) != StartFailureKind(tried[0].second))
-      return absl::OkStatus();
-    names.push_back(ContractTransportName(transport));
-    required_tried |= ContractRequires(transport);
-  }
-  const std::string& program = options.command[0];
-  const absl::Status& first = tried[0].second;
-  if (all_declined) {
-    if (!required_tried) return absl::OkStatus();  // nothing ran: reported
-    return absl::FailedPreconditionError(absl::StrCat(
-        program, " serves no address form: it exited with status 64 ",
-        "(not supported) on every one tried (", absl::StrJoin(names, ", "),
-        "), but unix: and tcp:127.0.0.1: are required by the contract"));
-  }
-  if (absl::StartsWith(first.message(), "cannot run ")) {
-    return absl::FailedPreconditionError(first.message());
-  }
-  return absl::FailedPreconditionError(absl::StrCat(
-      program, " cannot be started: on every address form tried (",
-      absl::StrJoin(names, ", "),
-      declined.empty()
-          ? std::string()
-          : absl::StrCat("; it declined ", absl::StrJoin(declined, ", "),
-                         " with exit status 64"),
-      "): ", first.message()));
-}
+using internal::CannotStart;
+using internal::CompareAcross;
+using internal::Selected;
+using internal::StartFacts;
 
 // One case on one transport: what it observed, and its details. `stopped`
 // is what the phase after the stop judges, null before it.
@@ -258,9 +93,6 @@ PlayedCase RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
   return played;
 }
 
-}  // namespace
-
-namespace {
 
 // How long a FAILED case waits for the server's end to be noticed (see
 // RunCheck): a crash seen on the socket reaches waitpid within milliseconds.
@@ -293,36 +125,9 @@ void ForEach(std::vector<T>& items, Each each) {
   for (std::thread& thread : threads) thread.join();
 }
 
-// What every case observed on a transport whose server did not start.
-CaseFacts StartFacts(ContractTransport transport, const absl::Status& started) {
-  CaseFacts facts;
-  if (absl::IsUnavailable(started)) {
-    facts.observed = Observed::DoesNotApply(std::string(started.message()));
-  } else if (absl::IsUnimplemented(started) && !ContractRequires(transport)) {
-    facts.observed = Observed::NotServed(std::string(started.message()));
-  } else if (absl::IsUnimplemented(started)) {
-    facts.start_failed = absl::StrCat(
-        "expected the server to serve ", ContractTransportName(transport),
-        " (required by the contract); saw ", started.message());
-  } else {
-    facts.start_failed =
-        absl::StrCat("expected the server to start; saw ", started.message());
-  }
-  return facts;
-}
-
 }  // namespace
 
 absl::string_view SockparityVersion() { return SOCKPARITY_VERSION; }
-
-std::vector<CaseInfo> SelectCases(const std::vector<std::string>& include,
-                                  const std::vector<std::string>& exclude) {
-  std::vector<CaseInfo> selected;
-  for (const Case& c : Catalog()) {
-    if (Selected(c.info, include, exclude)) selected.push_back(c.info);
-  }
-  return selected;
-}
 
 absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   if (options.command.empty())

@@ -30,6 +30,13 @@ TransportKind SocketKindOf(ContractTransport transport) {
   return TransportKind::kSocketpair;
 }
 
+ContractTransport ContractTransportOf(TransportKind kind) {
+  for (ContractTransport transport : kAllContractTransports) {
+    if (SocketKindOf(transport) == kind) return transport;
+  }
+  return ContractTransport::kFd;  // every kind has one
+}
+
 absl::Status PeerLink::Start() {
   const absl::Time start = absl::Now();
   absl::Status started = [&]() -> absl::Status {

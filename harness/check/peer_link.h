@@ -24,6 +24,8 @@ namespace sockparity::internal {
 // The socket kind a contract transport runs on: fd:N is one end of a
 // socketpair; the registry of differences is kept by socket kind.
 TransportKind SocketKindOf(ContractTransport transport);
+// The inverse: the contract transport that runs on a socket kind.
+ContractTransport ContractTransportOf(TransportKind kind);
 
 // The server on one transport. With fd:N every connection is a fresh
 // server over a socketpair.
