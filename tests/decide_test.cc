@@ -9,11 +9,10 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace sockparity::internal {
 namespace {
-
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
 
 // Every fact that could decide against the rule under test.
 CaseFacts Everything(Observed observed) {
@@ -25,18 +24,31 @@ CaseFacts Everything(Observed observed) {
   return facts;
 }
 
+// The facts with only what the rule under test looks at: `should` set, so
+// that a rule the SHOULD demotion must not reach shows it.
+CaseFacts Only(Observed observed) {
+  CaseFacts facts;
+  facts.observed = std::move(observed);
+  facts.should = true;
+  return facts;
+}
+
+MATCHER_P2(IsDecision, verdict, reason,
+           absl::StrCat("is ", VerdictName(verdict), " saying '", reason,
+                        "'")) {
+  *result_listener << VerdictName(arg.verdict) << ": " << arg.reason;
+  return arg.verdict == verdict && arg.reason == reason;
+}
+
 TEST(Decide, DoesNotApplyComesFirst) {
-  const Decision decision =
-      Decide(Everything(Observed::DoesNotApply("fd:N carries one connection")));
-  EXPECT_EQ(decision.verdict, Verdict::kNotApplicable);
-  EXPECT_EQ(decision.reason, "fd:N carries one connection");
+  EXPECT_THAT(
+      Decide(Everything(Observed::DoesNotApply("fd:N carries one connection"))),
+      IsDecision(Verdict::kNotApplicable, "fd:N carries one connection"));
 }
 
 TEST(Decide, NotServedComesBeforeTheServersState) {
-  const Decision decision =
-      Decide(Everything(Observed::NotServed("exit status 64 on unix:@")));
-  EXPECT_EQ(decision.verdict, Verdict::kUnsupported);
-  EXPECT_EQ(decision.reason, "exit status 64 on unix:@");
+  EXPECT_THAT(Decide(Everything(Observed::NotServed("exit status 64"))),
+              IsDecision(Verdict::kUnsupported, "exit status 64"));
 }
 
 // A SHOULD case whose server did not start still FAILS: the start is a
@@ -44,58 +56,48 @@ TEST(Decide, NotServedComesBeforeTheServersState) {
 TEST(Decide, AServerThatDidNotStartFails) {
   CaseFacts facts = Everything(Observed::Missed("expected x; saw y"));
   facts.ended.reset();
-  const Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kFailed);
-  EXPECT_EQ(decision.reason, "expected the server to start; saw exit status 1");
+  EXPECT_THAT(Decide(facts),
+              IsDecision(Verdict::kFailed,
+                         "expected the server to start; saw exit status 1"));
 }
 
 // Whatever the case saw before, even all it asked for.
 TEST(Decide, AServerThatEndedDuringTheCaseFails) {
   CaseFacts facts = Everything(Observed::Met("ready after 10ms"));
   facts.start_failed.reset();
-  const Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kFailed);
-  EXPECT_THAT(decision.reason,
-              HasSubstr("expected the server to keep running; it ended "
-                        "during the case: exit status 2"));
+  EXPECT_THAT(Decide(facts),
+              IsDecision(Verdict::kFailed,
+                         "expected the server to keep running; it ended "
+                         "during the case: exit status 2"));
 }
 
 TEST(Decide, AMustMissedFailsAndAShouldMissedIsNonStrict) {
-  CaseFacts facts;
-  facts.observed = Observed::Missed("expected a reply; saw end of stream");
-  Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kFailed);
-  EXPECT_EQ(decision.reason, "expected a reply; saw end of stream");
-  facts.should = true;
-  decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kNonStrict);
-  EXPECT_EQ(decision.reason, "(SHOULD) expected a reply; saw end of stream");
+  CaseFacts facts = Only(Observed::Missed("expected a reply; saw eof"));
+  EXPECT_THAT(Decide(facts), IsDecision(Verdict::kNonStrict,
+                                        "(SHOULD) expected a reply; saw eof"));
+  facts.should = false;
+  EXPECT_THAT(Decide(facts),
+              IsDecision(Verdict::kFailed, "expected a reply; saw eof"));
 }
 
 TEST(Decide, AMissWithoutAReasonSaysSo) {
-  CaseFacts facts;
-  facts.observed = Observed::Missed("");
-  const Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kFailed);
-  EXPECT_THAT(decision.reason, StartsWith("expected a reason"));
+  CaseFacts facts = Only(Observed::Missed(""));
+  facts.should = false;
+  EXPECT_THAT(Decide(facts),
+              IsDecision(Verdict::kFailed,
+                         "expected a reason for this verdict; saw none (a "
+                         "bug in sockparity)"));
 }
 
 TEST(Decide, WhatTheContractLeavesOpenIsInformational) {
-  CaseFacts facts;
-  facts.should = true;
-  facts.observed = Observed::LeftOpen("differs only as documented: x");
-  const Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kInformational);
-  EXPECT_EQ(decision.reason, "differs only as documented: x");
+  EXPECT_THAT(
+      Decide(Only(Observed::LeftOpen("differs only as documented"))),
+      IsDecision(Verdict::kInformational, "differs only as documented"));
 }
 
 TEST(Decide, WhatTheClauseAsksIsOk) {
-  CaseFacts facts;
-  facts.should = true;
-  facts.observed = Observed::Met("exit 0 after 12ms");
-  const Decision decision = Decide(facts);
-  EXPECT_EQ(decision.verdict, Verdict::kOk);
-  EXPECT_EQ(decision.reason, "exit 0 after 12ms");
+  EXPECT_THAT(Decide(Only(Observed::Met("exit 0 after 12ms"))),
+              IsDecision(Verdict::kOk, "exit 0 after 12ms"));
 }
 
 // The names every report prints, one each.

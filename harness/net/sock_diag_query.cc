@@ -85,20 +85,22 @@ inet_diag_req_v2 TcpSocketRequest(const sockaddr_storage& local,
   inet_diag_sockid& id = request.id;
   id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
   id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+  // The ports and addresses, in network order as the socket holds them.
+  auto fill = [&id](const auto& mine, const auto& theirs, const auto& port,
+                    const auto& address) {
+    id.idiag_sport = mine.*port;
+    id.idiag_dport = theirs.*port;
+    std::memcpy(id.idiag_src, &(mine.*address), sizeof(mine.*address));
+    std::memcpy(id.idiag_dst, &(theirs.*address), sizeof(theirs.*address));
+  };
   if (local.ss_family == AF_INET) {
-    const auto& mine = reinterpret_cast<const sockaddr_in&>(local);
-    const auto& theirs = reinterpret_cast<const sockaddr_in&>(remote);
-    id.idiag_sport = mine.sin_port;
-    id.idiag_dport = theirs.sin_port;
-    std::memcpy(id.idiag_src, &mine.sin_addr, sizeof(mine.sin_addr));
-    std::memcpy(id.idiag_dst, &theirs.sin_addr, sizeof(theirs.sin_addr));
+    fill(reinterpret_cast<const sockaddr_in&>(local),
+         reinterpret_cast<const sockaddr_in&>(remote), &sockaddr_in::sin_port,
+         &sockaddr_in::sin_addr);
   } else {
-    const auto& mine = reinterpret_cast<const sockaddr_in6&>(local);
-    const auto& theirs = reinterpret_cast<const sockaddr_in6&>(remote);
-    id.idiag_sport = mine.sin6_port;
-    id.idiag_dport = theirs.sin6_port;
-    std::memcpy(id.idiag_src, &mine.sin6_addr, sizeof(mine.sin6_addr));
-    std::memcpy(id.idiag_dst, &theirs.sin6_addr, sizeof(theirs.sin6_addr));
+    fill(reinterpret_cast<const sockaddr_in6&>(local),
+         reinterpret_cast<const sockaddr_in6&>(remote),
+         &sockaddr_in6::sin6_port, &sockaddr_in6::sin6_addr);
   }
   return request;
 }

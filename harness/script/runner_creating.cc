@@ -64,10 +64,8 @@ int AcceptWithin(int listener, absl::Time deadline) {
 
 StepOutcome Runner::Pair(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot = NewSlot(step);
-  auto done = [&](StepOutcome outcome) {
-    return Keep(step, std::move(slot), std::move(outcome));
-  };
+  Making making(*this, step);
+  Slot& slot = making.slot;
   if (Slot* other = Find(step.target);
       other != nullptr && !other->closed && !other->na) {
     return {"busy", absl::StrCat(step.target, " is already open")};
@@ -116,25 +114,19 @@ StepOutcome Runner::Pair(const Step& step) {
   RecordTcpTuple(slot);
   RecordTcpTuple(peer);
   slots_[step.target] = std::move(peer);
-  return done({"ok", ""});
+  return making.Done({"ok", ""});
 }
 
 StepOutcome Runner::Bind(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot = NewSlot(step);
-  auto done = [&](StepOutcome outcome) {
-    return Keep(step, std::move(slot), std::move(outcome));
-  };
-  auto not_here = [&](absl::string_view why) {
-    slot.na = true;
-    return done({"n/a", std::string(why)});
-  };
-  if (!has_address) return not_here("socketpair has no address");
+  Making making(*this, step);
+  Slot& slot = making.slot;
+  if (!has_address) return making.NotHere("socketpair has no address");
   Endpoint address = FreshAddress(step.slot);
   if (step.verb == Verb::kBindSame) {
     Slot* target = Find(step.target);
     if (target == nullptr || target->na || !target->address) {
-      return not_here(absl::StrCat(step.target, " has no address"));
+      return making.NotHere(absl::StrCat(step.target, " has no address"));
     }
     address = *target->address;
     slot.address_owner = target->address_owner;
@@ -144,7 +136,7 @@ StepOutcome Runner::Bind(const Step& step) {
   if (step.verb == Verb::kBindPathLength) {
     if (Tcp()) {
       slot.na = true;
-      return done({"no-path", "TCP addresses have no path"});
+      return making.Done({"no-path", "TCP addresses have no path"});
     }
     // N bytes of sun_path (a leading NUL included for abstract names),
     // more than sun_path holds where N says so.
@@ -157,7 +149,7 @@ StepOutcome Runner::Bind(const Step& step) {
       path = absl::StrCat(dir_->path(), "/", step.slot, "-", names_++, "-");
     }
     if (path.size() > n || n == 0)
-      return not_here("the base path is longer than N");
+      return making.NotHere("the base path is longer than N");
     path.resize(n, 'x');
     long_address.sun_family = AF_UNIX;
     if (n > sizeof(long_address.sun_path)) {
@@ -184,31 +176,25 @@ StepOutcome Runner::Bind(const Step& step) {
   }
   if (r != 0) {
     slot.closed = true;
-    return done(Errno(errno, "bind"));
+    return making.Done(Errno(errno, "bind"));
   }
   slot.fd = std::move(*fd);
   absl::StatusOr<Endpoint> bound = Endpoint::BoundTo(slot.fd.get(), kind_);
   if (bound.ok()) slot.address = *bound;
   if (step.verb == Verb::kListen) {
     if (::listen(slot.fd.get(), static_cast<int>(step.number)) != 0) {
-      return done(Errno(errno, "listen"));
+      return making.Done(Errno(errno, "listen"));
     }
     slot.listener = true;
   }
-  return done({"ok", ""});
+  return making.Done({"ok", ""});
 }
 
 StepOutcome Runner::Connect(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot = NewSlot(step);
-  auto done = [&](StepOutcome outcome) {
-    return Keep(step, std::move(slot), std::move(outcome));
-  };
-  auto not_here = [&](absl::string_view why) {
-    slot.na = true;
-    return done({"n/a", std::string(why)});
-  };
-  if (!has_address) return not_here("socketpair has no address");
+  Making making(*this, step);
+  Slot& slot = making.slot;
+  if (!has_address) return making.NotHere("socketpair has no address");
   std::optional<Endpoint> to;
   Slot* target = nullptr;
   if (step.verb == Verb::kConnectMissing) {
@@ -226,7 +212,7 @@ StepOutcome Runner::Connect(const Step& step) {
   } else {
     target = Find(step.target);
     if (target == nullptr || target->na)
-      return not_here("nothing to connect to");
+      return making.NotHere("nothing to connect to");
     if (!target->address)
       return {"no-address", absl::StrCat(step.target, " has no address")};
     to = *target->address;
@@ -269,22 +255,16 @@ StepOutcome Runner::Connect(const Step& step) {
     slot.fd.Close().IgnoreError();
     slot.closed = true;
   }
-  return done(outcome);
+  return making.Done(outcome);
 }
 
 StepOutcome Runner::ConnectAsNobody(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot = NewSlot(step);
-  auto done = [&](StepOutcome outcome) {
-    return Keep(step, std::move(slot), std::move(outcome));
-  };
-  auto not_here = [&](absl::string_view why) {
-    slot.na = true;
-    return done({"n/a", std::string(why)});
-  };
+  Making making(*this, step);
+  Slot& slot = making.slot;
   Slot* target = Find(step.target);
   if (!has_address || target == nullptr || target->na) {
-    return not_here("nothing to connect to");
+    return making.NotHere("nothing to connect to");
   }
   if (!target->address) return {"no-address", ""};
   if (::geteuid() != 0) {
@@ -337,31 +317,25 @@ StepOutcome Runner::ConnectAsNobody(const Step& step) {
   ::waitpid(child, nullptr, 0);
   slot.closed = true;  // the child's socket went with it
   if (result < 0)
-    return done(
+    return making.Done(
         {"skipped", absl::StrCat("cannot switch user: ", ErrnoName(-result))});
   if (result == 0) {
     target->pending.push_back(" nobody");
-    return done({"ok", ""});
+    return making.Done({"ok", ""});
   }
   if (result == EAGAIN || result == EINPROGRESS) {
-    return done({"timeout", "the connect found no room in the backlog"});
+    return making.Done({"timeout", "the connect found no room in the backlog"});
   }
-  return done(Errno(result));
+  return making.Done(Errno(result));
 }
 
 StepOutcome Runner::Accept(const Step& step) {
   const bool has_address = HasAddress(kind_);
-  Slot slot = NewSlot(step);
-  auto done = [&](StepOutcome outcome) {
-    return Keep(step, std::move(slot), std::move(outcome));
-  };
-  auto not_here = [&](absl::string_view why) {
-    slot.na = true;
-    return done({"n/a", std::string(why)});
-  };
+  Making making(*this, step);
+  Slot& slot = making.slot;
   Slot* target = Find(step.target);
   if (!has_address || target == nullptr || target->na) {
-    return not_here("nothing to accept on");
+    return making.NotHere("nothing to accept on");
   }
   if (target->closed) return {"closed", ""};
   // A non-blocking listener answers at once (EAGAIN with nothing queued),
@@ -379,7 +353,7 @@ StepOutcome Runner::Accept(const Step& step) {
     target->pending.pop_front();
     if (Slot* client = Find(slot.peer)) client->peer = step.slot;
   }
-  return done({"ok", ""});
+  return making.Done({"ok", ""});
 }
 
 // stat looks at the slot itself, open or closed.

@@ -173,6 +173,18 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
       }
       return absl::OkStatus();
     };
+    // An optional "reuseaddr" as the fourth word.
+    auto reuseaddr = [&]() -> absl::Status {
+      if (words.size() <= 3) return absl::OkStatus();
+      if (words[3].text != "reuseaddr") {
+        return error(words[3].column,
+                     absl::StrCat("expected 'reuseaddr' or nothing, not '",
+                                  absl::CHexEscape(words[3].text), "'"));
+      }
+      step.keyword = "reuseaddr";
+      max_words = 4;
+      return absl::OkStatus();
+    };
     switch (spec->args) {
       case Args::kNone:
         break;
@@ -189,14 +201,8 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
         }
         step.number = n;
         max_words = 3;
-        if (spec->args == Args::kNumberReuse && words.size() > 3) {
-          if (words[3].text != "reuseaddr") {
-            return error(words[3].column,
-                         absl::StrCat("expected 'reuseaddr' or nothing, not '",
-                                      absl::CHexEscape(words[3].text), "'"));
-          }
-          step.keyword = "reuseaddr";
-          max_words = 4;
+        if (spec->args == Args::kNumberReuse) {
+          if (absl::Status s = reuseaddr(); !s.ok()) return s;
         }
         break;
       }
@@ -210,14 +216,8 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
         }
         step.target = std::string(words[2].text);
         max_words = 3;
-        if (spec->args == Args::kSlotReuse && words.size() > 3) {
-          if (words[3].text != "reuseaddr") {
-            return error(words[3].column,
-                         absl::StrCat("expected 'reuseaddr' or nothing, not '",
-                                      absl::CHexEscape(words[3].text), "'"));
-          }
-          step.keyword = "reuseaddr";
-          max_words = 4;
+        if (spec->args == Args::kSlotReuse) {
+          if (absl::Status s = reuseaddr(); !s.ok()) return s;
         }
         break;
       }

@@ -201,6 +201,23 @@ class Runner {
   Slot NewSlot(const Step& step) const;
   // Keeps `slot` as the step's socket, and returns `outcome`.
   StepOutcome Keep(const Step& step, Slot slot, StepOutcome outcome);
+  // The socket a creating step makes, kept in the step's slot whatever the
+  // outcome (a failed connect's socket is still there, closed or not).
+  struct Making {
+    Making(Runner& runner, const Step& step)
+        : runner(runner), step(step), slot(runner.NewSlot(step)) {}
+    StepOutcome Done(StepOutcome outcome) {
+      return runner.Keep(step, std::move(slot), std::move(outcome));
+    }
+    // The step means nothing on this kind: "n/a", saying why.
+    StepOutcome NotHere(absl::string_view why) {
+      slot.na = true;
+      return Done({"n/a", std::string(why)});
+    }
+    Runner& runner;
+    const Step& step;
+    Slot slot;
+  };
 
   const TransportKind kind_;
   const RunOptions options_;
