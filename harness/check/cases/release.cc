@@ -148,8 +148,7 @@ void AddReleaseCases(CaseTable& table) {
                      [](Context& c, Socket x) {
                        if (!c.Send(x, ContractFrame(BulkRequest((16u << 20) - 1))))
                          return;
-                       absl::StatusOr<Bytes> part =
-                           RecvExactly(x, 64 << 10, c.timeout());
+                       absl::StatusOr<Bytes> part = c.Receive(x, 64 << 10);
                        if (!part.ok()) {
                          c.Fail("the start of the B reply",
                                 std::string(part.status().message()));
