@@ -321,8 +321,9 @@ std::vector<Difference> OptionEntries() {
 
 std::vector<Difference> Entries() {
   std::vector<Difference> all = AddressEntries();
-  for (std::vector<Difference> more : {EndingEntries(), OptionEntries(),
-                                       QueueEntries(), UnconnectedEntries()}) {
+  for (std::vector<Difference> more :
+       {EndingEntries(), ListenerEntries(), OptionEntries(), QueueEntries(),
+        UnconnectedEntries()}) {
     all.insert(all.end(), std::make_move_iterator(more.begin()),
                std::make_move_iterator(more.end()));
   }

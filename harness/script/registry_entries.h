@@ -37,6 +37,7 @@ std::vector<std::string> Patterns(
 
 // How connections end: aborts, shutdowns, closes and the errors they leave.
 std::vector<Difference> EndingEntries();
+std::vector<Difference> ListenerEntries();
 // Receive and send queues: SIOCINQ/SIOCOUTQ, out-of-band bytes, SO_RCVLOWAT.
 std::vector<Difference> QueueEntries();
 // Sockets not (or not yet) connected: listeners, bound sockets, refused
