@@ -5,6 +5,7 @@
 // the change it guards.
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -278,6 +279,43 @@ TEST(ScriptGen, ReachesTheNeighbourhoodsOfTheEntriesLeastFound) {
   EXPECT_GE(probe, 15) << "probe " << probe;
   EXPECT_GE(held_back, 8) << "held back " << held_back;
   EXPECT_GE(woken, 9) << "woken " << woken;
+}
+
+// A bound socket that shuts down writing, listens, takes a connection whose
+// client then looks at it (tcp_listener_passes_its_shutdown_to_its_
+// connections): 1 of 20,000 scripts before a socket shut down while
+// unconnected was made to listen next and a new client looked at once, 4
+// after.
+TEST(ScriptGen, ListensAfterAShutdownAndShowsTheClient) {
+  std::mt19937 random(20261208);
+  int reached = 0;
+  for (int i = 0; i < kScripts; ++i) {
+    const Script script = Generated(random);
+    std::set<std::string> bound, shut, listening, clients;
+    bool seen = false;
+    for (const Step& step : script.steps) {
+      const Verb v = step.verb;
+      if (v == Verb::kBind || v == Verb::kBindSame) bound.insert(step.slot);
+      if (v == Verb::kShutdown && step.keyword != "rd" &&
+          bound.count(step.slot) && !listening.count(step.slot)) {
+        shut.insert(step.slot);
+      }
+      if (v == Verb::kRelisten && shut.count(step.slot)) {
+        listening.insert(step.slot);
+      }
+      if ((v == Verb::kConnect || v == Verb::kConnectNb) &&
+          listening.count(step.target)) {
+        clients.insert(step.slot);
+      }
+      if (clients.count(step.slot) &&
+          (v == Verb::kPoll || IsRead(v) || v == Verb::kPeek)) {
+        seen = true;
+      }
+    }
+    reached += seen;
+  }
+  std::cout << "shut, listened, a client looked: " << reached << "\n";
+  EXPECT_GE(reached, 3);
 }
 
 }  // namespace

@@ -167,6 +167,13 @@ void Generator::Act(int i) {
   if (s.open && s.peer >= 0 && socks_[s.peer].filled && Choose(2) == 0) {
     return Do(i, kFullReaderActions[Choose(std::size(kFullReaderActions))]);
   }
+  // A socket shut down before it listens keeps the mark: UNIX refuses
+  // connections, and TCP copies it into each one it accepts. So such a
+  // socket often listens next.
+  if (!s.listener && s.peer < 0 && !s.stuck && s.open &&
+      (s.rd_shut || s.wr_shut) && Choose(2) == 0) {
+    return Do(i, kRelisten);
+  }
   if (!s.listener && s.peer < 0 && !s.stuck && Choose(2) == 0) {
     return Do(i, kUnconnectedActions[Choose(std::size(kUnconnectedActions))]);
   }
