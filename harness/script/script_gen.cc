@@ -21,19 +21,27 @@ Script Generator::Generate() {
   int last = -1;  // the socket the last step acted on
   for (int i = 1; i < steps; ++i) {
     if (choose_(4) == 0 || Named().empty()) {
+      // A socket just made is the likeliest to act next.
+      const size_t before = socks_.size();
       Create();
       last = -1;
+      for (size_t k = socks_.size(); k-- > before;) {
+        if (!socks_[k].name.empty()) {
+          last = static_cast<int>(k);
+          break;
+        }
+      }
       continue;
     }
     // Differences live where steps meet: one end's and the other's (a
     // read after a send-fd, an epoll after the peer read, a poll after
     // its close), or one socket's in a row (fill, shutdown wr, poll). So
     // a step often goes to the last socket again or to its peer.
-    const int peer = last >= 0 ? socks_[last].peer : -1;
+    const int peer = last >= 0 ? Related(last) : -1;
     const uint32_t follow = choose_(4);
     if (last >= 0 && follow == 0) {
       // the same socket again
-    } else if (peer >= 0 && !socks_[peer].name.empty() && follow == 1) {
+    } else if (peer >= 0 && follow == 1) {
       last = peer;
     } else {
       std::vector<int> named = Named();
@@ -51,6 +59,26 @@ std::vector<int> Generator::Named() const {
     named.push_back(static_cast<int>(i));
   }
   return named;
+}
+// The socket a step on `i` most concerns: its peer (or, with none named,
+// what it connected to), or for a listener one of the sockets that
+// connected to it (what its close or shutdown did to them is seen on
+// them). -1 if there is none.
+int Generator::Related(int i) {
+  const Sock& s = socks_[i];
+  if (!s.listener) {
+    if (s.peer >= 0 && !socks_[s.peer].name.empty()) return s.peer;
+    // Not yet accepted, or refused: what it connected to.
+    return s.target >= 0 && s.target != i ? s.target : -1;
+  }
+  std::vector<int> clients;
+  for (size_t c = 0; c < socks_.size(); ++c) {
+    if (socks_[c].target == i && !socks_[c].name.empty()) {
+      clients.push_back(static_cast<int>(c));
+    }
+  }
+  if (clients.empty()) return -1;
+  return clients[Choose(static_cast<uint32_t>(clients.size()))];
 }
 int Generator::NewSock(std::string name) {
   Sock sock;
@@ -166,7 +194,11 @@ void Generator::ConnectAsNobody(int t) {
 
 void Generator::Create() {
   const bool has_named = !Named().empty();
-  switch (Choose(has_named ? 10 : 4)) {
+  // A bound socket (case 2) twice as often as the others: the states
+  // that are neither a connection nor a listener start there.
+  uint32_t what = Choose(has_named ? 11 : 4);
+  if (what == 10) what = 2;
+  switch (what) {
     case 0:
       if (made_["a"] < 2) return Pair();
       [[fallthrough]];
@@ -175,10 +207,14 @@ void Generator::Create() {
       [[fallthrough]];
     case 2: {
       const std::string k = Fresh("k");
-      NewSock(k);
-      if (Choose(2) == 0) return Emit(Verb::kBind, k);
-      // Around sun_path's 108 bytes, and over it.
-      return Emit(Verb::kBindPathLength, k, 100 + Choose(12));
+      const int i = NewSock(k);
+      if (Choose(2) == 0) {
+        Emit(Verb::kBind, k);
+      } else {
+        // Around sun_path's 108 bytes, and over it.
+        Emit(Verb::kBindPathLength, k, 100 + Choose(12));
+      }
+      return UseBound(i);
     }
     case 3: {
       const std::string m = Fresh("m");

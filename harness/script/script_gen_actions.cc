@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "script/script_gen_model.h"
 
@@ -59,6 +60,13 @@ enum Action : uint32_t {
   // held back): what the peer's write and read then meet.
   kCloseBeforeFullPeer = 35,
   kEpollEdge = 36,
+  // A listener closed or aborted with connections queued, and at once one
+  // of their clients acts on what it was left with: a server that stops
+  // before it serves them.
+  kDropQueued = 37,
+  // A caller that gives up on a connection shuts it down and connects the
+  // same socket again.
+  kShutdownThenReconnect = 38,
 };
 
 // The steps that change a socket in its role. On a listener nearly every
@@ -84,12 +92,30 @@ constexpr Action kListenerActions[] = {
     kConnectToIt,
     kBindSameToIt,
     kConnectAsNobodyToIt,
+    kDropQueued,
+    kDropQueued,
 };
 constexpr Action kGoneListenerActions[] = {kConnectToIt, kBindSameToIt,
                                            kConnectAsNobodyToIt};
 constexpr Action kUnconnectedActions[] = {
-    kRelisten, kReconnect, kReconnect, kShutdown, kCloseOrAbort, kPoll,
-    kSoError,  kLook,      kSend,      kRecv,     kConnectToIt,  kBindSameToIt,
+    kRelisten, kReconnect,   kReconnect,    kShutdown, kShutdown,
+    kPoll,     kSoError,     kCloseOrAbort, kLook,     kSend,
+    kRecv,     kConnectToIt, kBindSameToIt,
+};
+// Its connection is gone (reset by the peer's abort or its listener's
+// close, or ended by the peer's close), the socket still open: TCP is in
+// CLOSE or CLOSE_WAIT, UNIX still connected to a dead peer. What a
+// shutdown, a connect again and a bind to its address then meet differ.
+constexpr Action kGoneConnectionActions[] = {
+    kShutdown,
+    kShutdownThenReconnect,
+    kReconnectSameTarget,
+    kBindSameToIt,
+    kBindSameToIt,
+    kSoError,
+    kSend,
+    kRecv,
+    kPoll,
 };
 constexpr Action kFilledActions[] = {
     kSend,
@@ -136,6 +162,10 @@ void Generator::Act(int i) {
   if (s.listener && !s.open && Choose(4) != 0) {
     return Do(i, kGoneListenerActions[Choose(std::size(kGoneListenerActions))]);
   }
+  // What its end does to the connections it holds shows on their clients.
+  if (s.listener && s.open && !s.queue.empty() && Choose(4) == 0) {
+    return Do(i, kDropQueued);
+  }
   if (s.listener && Choose(4) != 0) {
     return Do(i, kListenerActions[Choose(std::size(kListenerActions))]);
   }
@@ -174,10 +204,24 @@ void Generator::Act(int i) {
       (s.rd_shut || s.wr_shut) && Choose(2) == 0) {
     return Do(i, kRelisten);
   }
+  if (s.open && !s.listener && s.peer >= 0 && !socks_[s.peer].open &&
+      Choose(2) == 0) {
+    return Do(
+        i, kGoneConnectionActions[Choose(std::size(kGoneConnectionActions))]);
+  }
   if (!s.listener && s.peer < 0 && !s.stuck && Choose(2) == 0) {
     return Do(i, kUnconnectedActions[Choose(std::size(kUnconnectedActions))]);
   }
   Do(i, Choose(kEveryAction));
+}
+
+// A socket is bound to be used: half the time it at once listens,
+// connects or is shut down (a shutdown it keeps when it then listens is
+// where the kinds differ).
+void Generator::UseBound(int i) {
+  static constexpr Action kUses[] = {kRelisten, kReconnect, kReconnect,
+                                     kShutdown};
+  if (Choose(2) == 0) Do(i, kUses[Choose(std::size(kUses))]);
 }
 
 void Generator::Do(int i, uint32_t action) {
@@ -317,8 +361,12 @@ void Generator::Do(int i, uint32_t action) {
       // Listening takes a socket that is neither connected nor
       // connecting; the others refuse (EINVAL) and stay as they were.
       if (s.open && (s.listener || (s.peer < 0 && !s.stuck))) {
+        const bool was_listening = s.listener;
         s.listener = true;
         s.capacity = backlog + 1;
+        // A socket that starts to listen is most often connected to next:
+        // what it kept from before (a shutdown) shows on that connection.
+        if (!was_listening && Choose(2) == 0) ConnectNew(i);
       }
       return;
     }
@@ -371,6 +419,25 @@ void Generator::Do(int i, uint32_t action) {
       Emit(Verb::kRecv, socks_[p].name, 1 + Choose(8192));
       return;
     }
+    case kDropQueued: {
+      if (!settled || !s.open || s.queue.empty()) return Emit(Verb::kPoll, me);
+      std::vector<int> clients;
+      for (int end : s.queue) {
+        const int c = socks_[end].peer;
+        if (c >= 0 && socks_[c].open && !socks_[c].name.empty()) {
+          clients.push_back(c);
+        }
+      }
+      Emit(Choose(2) == 0 ? Verb::kAbort : Verb::kClose, me);
+      EndSock(i);
+      if (clients.empty()) return;
+      const int c = clients[Choose(static_cast<uint32_t>(clients.size()))];
+      return Do(
+          c, kGoneConnectionActions[Choose(std::size(kGoneConnectionActions))]);
+    }
+    case kShutdownThenReconnect:
+      Do(i, kShutdown);
+      return Do(i, kReconnectSameTarget);
     case kConnectToIt:
       return ConnectNew(i);
     case kBindSameToIt:

@@ -55,8 +55,9 @@ class Generator {
   Generator(const ChoiceSource& choose, const ScriptGenOptions& options)
       : choose_(choose), options_(options) {
     // Steps hold references into it across NewSock: never reallocated (a
-    // script of max_steps makes at most two sockets a step).
-    socks_.reserve(2 * options.max_steps + 4);
+    // step makes at most three sockets: a bind that at once listens and is
+    // connected to).
+    socks_.reserve(3 * options.max_steps + 4);
   }
 
   Script Generate();
@@ -67,6 +68,7 @@ class Generator {
   // Making sockets (script_gen.cc).
   std::vector<int> Named() const;
   int NewSock(std::string name);
+  int Related(int i);
   std::string Fresh(const std::string& prefix);
   void Emit(Verb verb, const std::string& slot, int64_t number = 0,
             std::string target = "", std::string keyword = "");
@@ -94,6 +96,7 @@ class Generator {
   // A step on a socket (script_gen_actions.cc).
   void Act(int i);
   void Do(int i, uint32_t action);
+  void UseBound(int i);
 
   const ChoiceSource& choose_;
   const ScriptGenOptions& options_;
