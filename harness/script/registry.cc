@@ -185,7 +185,7 @@ std::vector<Difference> OptionEntries() {
                       "in progress",
                       {"connect-nb:EINPROGRESS", "reconnect:EINPROGRESS",
                        "poll:none", "send:EAGAIN"}}},
-       .after = {"listen *"},
+       .after = {"listen *", "relisten *"},
        .witness = "full_backlog"},
       {.id = "peercred_only_on_unix",
        .statement = "SO_PEERCRED gives the peer's pid, uid and gid on UNIX "
