@@ -155,7 +155,7 @@ void Generator::ConnectTo(int c, int target, bool blocking) {
 
 void Generator::BindSame(int t) {
   const std::string k = Fresh("k");
-  NewSock(k);
+  socks_[NewSock(k)].bound = true;
   Emit(Verb::kBindSame, k, 0, socks_[t].name,
        Choose(2) == 0 ? "reuseaddr" : "");
 }
@@ -208,6 +208,7 @@ void Generator::Create() {
     case 2: {
       const std::string k = Fresh("k");
       const int i = NewSock(k);
+      socks_[i].bound = true;
       if (Choose(2) == 0) {
         Emit(Verb::kBind, k);
       } else {

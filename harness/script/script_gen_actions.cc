@@ -204,8 +204,12 @@ void Generator::Act(int i) {
       (s.rd_shut || s.wr_shut) && Choose(2) == 0) {
     return Do(i, kRelisten);
   }
-  if (s.open && !s.listener && s.peer >= 0 && !socks_[s.peer].open &&
-      Choose(2) == 0) {
+  const bool gone =
+      s.open && !s.listener && s.peer >= 0 && !socks_[s.peer].open;
+  // What its address still holds once its connection is gone (a reset
+  // frees a port the kernel chose) is seen by a bind to it.
+  if (gone && s.bound && Choose(4) == 0) return Do(i, kBindSameToIt);
+  if (gone && Choose(2) == 0) {
     return Do(
         i, kGoneConnectionActions[Choose(std::size(kGoneConnectionActions))]);
   }
@@ -221,7 +225,18 @@ void Generator::Act(int i) {
 void Generator::UseBound(int i) {
   static constexpr Action kUses[] = {kRelisten, kReconnect, kReconnect,
                                      kShutdown};
-  if (Choose(2) == 0) Do(i, kUses[Choose(std::size(kUses))]);
+  if (Choose(2) != 0) return;
+  const Action use = kUses[Choose(std::size(kUses))];
+  std::vector<int> listening;
+  for (size_t l = 0; l < socks_.size(); ++l) {
+    if (socks_[l].listener && socks_[l].open) {
+      listening.push_back(static_cast<int>(l));
+    }
+  }
+  // A bound client connects to a server: a listener, where there is one.
+  if (use != kReconnect || listening.empty()) return Do(i, use);
+  socks_[i].target = listening[Choose(static_cast<uint32_t>(listening.size()))];
+  Do(i, kReconnectSameTarget);
 }
 
 void Generator::Do(int i, uint32_t action) {

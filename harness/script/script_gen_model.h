@@ -37,6 +37,7 @@ struct Sock {
   bool stuck = false;     // its SYN waits on a full backlog (TCP)
   int target = -1;        // the socket it last connected to
   bool nonblocking = false;
+  bool bound = false;     // bound by a bind of its own (k*)
   bool accepted = false;  // an accept's end, whose port is its listener's
   int served_by = -1;     // for an accepted end: its listener
   bool filled = false;    // its peer's buffer is full (fill)
