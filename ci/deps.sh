@@ -3,7 +3,8 @@
 sockparity_packages=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev
   libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev libbenchmark-dev
-  libboost-dev libuv1-dev libcli11-dev pkg-config zip unzip python3-yaml
+  libboost-dev libuv1-dev libcli11-dev nlohmann-json3-dev pkg-config zip unzip
+  python3-yaml
 )
 
 sockparity_install_deps() {

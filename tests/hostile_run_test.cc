@@ -19,54 +19,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "command_run.h"
 #include "gtest/gtest.h"
 #include "sockparity/net/temp_dir.h"
 
 namespace sockparity {
 namespace {
 
-struct Outcome {
-  int exit_status = -1;
-  long peak_rss_kib = 0;
-  absl::Duration took;
-  std::string output;  // stdout and stderr together
-};
-
-std::string ReadWhole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs the command with `closed` standard descriptors closed.
-Outcome RunCommand(std::vector<std::string> args, const std::string& log,
-                   std::vector<int> closed = {}) {
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const absl::Time start = absl::Now();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::close(out);
-    for (int fd : closed) ::close(fd);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  Outcome run;
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
-  run.took = absl::Now() - start;
-  run.exit_status =
-      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.peak_rss_kib = usage.ru_maxrss;
-  run.output = ReadWhole(log);
-  return run;
-}
+using ::sockparity::testing::Outcome;
+using ::sockparity::testing::ReadWhole;
+using ::sockparity::testing::RunCommand;
 
 std::vector<pid_t> Marked(const std::string& marker) {
   std::vector<pid_t> found;
@@ -130,10 +92,9 @@ TEST_F(HostileRun, OutputFloodBeforeReadyIsReadInLinearTimeAndBounded) {
 
 TEST_F(HostileRun, OutputFloodThenCrashKeepsReportsAndMemoryBounded) {
   const Outcome run =
-      RunCommand(Check({"--cases", "1.*,2.*,3.*,4.*,5.*,6.*,7.*",
-                        "--transport", "unix,tcp4",
-                        "--json", Path("r.json"), "--junit", Path("r.xml"),
-                        "--html", Path("r.html")},
+      RunCommand(Check({"--cases", "1.*,2.*,3.*,4.*,5.*,6.*,7.*", "--transport",
+                        "unix,tcp4", "--json", Path("r.json"), "--junit",
+                        Path("r.xml"), "--html", Path("r.html")},
                        "flood-and-crash"),
                  Path("log"));
   EXPECT_EQ(run.exit_status, 1) << run.output.substr(0, 4000);
