@@ -25,19 +25,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from results_files import (MODES, ROOT, TRANSPORTS, VERDICTS,  # noqa: E402
+from results_files import (MODES, ROOT, TRANSPORTS, VERDICT_COLOURS,  # noqa: E402
+                           VERDICTS,
                            case_key, cell_key, cells, expected_path, explain,
                            fail, format_expected, load_explanations, load_runs,
                            read_expected)
 
-COLOURS = {
-    "OK": "#c8f0c8",
-    "INFORMATIONAL": "#d8e8ff",
-    "N/A": "#f4f4f4",
-    "UNSUPPORTED": "#e8e8e8",
-    "NON-STRICT": "#ffe9a8",
-    "FAILED": "#f4b4b4",
-}
+COLOURS = VERDICT_COLOURS
+# Least to most severe: of two verdicts seen equally often in a cell that
+# varies, the more severe is recorded first.
+SEVERITY = ("OK", "INFORMATIONAL", "N/A", "UNSUPPORTED", "NON-STRICT", "FAILED")
+assert set(SEVERITY) == set(VERDICTS), "ci/results.py: SEVERITY lacks a verdict"
 
 
 def version_of(out, name):
@@ -97,7 +95,7 @@ def record(out, runs):
                 counts = collections.Counter(verdicts)
                 if set(counts) == {"OK"}:
                     continue
-                order = tuple(sorted(counts, key=lambda v: (-counts[v], -VERDICTS.index(v))))
+                order = tuple(sorted(counts, key=lambda v: (-counts[v], -SEVERITY.index(v))))
                 key = (mode, case, transport)
                 after[key] = (order, None) if len(order) == 1 else (
                     order, (dict(counts), len(verdicts)))

@@ -40,8 +40,23 @@ def _perturb_modes():
     return re.findall(r'"([a-z-]+)"', body[body.index("{"):body.index("}")])
 
 
+def _verdict_colours():
+    """Each verdict and its cells' colour, from the one table that check's
+    HTML report uses too (harness/check/verdict_colours.h), in its order."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "..", "harness", "check", "verdict_colours.h")
+    with open(path) as f:
+        text = f.read()
+    body = text[text.index("kVerdictColours"):]
+    found = re.findall(r'\{"([A-Z/-]+)", "(#[0-9a-f]{6})"\}', body[:body.index("};")])
+    if not found:
+        raise SystemExit(f"{path}: no verdict colours found")
+    return dict(found)
+
+
 MODES = ["plain"] + _perturb_modes()
-VERDICTS = ["OK", "INFORMATIONAL", "N/A", "UNSUPPORTED", "NON-STRICT", "FAILED"]
+VERDICT_COLOURS = _verdict_colours()
+VERDICTS = list(VERDICT_COLOURS)
 KINDS = ("library", "adapter", "suite", "varies", "workaround")
 WILDCARD = re.compile(r"[*?\[\]]")
 

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "check/verdict_colours.h"
 #include "sockparity/check/peer_check.h"
 
 namespace sockparity {
@@ -79,6 +80,20 @@ TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {
   EXPECT_THAT(html, HasSubstr("sockparity 9.8.7, peer contract"));
   EXPECT_THAT(html, HasSubstr("<code>./server --flag</code>"));
   EXPECT_THAT(html, HasSubstr("Linux 6.1.0 x86_64"));
+}
+
+// Every verdict has its colour from the one table, in kAllVerdicts'
+// order, and the page styles each verdict's cells with it.
+TEST(CheckReport, HtmlColoursEachVerdictFromTheOneTable) {
+  ASSERT_EQ(std::size(kVerdictColours), kAllVerdicts.size());
+  for (size_t i = 0; i < kAllVerdicts.size(); ++i) {
+    EXPECT_EQ(kVerdictColours[i].verdict, VerdictName(kAllVerdicts[i]));
+  }
+  const std::string html = AReport().Html();
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("td.FAILED{background:",
+                                           kVerdictColours[5].colour, "}")));
+  EXPECT_THAT(html, HasSubstr(absl::StrCat("td.n\\/a{background:",
+                                           kVerdictColours[3].colour, "}")));
 }
 
 // --list is a dry run of the filters, and its JSON lists what they select.
