@@ -1,9 +1,9 @@
 // Internal: the script runner: script_runner.cc (stepping and the helpers
 // every verb uses), one handler per verb (the table in verbs.cc names each)
 // in runner_creating.cc (pairs, listeners, addresses, connections),
-// runner_data.cc (sending and receiving), runner_inspect.cc (looking at a
-// socket and ending it), and runner_settle.cc (waiting for a step's effects
-// between steps).
+// runner_send.cc and runner_recv.cc (sending and receiving), runner_inspect.cc
+// (looking at a socket and ending it), and runner_settle.cc (waiting for a
+// step's effects between steps).
 #ifndef SOCKPARITY_SCRIPT_SCRIPT_RUNNER_H_
 #define SOCKPARITY_SCRIPT_SCRIPT_RUNNER_H_
 
