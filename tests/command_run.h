@@ -11,14 +11,18 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "sockparity/net/temp_dir.h"
 
 namespace sockparity::testing {
 
@@ -128,6 +132,26 @@ inline CheckRun RunCheck(const std::string& tool, const std::string& dir,
   if (!text.empty()) run.report = nlohmann::json::parse(text);
   return run;
 }
+
+#ifdef SOCKPARITY_TOOL
+// A test that runs `check` (SOCKPARITY_TOOL) in a temporary directory of
+// its own.
+class CheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<TempDir> dir = TempDir::Create();
+    ASSERT_TRUE(dir.ok());
+    dir_.emplace(std::move(*dir));
+  }
+  CheckRun Check(std::vector<std::string> args,
+                 std::vector<std::string> env = {}) {
+    return RunCheck(SOCKPARITY_TOOL, dir_->path(), std::move(args),
+                    std::move(env));
+  }
+  std::optional<TempDir> dir_;
+};
+
+#endif  // SOCKPARITY_TOOL
 
 }  // namespace sockparity::testing
 
