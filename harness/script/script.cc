@@ -251,7 +251,7 @@ absl::StatusOr<Script> ParseScript(absl::string_view text) {
                                 "listen, bind-same, bind-path-length, "
                                 "connect..., accept make sockets)"));
     };
-    if (!spec->creates && !made.contains(step.slot)) return unmade(words[0]);
+    if (!spec->creates() && !made.contains(step.slot)) return unmade(words[0]);
     const bool has_target =
         spec->args == Args::kSlot || spec->args == Args::kSlotReuse;
     if (has_target && spec->verb != Verb::kPair &&

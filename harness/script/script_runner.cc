@@ -313,7 +313,7 @@ StepOutcome Runner::Keep(const Step& step, Slot slot, StepOutcome outcome) {
 
 StepOutcome Runner::Run(const Step& step) {
   const VerbDescriptor& verb = Describe(step.verb);
-  if (verb.creates) {
+  if (verb.creates()) {
     Slot* existing = Find(step.slot);
     if (existing != nullptr && !existing->closed && !existing->na) {
       return {"busy", absl::StrCat(step.slot, " is already open")};

@@ -4,29 +4,9 @@
 #include <deque>
 #include <map>
 
+#include "script/verbs.h"
+
 namespace sockparity::internal {
-namespace {
-
-// The verbs that make the step's socket anew (Runner::Creating).
-bool MakesSocket(Verb verb) {
-  switch (verb) {
-    case Verb::kPair:
-    case Verb::kBind:
-    case Verb::kListen:
-    case Verb::kBindSame:
-    case Verb::kBindPathLength:
-    case Verb::kConnect:
-    case Verb::kConnectNb:
-    case Verb::kConnectMissing:
-    case Verb::kConnectAsNobody:
-    case Verb::kAccept:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 ScriptSockets::ScriptSockets(const Script& script) {
   std::map<std::string, int> current;
@@ -45,61 +25,64 @@ ScriptSockets::ScriptSockets(const Script& script) {
   steps_.reserve(script.steps.size());
   for (size_t i = 0; i < script.steps.size(); ++i) {
     const Step& step = script.steps[i];
+    const VerbDescriptor& described = Describe(step.verb);
     StepSockets here;
-    if (!MakesSocket(step.verb)) {
+    if (!described.creates()) {
       here.socket = existing(step.slot);
       // A step on its own socket that names another ("reconnect L").
       if (!step.target.empty()) here.target = existing(step.target);
-      // A reconnect of a socket with no connection yet makes one, queued
-      // on its target as a connect's is: what the listener does reaches it.
-      if (step.verb == Verb::kReconnect && here.target != kNone &&
-          sockets_[here.socket].peer == kNone &&
-          sockets_[here.socket].listener == kNone) {
-        sockets_[here.socket].listener = here.target;
-        if (sockets_[here.socket].role == Role::kBound ||
-            sockets_[here.socket].role == Role::kUnknown) {
-          sockets_[here.socket].role = Role::kConnection;
-        }
-        pending[here.target].push_back(here.socket);
-      }
-      if (step.verb == Verb::kRelisten) {
-        sockets_[here.socket].listening_from =
-            std::min(sockets_[here.socket].listening_from, i);
-      }
-      if (step.verb == Verb::kClose || step.verb == Verb::kAbort) {
-        sockets_[here.socket].closed_at =
-            std::min(sockets_[here.socket].closed_at, i);
+      Socket& socket = sockets_[here.socket];
+      switch (described.changes) {
+        case Changes::kConnects:
+          // With no connection yet it makes one, queued on its target as a
+          // connect's is: what the listener does reaches it.
+          if (here.target != kNone && socket.peer == kNone &&
+              socket.listener == kNone) {
+            socket.listener = here.target;
+            if (socket.role == Role::kBound || socket.role == Role::kUnknown) {
+              socket.role = Role::kConnection;
+            }
+            pending[here.target].push_back(here.socket);
+          }
+          break;
+        case Changes::kListens:
+          socket.listening_from = std::min(socket.listening_from, i);
+          break;
+        case Changes::kEnds:
+          socket.closed_at = std::min(socket.closed_at, i);
+          break;
+        case Changes::kNothing:
+          break;
       }
       steps_.push_back(here);
       continue;
     }
     // The target is looked up before the slot is made again.
-    const int target = step.verb == Verb::kPair || step.target.empty()
+    const int target = described.makes == Makes::kPair || step.target.empty()
                            ? kNone
                            : existing(step.target);
-    switch (step.verb) {
-      case Verb::kPair: {
+    switch (described.makes) {
+      case Makes::kPair: {
         here.socket = make(step.slot, Role::kConnection);
         here.target = make(step.target, Role::kConnection);
         sockets_[here.socket].peer = here.target;
         sockets_[here.target].peer = here.socket;
         break;
       }
-      case Verb::kListen:
+      case Makes::kListener:
         here.socket = make(step.slot, Role::kListener);
         sockets_[here.socket].listening_from = i;
         break;
-      case Verb::kConnect:
-      case Verb::kConnectNb:
-      case Verb::kConnectAsNobody:
+      case Makes::kConnection:
+      case Makes::kGoneConnection:
         here.socket = make(step.slot, Role::kConnection);
         sockets_[here.socket].listener = target;
         pending[target].push_back(here.socket);
-        if (step.verb == Verb::kConnectAsNobody) {
-          sockets_[here.socket].closed_at = i;  // the child's, gone with it
+        if (described.makes == Makes::kGoneConnection) {
+          sockets_[here.socket].closed_at = i;
         }
         break;
-      case Verb::kAccept: {
+      case Makes::kAccepted: {
         here.socket = make(step.slot, Role::kConnection);
         Socket& accepted = sockets_[here.socket];
         accepted.listener = target;
@@ -112,16 +95,21 @@ ScriptSockets::ScriptSockets(const Script& script) {
         }
         break;
       }
-      default:  // bind, bind-same, bind-path-length, connect-missing
-        here.socket = make(step.slot, step.verb == Verb::kConnectMissing
-                                          ? Role::kConnection
-                                          : Role::kBound);
+      case Makes::kRefused:
+        here.socket = make(step.slot, Role::kConnection);
+        break;
+      case Makes::kBound:
+      case Makes::kBoundToTarget:
+        here.socket = make(step.slot, Role::kBound);
         // What becomes of the address bind-same takes is its owner's doing.
-        if (step.verb == Verb::kBindSame)
+        if (described.makes == Makes::kBoundToTarget) {
           sockets_[here.socket].listener = target;
+        }
+        break;
+      case Makes::kNothing:
         break;
     }
-    if (step.verb != Verb::kPair) here.target = target;
+    if (described.makes != Makes::kPair) here.target = target;
     steps_.push_back(here);
   }
 }

@@ -26,6 +26,28 @@ enum class Args {
   kNumberReuse,  // N [reuseaddr]
 };
 
+// What a step does to the model of who is connected to whom
+// (ScriptSockets), which scopes each registry entry to the sockets its
+// trigger touched.
+enum class Makes {
+  kNothing,         // acts on its open socket (see Changes)
+  kPair,            // the slot and SLOT, connected to each other
+  kListener,        // a socket listening on an address of its own
+  kBound,           // a socket bound to an address of its own
+  kBoundToTarget,   // a socket bound to SLOT's address again
+  kConnection,      // a socket connecting to SLOT, queued there
+  kGoneConnection,  // likewise, by a process gone at once with its socket
+  kRefused,         // a socket whose connect found nothing
+  kAccepted,        // SLOT's first queued connection's other end
+};
+// What a step on an existing socket changes in that model.
+enum class Changes {
+  kNothing,
+  kConnects,  // starts a connection to SLOT, queued there, if it had none
+  kListens,   // listens from this step on
+  kEnds,      // the descriptor is gone
+};
+
 // Which ACKs a step's outcome can depend on, beyond what reached its socket
 // (Runner::SettleBefore waits for those first).
 enum class Acks {
@@ -44,8 +66,9 @@ struct VerbDescriptor {
   // `on_any` finds or makes its sockets itself.
   StepOutcome (Runner::*on_open)(const Step&, Slot&) = nullptr;
   StepOutcome (Runner::*on_any)(const Step&) = nullptr;
-  // Makes the step's socket: "busy" if it is already open.
-  bool creates = false;
+  // A step that makes its socket ("busy" if it is already open), and how.
+  Makes makes = Makes::kNothing;
+  Changes changes = Changes::kNothing;
   // Whether it succeeded decides what the socket is from then on (made or
   // not, bound, listening, connected or not): CompareTraces stops comparing
   // a socket that an allowed difference set up on one kind only.
@@ -64,6 +87,8 @@ struct VerbDescriptor {
   bool acks_unseen_on_tcp = false;
   // After its own FIN, no ACK changes what it shows (tcp_poll).
   bool acks_unseen_after_fin = false;
+
+  constexpr bool creates() const { return makes != Makes::kNothing; }
 };
 
 // Every verb, in the order of enum Verb.
