@@ -121,6 +121,9 @@ std::vector<Difference> ListenerEntries() {
                         // its own connect to its name, refused: it shut
                         // down reading (unix_stream_connect)
                         "reconnect:ECONNREFUSED",
+                        // to another listener's full backlog: the target
+                        // is looked at first (unix_recvq_full)
+                        "reconnect:EAGAIN",
                         // still listening: unix_inq_len refuses
                         "inq:EINVAL", "outq:0",
                         // a queued client's connection is alive: what its

@@ -244,7 +244,8 @@ std::vector<Difference> UnconnectedEntries() {
                        "reconnect:EISCONN"}},
                      {kTcp, "disconnecting", {"reconnect:EINVAL"}}},
        .after = {"shutdown *"},
-       .and_after = {"connect-nb *"},
+       // A bound socket's reconnect is a non-blocking connect too.
+       .and_after = {"connect-nb *", "reconnect *"},
        .after_on = TriggerSocket::kConnection,
        .witness = "connect_after_shutting_down_a_reset_connect"},
       {.id = "connect_on_listener",

@@ -35,9 +35,13 @@ ScriptSockets::ScriptSockets(const Script& script) {
       switch (described.changes) {
         case Changes::kConnects:
           // With no connection yet it makes one, queued on its target as a
-          // connect's is: what the listener does reaches it.
+          // connect's is: what the listener does reaches it. Only to a
+          // socket with an address (a pair's end has none: refused on every
+          // kind, the socket stays what it was).
           if (here.target != kNone && socket.peer == kNone &&
-              socket.listener == kNone) {
+              socket.listener == kNone &&
+              (sockets_[here.target].role == Role::kListener ||
+               sockets_[here.target].role == Role::kBound)) {
             socket.listener = here.target;
             if (socket.role == Role::kBound || socket.role == Role::kUnknown) {
               socket.role = Role::kConnection;
@@ -121,9 +125,11 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
   if (self.accepted && self.listener != kNone) {
     touched.push_back(self.listener);
   }
-  // A bound socket's connections too: relisten makes it a listener, and a
-  // connect to it names it, or names another socket bound to its address.
-  if (self.role == Role::kListener || self.role == Role::kBound) {
+  // The connections made to it too: to a listener, to a bound socket
+  // (relisten makes it a listener), to a socket that once was bound and
+  // then connected, or to another socket bound to its address; a connect
+  // to it names it.
+  {
     const std::vector<int> sharing = SharingAddress(socket);
     for (size_t s = 0; s < sockets_.size(); ++s) {
       if (!std::binary_search(sharing.begin(), sharing.end(),
