@@ -24,9 +24,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "sockparity/check/peer_contract.h"
 #include "sockparity/codec/codecs.h"
 #include "sockparity/net/endpoint.h"
-#include "sockparity/check/peer_contract.h"
 
 namespace asio = boost::asio;
 using Protocol = asio::generic::stream_protocol;
@@ -252,13 +252,9 @@ int main(int argc, char** argv) {
     Protocol::socket socket(io, Protocol(AF_UNIX, 0), *fd);
     std::make_shared<Session>(std::move(socket), **codec)->Start();
   } else {
-    absl::StatusOr<sockparity::Endpoint> endpoint =
-        sockparity::Endpoint::Parse(address);
-    if (!endpoint.ok()) {
-      std::fprintf(stderr, "%s\n",
-                   std::string(endpoint.status().message()).c_str());
-      return 2;
-    }
+    const std::optional<sockparity::Endpoint> endpoint =
+        sockparity::ParseServerAddress(address);
+    if (!endpoint) return 2;
     path = std::string(endpoint->path());
     const Protocol protocol(endpoint->domain(),
                             endpoint->domain() == AF_UNIX ? 0 : IPPROTO_TCP);

@@ -22,9 +22,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "sockparity/check/peer_contract.h"
 #include "sockparity/codec/codecs.h"
 #include "sockparity/net/endpoint.h"
-#include "sockparity/check/peer_contract.h"
 
 using sockparity::Bytes;
 
@@ -345,13 +345,9 @@ int main(int argc, char** argv) {
     if (uv_pipe_open(&c->handle.pipe, *fd) != 0) return 1;
     Resume(c);
   } else {
-    absl::StatusOr<sockparity::Endpoint> endpoint =
-        sockparity::Endpoint::Parse(address);
-    if (!endpoint.ok()) {
-      std::fprintf(stderr, "%s\n",
-                   std::string(endpoint.status().message()).c_str());
-      return 2;
-    }
+    const std::optional<sockparity::Endpoint> endpoint =
+        sockparity::ParseServerAddress(address);
+    if (!endpoint) return 2;
     path = std::string(endpoint->path());
     const int bound = Bind(*endpoint, address);
     if (bound < 0) return 1;

@@ -18,14 +18,15 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "sockparity/check/peer_contract.h"
 #include "sockparity/codec/codecs.h"
 #include "sockparity/net/endpoint.h"
 #include "sockparity/net/fd.h"
-#include "sockparity/check/peer_contract.h"
 
 namespace {
 
@@ -351,7 +352,9 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   auto codec = sockparity::MakeLengthPrefixedCodec(
-      {.width = 4, .max_frame = sockparity::kContractMaxFrame, .allow_empty = false});
+      {.width = 4,
+       .max_frame = sockparity::kContractMaxFrame,
+       .allow_empty = false});
   if (!codec.ok()) return 1;
   Server server(**codec);
   const std::string address = argv[1];
@@ -362,13 +365,9 @@ int main(int argc, char** argv) {
     server.Run(-1);
     return 0;
   }
-  absl::StatusOr<sockparity::Endpoint> endpoint =
-      sockparity::Endpoint::Parse(address);
-  if (!endpoint.ok()) {
-    std::fprintf(stderr, "%s\n",
-                 std::string(endpoint.status().message()).c_str());
-    return 2;
-  }
+  const std::optional<sockparity::Endpoint> endpoint =
+      sockparity::ParseServerAddress(address);
+  if (!endpoint) return 2;
   SocketFile file;
   const int listener = Listen(*endpoint, address, file);
   if (listener < 0) return 1;

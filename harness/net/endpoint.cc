@@ -6,7 +6,11 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -153,6 +157,16 @@ absl::StatusOr<int> ParseInheritedFd(absl::string_view text) {
         "': expected fd:N with N a descriptor number from 0 to 1023"));
   }
   return fd;
+}
+
+std::optional<Endpoint> ParseServerAddress(absl::string_view address) {
+  absl::StatusOr<Endpoint> endpoint = Endpoint::Parse(address);
+  if (!endpoint.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 std::string(endpoint.status().message()).c_str());
+    return std::nullopt;
+  }
+  return *std::move(endpoint);
 }
 
 absl::StatusOr<Endpoint> Endpoint::BoundTo(int fd, TransportKind kind) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -49,6 +50,11 @@ class Endpoint {
 
 // "fd:N" of the peer contract: the descriptor number N (0 to 1023).
 absl::StatusOr<int> ParseInheritedFd(absl::string_view text);
+
+// A server's ADDRESS argument: Endpoint::Parse, and on failure the reason
+// printed on stderr and nullopt (the server then exits 2). One home for what
+// every C++ server here did by hand, so they all report a bad address alike.
+std::optional<Endpoint> ParseServerAddress(absl::string_view address);
 
 }  // namespace sockparity
 
