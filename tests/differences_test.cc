@@ -194,13 +194,14 @@ TEST(RegistryTest, EntriesAreWellFormed) {
   }
 }
 
+// Compare (comparison_util.h) parses each script and compares, as every
+// test of the comparison does.
 TEST(CompareTest, UnexplainedDifferenceDivergesAtItsStep) {
-  SP_ASSERT_OK_AND_ASSIGN(Script script,
-                          ParseScript("a pair b\na send 1\nb recv 1\n"));
-  Trace unix = MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "data"});
-  Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ECONNRESET"});
-  Comparison comparison =
-      CompareTraces(script, unix, tcp, DifferenceRegistry::Default());
+  const Comparison comparison =
+      Compare("a pair b\na send 1\nb recv 1\n",
+              MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "data"}),
+              MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ECONNRESET"}),
+              DifferenceRegistry::Default());
   EXPECT_EQ(comparison.verdict, Comparison::Verdict::kDiverged);
   EXPECT_EQ(comparison.step, 2);
   EXPECT_THAT(
@@ -212,27 +213,24 @@ TEST(CompareTest, EntryExplainsOnlyWhatItSaysAndOnlyAfterItsTrigger) {
   const Difference* entry =
       DifferenceRegistry::Default().Find("linger_zero_resets_only_tcp");
   ASSERT_NE(entry, nullptr);
-  SP_ASSERT_OK_AND_ASSIGN(Script with_abort,
-                          ParseScript("a pair b\na abort\nb so-error\n"));
-  Trace unix = MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "0"});
-  Trace tcp = MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ECONNRESET"});
-  Comparison allowed =
-      CompareTraces(with_abort, unix, tcp, DifferenceRegistry::Default());
+  const char* with_abort = "a pair b\na abort\nb so-error\n";
+  const Trace unix = MakeTrace(TransportKind::kSocketpair, {"ok", "ok", "0"});
+  const Trace tcp = MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ECONNRESET"});
+  const Comparison allowed =
+      Compare(with_abort, unix, tcp, DifferenceRegistry::Default());
   EXPECT_EQ(allowed.verdict, Comparison::Verdict::kEqualApartFrom);
   EXPECT_EQ(allowed.entries, std::vector<std::string>{entry->id});
 
   // The same outcomes without an abort before them are a finding.
-  SP_ASSERT_OK_AND_ASSIGN(Script without_abort,
-                          ParseScript("a pair b\na close\nb so-error\n"));
-  EXPECT_EQ(
-      CompareTraces(without_abort, unix, tcp, DifferenceRegistry::Default())
-          .verdict,
-      Comparison::Verdict::kDiverged);
-  // Two kinds the entry puts in one row may not differ through it.
-  Trace tcp4 = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "0"});
-  EXPECT_EQ(CompareTraces(with_abort, tcp4, tcp, DifferenceRegistry::Default())
+  EXPECT_EQ(Compare("a pair b\na close\nb so-error\n", unix, tcp,
+                    DifferenceRegistry::Default())
                 .verdict,
             Comparison::Verdict::kDiverged);
+  // Two kinds the entry puts in one row may not differ through it.
+  const Trace tcp4 = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "0"});
+  EXPECT_EQ(
+      Compare(with_abort, tcp4, tcp, DifferenceRegistry::Default()).verdict,
+      Comparison::Verdict::kDiverged);
 }
 
 // A registry with a wrong entry (it claims UNIX sockets deliver no

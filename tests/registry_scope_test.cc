@@ -52,20 +52,13 @@ TEST(RegistryScope, TriggerReachesOnlyItsOwnConnection) {
 TEST(RegistryScope, ReceivedDataAllowedOnlyOnTouchedSockets) {
   const char* script =
       "a pair b\na shutdown rd\nb send 10\nc pair d\nc send 10\nd recv 10\n";
-  Trace unix = MakeTrace(TransportKind::kUnixPath,
-                         {"ok", "ok", "EPIPE", "ok", "ok", "data"});
-  Trace tcp =
-      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "data"});
-  tcp.received["a"] = "10 bytes fnv1a64=1";
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison touched = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(touched.verdict, Verdict::kEqualApartFrom) << touched.Describe();
-
-  unix.received["d"] = "10 bytes fnv1a64=2";
-  tcp.received["d"] = "10 bytes fnv1a64=3";
-  const Comparison elsewhere = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
-  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "EPIPE", "ok", "ok", "data"});
+  const Trace tcp = WithReceived(
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "data"}),
+      "a", "10 bytes fnv1a64=1");
+  ExpectReceivedMayDifferOnlyWhereAllowed(
+      script, unix, tcp, "d", "10 bytes fnv1a64=2", "10 bytes fnv1a64=3");
 }
 
 // A reconnect of a bound socket is a connection made to its target, as a
@@ -100,21 +93,14 @@ TEST(RegistryScope, FillLetsOnlyItsPeersReceivedBytesDiffer) {
       "a pair b\nc pair d\nb fill\na drain\nc send 10\nd drain\n";
   const std::vector<std::string> same = {"ok",     "ok", "EAGAIN",
                                          "EAGAIN", "ok", "EAGAIN"};
-  Trace unix = MakeTrace(TransportKind::kUnixPath, same);
-  Trace tcp = MakeTrace(TransportKind::kTcp4, same);
-  unix.received["a"] = "233152 bytes fnv1a64=1";
-  tcp.received["a"] = "4196352 bytes fnv1a64=2";
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison peer = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(peer.verdict, Verdict::kEqualApartFrom) << peer.Describe();
-  EXPECT_THAT(peer.entries,
+  const Trace unix = WithReceived(MakeTrace(TransportKind::kUnixPath, same),
+                                  "a", "233152 bytes fnv1a64=1");
+  const Trace tcp = WithReceived(MakeTrace(TransportKind::kTcp4, same), "a",
+                                 "4196352 bytes fnv1a64=2");
+  const ExplainedAndControl peer = ExpectReceivedMayDifferOnlyWhereAllowed(
+      script, unix, tcp, "d", "10 bytes fnv1a64=3", "10 bytes fnv1a64=4");
+  EXPECT_THAT(peer.explained.entries,
               ::testing::ElementsAre("fill_queues_a_buffer_size"));
-
-  unix.received["d"] = "10 bytes fnv1a64=3";
-  tcp.received["d"] = "10 bytes fnv1a64=4";
-  const Comparison elsewhere = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
-  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
 }
 
 // A listener's SHUT_RD reaches the connections made to it, not those made
@@ -124,18 +110,13 @@ TEST(RegistryScope, ListenerTriggerReachesOnlyItsConnections) {
       MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "ok", "0"});
   const Trace tcp =
       MakeTrace(TransportKind::kTcp6, {"ok", "ok", "ok", "ok", "ECONNRESET"});
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison own = Compare(
-      "l listen 4\nk listen 4\nc connect l\nl shutdown rd\nc so-error\n", unix,
-      tcp, registry);
-  EXPECT_EQ(own.verdict, Verdict::kEqualApartFrom) << own.Describe();
+  const Comparison own = ExpectExplainedOnlyUnder(
+      unix, tcp,
+      "l listen 4\nk listen 4\nc connect l\nl shutdown rd\nc so-error\n",
+      {"l listen 4\nk listen 4\nc connect k\nl shutdown rd\nc so-error\n"});
   EXPECT_THAT(
       own.entries,
       ::testing::ElementsAre("listener_shutdown_rd_stops_only_tcp_listening"));
-  const Comparison other = Compare(
-      "l listen 4\nk listen 4\nc connect k\nl shutdown rd\nc so-error\n", unix,
-      tcp, registry);
-  EXPECT_EQ(other.verdict, Verdict::kDiverged) << other.Describe();
 }
 
 // An entry about connections is not triggered by the same call on a
@@ -166,21 +147,10 @@ TEST(RegistryScope, ResetBeforeTheFinNeedsAFillOnThisConnection) {
                                {"ok", "ok", "EAGAIN", "ok", "EPIPE", "0"});
   const Trace tcp = MakeTrace(TransportKind::kTcp4,
                               {"ok", "ok", "EAGAIN", "ok", "ok", "ECONNRESET"});
-  const Comparison here = Compare(
-      "a pair b\nc pair d\nb fill\nb close\na send 1\na so-error\n", unix,
-      tcp, DifferenceRegistry::Default());
-  EXPECT_EQ(here.verdict, Verdict::kEqualApartFrom) << here.Describe();
-  EXPECT_EQ(
-      Compare("a pair b\nc pair d\nd fill\nb close\na send 1\na so-error\n",
-              unix, tcp, DifferenceRegistry::Default())
-          .verdict,
-      Verdict::kDiverged);
-  EXPECT_EQ(
-      Compare("a pair b\nc pair d\nb nonblock\nb close\na send 1\n"
-              "a so-error\n",
-              unix, tcp, DifferenceRegistry::Default())
-          .verdict,
-      Verdict::kDiverged);
+  ExpectExplainedOnlyUnder(
+      unix, tcp, "a pair b\nc pair d\nb fill\nb close\na send 1\na so-error\n",
+      {"a pair b\nc pair d\nd fill\nb close\na send 1\na so-error\n",
+       "a pair b\nc pair d\nb nonblock\nb close\na send 1\na so-error\n"});
 }
 
 // An entry with and_after applies only once both kinds of trigger reached
@@ -190,24 +160,13 @@ TEST(RegistryScope, ResetBeforeTheFinNeedsAFillOnThisConnection) {
 TEST(RegistryScope, BothTriggersMustReachTheStep) {
   const Trace unix = MakeTrace(TransportKind::kSocketpair,
                                {"ok", "ok", "ok", "ok", "ok", "IN|PRI|OUT"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp4,
-                              {"ok", "ok", "ok", "ok", "ok", "IN|OUT"});
-  const Comparison read_here =
-      Compare("a pair b\nc pair d\nb send-oob\nb send-oob\na recv-fd\n"
-              "a poll\n",
-              unix, tcp, DifferenceRegistry::Default());
-  EXPECT_EQ(read_here.verdict, Verdict::kEqualApartFrom)
-      << read_here.Describe();
-  EXPECT_EQ(Compare("a pair b\nc pair d\nb send-oob\nb send-oob\nc recv-fd\n"
-                    "a poll\n",
-                    unix, tcp, DifferenceRegistry::Default())
-                .verdict,
-            Verdict::kDiverged);
-  EXPECT_EQ(Compare("a pair b\nc pair d\nb send-oob\nb send-oob\na nonblock\n"
-                    "a poll\n",
-                    unix, tcp, DifferenceRegistry::Default())
-                .verdict,
-            Verdict::kDiverged);
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok", "IN|OUT"});
+  ExpectExplainedOnlyUnder(
+      unix, tcp,
+      "a pair b\nc pair d\nb send-oob\nb send-oob\na recv-fd\na poll\n",
+      {"a pair b\nc pair d\nb send-oob\nb send-oob\nc recv-fd\na poll\n",
+       "a pair b\nc pair d\nb send-oob\nb send-oob\na nonblock\na poll\n"});
 }
 
 // A bound socket that listens again (relisten) is a listener from then on:
@@ -243,21 +202,15 @@ TEST(RegistryScope, ABoundSocketsShutdownCountsOnlyIfItListensLater) {
                                {"ok", "ok", "ok", "ECONNREFUSED"});
   const Trace tcp =
       MakeTrace(TransportKind::kTcp4, {"ok", "ENOTCONN", "ok", "ok"});
-  const Comparison listens =
-      Compare("k bind\nk shutdown rd\nk relisten 1\nc connect k\n", unix,
-              tcp, DifferenceRegistry::Default());
-  EXPECT_EQ(listens.verdict, Verdict::kEqualApartFrom) << listens.Describe();
-  EXPECT_EQ(Compare("k bind\nk shutdown rd\nk nonblock\nc connect k\n",
-                    unix, tcp, DifferenceRegistry::Default())
-                .verdict,
-            Verdict::kDiverged);
+  ExpectExplainedOnlyUnder(
+      unix, tcp, "k bind\nk shutdown rd\nk relisten 1\nc connect k\n",
+      {"k bind\nk shutdown rd\nk nonblock\nc connect k\n"});
   const Trace tcp_listener =
       MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
-  EXPECT_EQ(
-      Compare("k listen 1\nk shutdown rd\nk relisten 1\nc connect k\n",
-              unix, tcp_listener, DifferenceRegistry::Default())
-          .verdict,
-      Verdict::kDiverged);
+  EXPECT_EQ(Compare("k listen 1\nk shutdown rd\nk relisten 1\nc connect k\n",
+                    unix, tcp_listener, DifferenceRegistry::Default())
+                .verdict,
+            Verdict::kDiverged);
 }
 
 // EADDRINUSE because an accepted connection still holds the port is not

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,20 +87,31 @@ TEST(SockDiag, ShowsAPathWithoutItsTerminatingNul) {
 
 // For every addressed kind: the inode found for the client's peer is the
 // server's accepted socket, which the process holds until it closes it.
-class PeerSocket : public ::testing::TestWithParam<TransportKind> {};
+// Each test starts from a listener with one client connected, not yet
+// accepted.
+class PeerSocket : public ::testing::TestWithParam<TransportKind> {
+ protected:
+  void SetUp() override {
+    if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
+    absl::StatusOr<Listener> listener = Listener::Open(GetParam());
+    ASSERT_TRUE(listener.ok()) << listener.status();
+    listener_.emplace(*std::move(listener));
+    absl::StatusOr<Socket> client =
+        Connect(listener_->endpoint(), absl::Seconds(5));
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+  }
+
+  std::optional<Listener> listener_;
+  Socket client_;
+};
 
 TEST_P(PeerSocket, IsTheAcceptedSocketAndGoesWithIt) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  absl::StatusOr<Listener> listener = Listener::Open(GetParam());
-  ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<Socket> client =
-      Connect(listener->endpoint(), absl::Seconds(5));
-  ASSERT_TRUE(client.ok()) << client.status();
-  absl::StatusOr<Socket> server = listener->Accept(absl::Seconds(5));
+  absl::StatusOr<Socket> server = listener_->Accept(absl::Seconds(5));
   ASSERT_TRUE(server.ok()) << server.status();
   struct stat accepted;
   ASSERT_EQ(::fstat(server->fd(), &accepted), 0);
-  absl::StatusOr<uint64_t> inode = PeerSocketInode(*client);
+  absl::StatusOr<uint64_t> inode = PeerSocketInode(client_);
   ASSERT_TRUE(inode.ok()) << inode.status();
   EXPECT_EQ(*inode, accepted.st_ino);
   EXPECT_THAT(SocketInodesHeldBy(::getpid()), Contains(*inode));
@@ -108,18 +120,12 @@ TEST_P(PeerSocket, IsTheAcceptedSocketAndGoesWithIt) {
 }
 
 TEST_P(PeerSocket, HasNoInodeUntilAccepted) {
-  if (!TransportAvailability(GetParam()).ok()) GTEST_SKIP() << "unavailable";
-  absl::StatusOr<Listener> listener = Listener::Open(GetParam());
-  ASSERT_TRUE(listener.ok()) << listener.status();
-  absl::StatusOr<Socket> client =
-      Connect(listener->endpoint(), absl::Seconds(5));
-  ASSERT_TRUE(client.ok()) << client.status();
-  absl::StatusOr<uint64_t> queued = PeerSocketInode(*client);
+  absl::StatusOr<uint64_t> queued = PeerSocketInode(client_);
   ASSERT_TRUE(queued.ok()) << queued.status();
   EXPECT_EQ(*queued, 0u);
-  absl::StatusOr<Socket> server = listener->Accept(absl::Seconds(5));
+  absl::StatusOr<Socket> server = listener_->Accept(absl::Seconds(5));
   ASSERT_TRUE(server.ok()) << server.status();
-  absl::StatusOr<uint64_t> accepted = PeerSocketInode(*client);
+  absl::StatusOr<uint64_t> accepted = PeerSocketInode(client_);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_NE(*accepted, 0u);
 }

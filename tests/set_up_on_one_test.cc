@@ -5,6 +5,7 @@
 // control where the socket is the same on both kinds, and the comparison
 // finds the difference.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "comparison_util.h"
@@ -12,8 +13,24 @@
 namespace sockparity::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using Verdict = Comparison::Verdict;
+
+// A description and a "verb:outcome" pattern: one row of an entry.
+using Described = std::pair<std::string, std::string>;
+
+// An entry made for these tests, on the witness they share: a step gives
+// one outcome on unix-path and another on tcp4.
+Difference UnixPathAgainstTcp4(std::string id, Described unix, Described tcp,
+                               std::vector<std::string> after = {}) {
+  return Difference{
+      .id = std::move(id),
+      .statement = "test",
+      .source = "test",
+      .behaviour = {{{TransportKind::kUnixPath}, unix.first, {unix.second}},
+                    {{TransportKind::kTcp4}, tcp.first, {tcp.second}}},
+      .after = std::move(after),
+      .witness = "bind_after_listener_closed"};
+}
 
 // A socket set up on one kind only (bind-same refused on unix-path, where
 // the closed listener's file stays; made on TCP, which then connects it to
@@ -23,22 +40,15 @@ TEST(SetUpOnOne, ASocketSetUpOnOneKindOnlyMayReceiveDifferently) {
   const char* script =
       "l listen 1\nl close\nk bind-same l\nk reconnect l\nk send 5\n"
       "k recv 5\nc pair d\nc send 5\nd recv 5\n";
-  Trace unix = MakeTrace(TransportKind::kUnixPath,
-                         {"ok", "ok", "EADDRINUSE", "closed", "closed",
-                          "closed", "ok", "ok", "data"});
-  Trace tcp = MakeTrace(
-      TransportKind::kTcp4,
-      {"ok", "ok", "ok", "EINPROGRESS", "ok", "data", "ok", "ok", "data"});
-  tcp.received["k"] = "5 bytes fnv1a64=1";
-  const DifferenceRegistry& registry = DifferenceRegistry::Default();
-  const Comparison set_up = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(set_up.verdict, Verdict::kEqualApartFrom) << set_up.Describe();
-
-  unix.received["d"] = "5 bytes fnv1a64=2";
-  tcp.received["d"] = "5 bytes fnv1a64=3";
-  const Comparison elsewhere = Compare(script, unix, tcp, registry);
-  EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
-  EXPECT_THAT(elsewhere.reason, HasSubstr("d received"));
+  const Trace unix = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "EADDRINUSE", "closed", "closed",
+                                "closed", "ok", "ok", "data"});
+  const Trace tcp = WithReceived(
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "EINPROGRESS", "ok",
+                                       "data", "ok", "ok", "data"}),
+      "k", "5 bytes fnv1a64=1");
+  ExpectReceivedMayDifferOnlyWhereAllowed(
+      script, unix, tcp, "d", "5 bytes fnv1a64=2", "5 bytes fnv1a64=3");
 }
 
 // A bind that an entry allowed to fail on one kind only leaves that socket
@@ -46,15 +56,9 @@ TEST(SetUpOnOne, ASocketSetUpOnOneKindOnlyMayReceiveDifferently) {
 // it, are the entry's consequence. Steps on other sockets are still
 // compared, and without the entry nothing is allowed.
 TEST(SetUpOnOne, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
-  const DifferenceRegistry registry({Difference{
-      .id = "rebind_differs",
-      .statement = "test",
-      .source = "test",
-      .behaviour =
-          {{{TransportKind::kUnixPath}, "taken", {"bind-same:EADDRINUSE"}},
-           {{TransportKind::kTcp4}, "free", {"bind-same:ok"}}},
-      .after = {"close"},
-      .witness = "bind_after_listener_closed"}});
+  const DifferenceRegistry registry(
+      {UnixPathAgainstTcp4("rebind_differs", {"taken", "bind-same:EADDRINUSE"},
+                           {"free", "bind-same:ok"}, {"close"})});
   const std::string script =
       "l listen 4\nl close\nm bind-same l\nm poll\nc connect m\n"
       "c so-error\na pair b\nb poll\n";
@@ -81,14 +85,9 @@ TEST(SetUpOnOne, SocketSetUpOnOneKindOnlyIsNotComparedFurther) {
   // Where an entry of its own explains the connect to it, the connecting
   // socket still differs with it.
   std::vector<Difference> two(1, registry.entries()[0]);
-  two.push_back(Difference{
-      .id = "no_address",
-      .statement = "test",
-      .source = "test",
-      .behaviour =
-          {{{TransportKind::kUnixPath}, "none", {"connect:no-address"}},
-           {{TransportKind::kTcp4}, "refused", {"connect:ECONNREFUSED"}}},
-      .witness = "bind_after_listener_closed"});
+  two.push_back(UnixPathAgainstTcp4("no_address",
+                                    {"none", "connect:no-address"},
+                                    {"refused", "connect:ECONNREFUSED"}));
   const Comparison through_entry =
       Compare(script, unix, tcp, DifferenceRegistry(std::move(two)));
   EXPECT_EQ(through_entry.verdict, Verdict::kEqualApartFrom)
@@ -106,16 +105,10 @@ TEST(SetUpOnOne, AcceptedFromAQueueThatDiffersDiffersToo) {
                                {"ok", "EACCES", "ok", "ok", "ok", "timeout"});
   const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
                                    {"ok", "ok", "ok", "ok", "ok", "eof"});
-  const Comparison comparison =
-      Compare(script, path, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
-      << comparison.Describe();
-  // The same difference where both queues held the same connections.
-  Trace same_queue = path;
-  same_queue.steps[1].outcome = "ok";
-  const Comparison control =
-      Compare(script, same_queue, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
+  // The control: the same difference where both queues held the same
+  // connections.
+  ExpectExplainedButNotTheControl(script, path, abstract,
+                                  WithOutcomes(path, {{1, "ok"}}), abstract);
 }
 
 // An address bound again on one kind only (the socket file a closed UNIX
@@ -130,17 +123,10 @@ TEST(SetUpOnOne, AnAddressBoundAgainOnOneKindOnlyIsNotComparedFurther) {
                 {"ok", "ok", "EADDRINUSE", "closed", "ECONNREFUSED"});
   const Trace abstract =
       MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "ok", "ok"});
-  const Comparison comparison =
-      Compare(script, path, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
-      << comparison.Describe();
-  // Bound again on both, the connect is compared.
-  Trace both_bound = path;
-  both_bound.steps[2].outcome = "ok";
-  both_bound.steps[3].outcome = "ok";
-  const Comparison control =
-      Compare(script, both_bound, abstract, DifferenceRegistry::Default());
-  EXPECT_EQ(control.verdict, Verdict::kDiverged) << control.Describe();
+  // The control: bound again on both, the connect is compared.
+  ExpectExplainedButNotTheControl(script, path, abstract,
+                                  WithOutcomes(path, {{2, "ok"}, {3, "ok"}}),
+                                  abstract);
 }
 
 // A second socket bound to an address on one kind only (SO_REUSEADDR
@@ -157,17 +143,11 @@ TEST(SetUpOnOne, ABindOnASharedAddressMakesTheWholeAddressDiffer) {
                 {"ok", "ok", "ok", "EADDRINUSE", "ok", "ok"});
   const Trace tcp = MakeTrace(TransportKind::kTcp4,
                               {"ok", "ok", "ok", "ok", "ok", "EADDRINUSE"});
-  const Comparison shared =
-      Compare(script, abstract, tcp, DifferenceRegistry::Default());
-  EXPECT_EQ(shared.verdict, Verdict::kEqualApartFrom) << shared.Describe();
-  // The second bind the same on both kinds: the address is the same thing,
-  // and the bind to it is compared.
-  Trace both_refused = tcp;
-  both_refused.steps[3].outcome = "EADDRINUSE";
-  const Comparison control =
-      Compare(script, abstract, both_refused, DifferenceRegistry::Default());
-  EXPECT_EQ(control.verdict, Verdict::kDiverged);
-  EXPECT_EQ(control.step, 5) << control.Describe();
+  // The control: the second bind the same on both kinds, the address is the
+  // same thing, and the bind to it is compared.
+  const ExplainedAndControl shared = ExpectExplainedButNotTheControl(
+      script, abstract, tcp, abstract, WithOutcomes(tcp, {{3, "EADDRINUSE"}}));
+  EXPECT_EQ(shared.control.step, 5) << shared.control.Describe();
 }
 
 }  // namespace
