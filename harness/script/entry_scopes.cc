@@ -54,7 +54,9 @@ bool OnRightSocket(TriggerSocket on, const ScriptSockets& sockets, int socket,
              (role == ScriptSockets::Role::kBound &&
               sockets.ListeningFrom(socket) <= step);
     case TriggerSocket::kConnection:
-      return role == ScriptSockets::Role::kConnection;
+      return role == ScriptSockets::Role::kConnection ||
+             (role == ScriptSockets::Role::kBound &&
+              sockets.ConnectingFrom(socket) <= step);
     case TriggerSocket::kBound:
       return role == ScriptSockets::Role::kBound &&
              sockets.ListeningFrom(socket) > step &&

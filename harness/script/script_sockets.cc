@@ -33,22 +33,32 @@ ScriptSockets::ScriptSockets(const Script& script) {
       if (!step.target.empty()) here.target = existing(step.target);
       Socket& socket = sockets_[here.socket];
       switch (described.changes) {
-        case Changes::kConnects:
+        case Changes::kConnects: {
           // With no connection yet it makes one, queued on its target as a
           // connect's is: what the listener does reaches it. Only to a
           // socket with an address (a pair's end has none: refused on every
-          // kind, the socket stays what it was).
-          if (here.target != kNone && socket.peer == kNone &&
-              socket.listener == kNone &&
+          // kind). A bound socket stays bound: it may still listen, and its
+          // address is still its own.
+          const bool addressed =
+              here.target != kNone &&
               (sockets_[here.target].role == Role::kListener ||
-               sockets_[here.target].role == Role::kBound)) {
-            socket.listener = here.target;
-            if (socket.role == Role::kBound || socket.role == Role::kUnknown) {
-              socket.role = Role::kConnection;
-            }
-            pending[here.target].push_back(here.socket);
+               sockets_[here.target].role == Role::kBound);
+          if (!addressed || socket.peer != kNone || socket.listener != kNone ||
+              socket.connected_to != kNone) {
+            break;
           }
+          if (socket.role == Role::kBound) {
+            socket.connected_to = here.target;
+            socket.connecting_from = i;
+          } else if (socket.role == Role::kUnknown) {
+            socket.role = Role::kConnection;
+            socket.listener = here.target;
+          } else {
+            break;
+          }
+          pending[here.target].push_back(here.socket);
           break;
+        }
         case Changes::kListens:
           socket.listening_from = std::min(socket.listening_from, i);
           break;
@@ -133,7 +143,9 @@ std::vector<int> ScriptSockets::Touched(int socket) const {
     const std::vector<int> sharing = SharingAddress(socket);
     for (size_t s = 0; s < sockets_.size(); ++s) {
       if (!std::binary_search(sharing.begin(), sharing.end(),
-                              sockets_[s].listener)) {
+                              sockets_[s].listener) &&
+          !std::binary_search(sharing.begin(), sharing.end(),
+                              sockets_[s].connected_to)) {
         continue;
       }
       touched.push_back(static_cast<int>(s));

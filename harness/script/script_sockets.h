@@ -37,6 +37,11 @@ class ScriptSockets {
   size_t ListeningFrom(int socket) const {
     return sockets_[socket].listening_from;
   }
+  // The first step that made a bound socket connect (reconnect), or
+  // SIZE_MAX: from then on it is a connection too.
+  size_t ConnectingFrom(int socket) const {
+    return sockets_[socket].connecting_from;
+  }
 
   // What a step done on `socket` reaches: the socket, the other end of its
   // connection, and for a listener (or a bound socket) every connection
@@ -60,6 +65,10 @@ class ScriptSockets {
     bool accepted = false;
     size_t closed_at = static_cast<size_t>(-1);
     size_t listening_from = static_cast<size_t>(-1);
+    // A bound socket that connects (reconnect) stays bound: what it
+    // connected to, and from which step.
+    int connected_to = kNone;
+    size_t connecting_from = static_cast<size_t>(-1);
   };
   struct StepSockets {
     int socket = kNone;
