@@ -62,11 +62,15 @@ std::vector<Difference> ListenerEntries() {
                     "(shutdown gives ENOTCONN, but the socket keeps the "
                     "mark) copies the mark into every connection made to "
                     "it: the accepted socket cannot write (EPIPE) and its "
-                    "client sees end of stream at once, before any accept. "
+                    "client sees end of stream at once, before any accept; "
+                    "a reset that follows (the listener's close) leaves "
+                    "EPIPE pending, as after any FIN, where UNIX's client "
+                    "gets ECONNRESET. "
                     "A UNIX listener's connections are new sockets, and "
                     "carry on as any.",
        .source = "net/ipv4/af_inet.c (inet_shutdown sets sk_shutdown on a "
                  "TCP_CLOSE socket before it returns ENOTCONN); "
+                 "net/ipv4/tcp_input.c (tcp_reset: EPIPE in CLOSE_WAIT); "
                  "net/core/sock.c (sk_clone_lock copies the listener's "
                  "sock, sk_shutdown with it); net/unix/af_unix.c "
                  "(unix_stream_connect makes the server's end with "
@@ -75,12 +79,16 @@ std::vector<Difference> ListenerEntries() {
                       "a fresh connection",
                       Patterns({Writes("ok"), Reads("EAGAIN"),
                                 Reads("timeout"), ReadsData(),
+                                // reset by the listener's close
+                                Reads("ECONNRESET"), {"so-error:ECONNRESET"},
                                 {"poll:-IN", "poll:-RDHUP", "epoll-level:-IN",
                                  "epoll-level:-RDHUP", "epoll-edge:-IN",
                                  "epoll-edge:-RDHUP"}})},
                      {kTcp,
                       "shut for writing",
-                      Patterns({Writes("EPIPE"), Reads("eof"),
+                      // tcp_reset: EPIPE in CLOSE_WAIT (the FIN came first)
+                      Patterns({Writes("EPIPE"), Reads("eof"), Reads("EPIPE"),
+                                {"so-error:EPIPE"},
                                 {"poll:+IN", "poll:+RDHUP", "epoll-level:+IN",
                                  "epoll-level:+RDHUP", "epoll-edge:+IN",
                                  "epoll-edge:+RDHUP"}})}},

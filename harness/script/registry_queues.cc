@@ -275,8 +275,9 @@ std::vector<Difference> QueueEntries() {
       {.id = "unix_peer_read_wakes_the_writer",
        .statement = "When the peer reads, a UNIX writer is woken (its sent "
                     "buffers are freed, and it is writable), so "
-                    "edge-triggered epoll reports OUT again (with IN if data "
-                    "is queued for it); a TCP writer is "
+                    "edge-triggered epoll reports OUT again (with all else "
+                    "it then shows: IN if data is queued for it, RDHUP and "
+                    "HUP after a shutdown); a TCP writer is "
                     "woken only if it had found its send buffer full, so "
                     "edge-triggered epoll reports nothing new.",
        .source = "epoll(7), EPOLLET; net/unix/af_unix.c (unix_write_space, "
@@ -285,11 +286,14 @@ std::vector<Difference> QueueEntries() {
                  "net/ipv4/tcp_input.c (tcp_check_space: only with "
                  "SOCK_NOSPACE)",
        // The new edge reports all the writer then has: IN as well when
-       // data is queued for it.
+       // data is queued for it, RDHUP and HUP once it or its peer shut
+       // down.
        .behaviour = {{kUnix, "woken again",
-                      {"epoll-edge:+OUT", "epoll-edge:+IN"}},
+                      {"epoll-edge:+OUT", "epoll-edge:+IN",
+                       "epoll-edge:+RDHUP", "epoll-edge:+HUP"}},
                      {kTcp, "not woken",
-                      {"epoll-edge:-OUT", "epoll-edge:-IN"}}},
+                      {"epoll-edge:-OUT", "epoll-edge:-IN",
+                       "epoll-edge:-RDHUP", "epoll-edge:-HUP"}}},
        .after = {"recv *", "recv-exactly *", "recv-until-eof",
                  "recv-waitall *", "recv-fd", "drain"},
        .after_on = TriggerSocket::kConnection,
