@@ -43,14 +43,14 @@ ScriptSockets::ScriptSockets(const Script& script) {
               here.target != kNone &&
               (sockets_[here.target].role == Role::kListener ||
                sockets_[here.target].role == Role::kBound);
-          if (!addressed || socket.peer != kNone || socket.listener != kNone ||
-              socket.connected_to != kNone) {
-            break;
-          }
-          if (socket.role == Role::kBound) {
+          if (!addressed || socket.peer != kNone) break;
+          // (A bound socket's `listener` is the socket whose address it
+          // took with bind-same, not a connection.)
+          if (socket.role == Role::kBound && socket.connected_to == kNone) {
             socket.connected_to = here.target;
             socket.connecting_from = i;
-          } else if (socket.role == Role::kUnknown) {
+          } else if (socket.role == Role::kUnknown &&
+                     socket.listener == kNone) {
             socket.role = Role::kConnection;
             socket.listener = here.target;
           } else {
