@@ -11,6 +11,8 @@ if(NOT MODE STREQUAL "plain")
   set(perturb --perturb ${MODE})
 endif()
 set(report "${OUT}.json")
+get_filename_component(out_dir "${OUT}" DIRECTORY)
+file(MAKE_DIRECTORY "${out_dir}")
 file(REMOVE "${report}")
 execute_process(
   COMMAND ${TOOL} check --seed ${SEED} --json ${report} ${perturb} -- ${server}
