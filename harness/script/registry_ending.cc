@@ -268,18 +268,23 @@ std::vector<Difference> EndingEntries() {
        .statement = "A TCP socket whose connection reached CLOSE (after a "
                     "reset, its listener's close while it was queued, or "
                     "FINs both ways) is no longer connected: "
-                    "shutdown and getpeername fail with ENOTCONN. A UNIX "
-                    "socket stays connected and keeps its peer's name.",
+                    "shutdown, getpeername and recv(MSG_OOB) fail with "
+                    "ENOTCONN. A UNIX socket stays connected and keeps its "
+                    "peer's name; with no urgent byte, its recv(MSG_OOB) "
+                    "is EINVAL.",
        .source = "shutdown(2), getpeername(2), ERRORS (ENOTCONN); "
                  "net/ipv4/af_inet.c (inet_shutdown, inet_getname); "
-                 "net/unix/af_unix.c (unix_shutdown, unix_getname)",
+                 "net/ipv4/tcp.c (tcp_recv_urg: ENOTCONN in CLOSE); "
+                 "net/unix/af_unix.c (unix_shutdown, unix_getname; "
+                 "unix_stream_recv_urg: EINVAL without an urgent skb)",
        .behaviour = {{kUnix,
                       "still connected",
                       {"shutdown:ok", "peername:unnamed", "peername:path:*",
-                       "peername:abstract:*"}},
+                       "peername:abstract:*", "recv-oob:EINVAL"}},
                      {kTcp,
                       "not connected",
-                      {"shutdown:ENOTCONN", "peername:ENOTCONN"}}},
+                      {"shutdown:ENOTCONN", "peername:ENOTCONN",
+                       "recv-oob:ENOTCONN"}}},
        // A listener's close or shutdown resets the connections queued on
        // it (inet_csk_listen_stop): they reach CLOSE too.
        .after = {"close", "shutdown *"},
