@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -169,6 +170,22 @@ TEST(PropertiesCanFail, ForgetfulDecoderFailsSplitInvariance) {
 
 // The registry with its TCP_NODELAY entry swapped: it claims UNIX sockets
 // take the option and TCP refuses it.
+// A property's first tests run at size 0: a choice that shrank with the
+// size would pick the first entry of each menu there, and never reach the
+// scripts that start with the later ones.
+TEST(PropertiesCanFail, LifecycleChoicesSpanTheirMenuAtEverySize) {
+  rc::Random random(2026);
+  for (const int size : {0, 1, 50, rc::kNominalSize}) {
+    std::set<uint32_t> seen;
+    for (int i = 0; i < 400; ++i) {
+      seen.insert(LifecycleChoice(12)(random.split(), size).value());
+    }
+    EXPECT_EQ(seen.size(), 12u) << "at size " << size;
+    EXPECT_EQ(*seen.rbegin(), 11u) << "at size " << size;
+  }
+  EXPECT_EQ(LifecycleChoice(1)(random.split(), 0).value(), 0u);
+}
+
 TEST(PropertiesCanFail, WrongRegistryEntryFailsTheDifferentialProperty) {
   std::vector<Difference> entries(
       DifferenceRegistry::Default().entries().begin(),

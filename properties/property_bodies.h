@@ -4,13 +4,16 @@
 #ifndef SOCKPARITY_PROPERTIES_PROPERTY_BODIES_H_
 #define SOCKPARITY_PROPERTIES_PROPERTY_BODIES_H_
 
+#include <rapidcheck.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sockparity/codec/codec.h"
-#include "sockparity/script/differences.h"
 #include "sockparity/net/transport.h"
+#include "sockparity/script/differences.h"
 
 namespace sockparity::properties {
 
@@ -30,6 +33,10 @@ void DecoderSplitInvariance(const Codec& codec);
 // 2b. Any bytes, and a header claiming more than the codec's limit, are
 // refused without the decoder holding memory for bytes not yet fed.
 void BadInputRefusedCheaply(const Codec& codec);
+
+// One choice of the lifecycle generator among `n`, every one of them as
+// likely at any size (and shrinking towards 0).
+rc::Gen<uint32_t> LifecycleChoice(uint32_t n);
 
 // 3. A random legal script gives traces on every available kind that are
 // equal or differ only as `registry` allows; a failure prints the script.
