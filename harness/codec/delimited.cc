@@ -2,24 +2,20 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "codec/streaming_decoder.h"
 #include "sockparity/codec/codecs.h"
 
 namespace sockparity {
 namespace {
 
-class DelimitedDecoder final : public FrameDecoder {
+class DelimitedDecoder final : public internal::StreamingDecoder {
  public:
   explicit DelimitedDecoder(const DelimitedOptions& options)
       : options_(options) {}
 
-  absl::Status Feed(absl::Span<const uint8_t> input,
-                    std::vector<Bytes>& frames) override {
-    if (!error_.ok()) return error_;
-    if (finished_) {
-      return Fail(absl::FailedPreconditionError(
-          absl::StrFormat("%d bytes fed at offset %d after end of stream",
-                          input.size(), offset_)));
-    }
+ private:
+  absl::Status Decode(absl::Span<const uint8_t> input,
+                      std::vector<Bytes>& frames) override {
     size_t pos = 0;
     while (pos < input.size()) {
       const auto* found = static_cast<const uint8_t*>(std::memchr(
@@ -31,10 +27,10 @@ class DelimitedDecoder final : public FrameDecoder {
       // The error does not depend on how the input was split: it comes at
       // the first byte past the maximum, wherever that falls.
       if (record_.size() + take > options_.max_frame) {
-        return Fail(absl::ResourceExhaustedError(absl::StrFormat(
+        return absl::ResourceExhaustedError(absl::StrFormat(
             "record at offset %d runs past the maximum of %d bytes without a "
             "delimiter 0x%02x",
-            record_offset_, options_.max_frame, options_.delimiter)));
+            record_offset_, options_.max_frame, options_.delimiter));
       }
       record_.insert(record_.end(), input.begin() + pos, input.begin() + end);
       offset_ += take;
@@ -50,32 +46,19 @@ class DelimitedDecoder final : public FrameDecoder {
     return absl::OkStatus();
   }
 
-  absl::Status Finish() override {
-    if (!error_.ok()) return error_;
-    finished_ = true;
+  absl::Status AtEnd() override {
     if (offset_ > record_offset_) {
-      return Fail(absl::DataLossError(absl::StrFormat(
+      return absl::DataLossError(absl::StrFormat(
           "truncated record at end of stream: the record at offset %d has %d "
           "bytes and no delimiter 0x%02x",
-          record_offset_, offset_ - record_offset_, options_.delimiter)));
+          record_offset_, offset_ - record_offset_, options_.delimiter));
     }
     return absl::OkStatus();
   }
 
-  uint64_t offset() const override { return offset_; }
-
- private:
-  absl::Status Fail(absl::Status status) {
-    error_ = std::move(status);
-    return error_;
-  }
-
   const DelimitedOptions options_;
-  uint64_t offset_ = 0;
   uint64_t record_offset_ = 0;
   Bytes record_;
-  bool finished_ = false;
-  absl::Status error_;
 };
 
 class DelimitedCodec final : public Codec {
@@ -91,11 +74,9 @@ class DelimitedCodec final : public Codec {
 
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
-    if (payload.size() > options_.max_frame) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
-                          Name(), payload.size(), options_.max_frame));
-    }
+    absl::Status refused =
+        internal::CheckPayloadSize(*this, payload.size(), /*allow_empty=*/true);
+    if (!refused.ok()) return refused;
     auto it = std::find(payload.begin(), payload.end(), options_.delimiter);
     if (it != payload.end()) {
       return absl::InvalidArgumentError(

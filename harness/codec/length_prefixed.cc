@@ -21,26 +21,20 @@ class LengthPrefixedDecoder final : public internal::PrefixedDecoder {
 
  protected:
   absl::StatusOr<std::optional<uint64_t>> PrefixByte(uint8_t byte,
+                                                     Prefix& prefix,
                                                      uint64_t) override {
     if (big_endian_) {
-      value_ = (value_ << 8) | byte;
+      prefix.value = (prefix.value << 8) | byte;
     } else {
-      value_ |= uint64_t{byte} << (8 * have_);
+      prefix.value |= uint64_t{byte} << (8 * (prefix.bytes - 1));
     }
-    if (++have_ < width_) return std::nullopt;
-    return value_;
-  }
-  int prefix_bytes() const override { return have_; }
-  void ResetPrefix() override {
-    have_ = 0;
-    value_ = 0;
+    if (prefix.bytes < width_) return std::nullopt;
+    return prefix.value;
   }
 
  private:
   const int width_;
   const bool big_endian_;
-  int have_ = 0;
-  uint64_t value_ = 0;
 };
 
 class LengthPrefixedCodec final : public Codec {
@@ -57,15 +51,9 @@ class LengthPrefixedCodec final : public Codec {
 
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
-    if (payload.size() > max_) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
-                          Name(), payload.size(), max_));
-    }
-    if (payload.empty() && !options_.allow_empty) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: empty payloads are refused", Name()));
-    }
+    absl::Status refused =
+        internal::CheckPayloadSize(*this, payload.size(), options_.allow_empty);
+    if (!refused.ok()) return refused;
     const uint64_t length = payload.size();
     for (int i = 0; i < options_.width; ++i) {
       const int shift = options_.endian == Endian::kBig

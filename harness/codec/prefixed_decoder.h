@@ -6,41 +6,39 @@
 #include <optional>
 #include <string>
 
+#include "codec/streaming_decoder.h"
 #include "sockparity/codec/codec.h"
 
 namespace sockparity::internal {
 
-class PrefixedDecoder : public FrameDecoder {
- public:
-  absl::Status Feed(absl::Span<const uint8_t> input,
-                    std::vector<Bytes>& frames) final;
-  absl::Status Finish() final;
-  uint64_t offset() const final { return offset_; }
-
+class PrefixedDecoder : public StreamingDecoder {
  protected:
   PrefixedDecoder(uint64_t max_frame, bool allow_empty)
       : max_frame_(max_frame), allow_empty_(allow_empty) {}
 
-  // Takes the next prefix byte of the frame starting at `frame_offset`:
-  // nullopt while the prefix goes on, then the length, or a malformed-prefix
-  // error.
+  // The prefix bytes taken so far for the current frame, and what they
+  // say; forgotten when the frame is complete.
+  struct Prefix {
+    int bytes = 0;
+    uint64_t value = 0;
+  };
+  // Takes the next prefix byte, already counted in `prefix.bytes`, of the
+  // frame starting at `frame_offset`: nullopt while the prefix goes on,
+  // then the length, or a malformed-prefix error.
   virtual absl::StatusOr<std::optional<uint64_t>> PrefixByte(
-      uint8_t byte, uint64_t frame_offset) = 0;
-  // Bytes of the current prefix taken so far, and forgetting them.
-  virtual int prefix_bytes() const = 0;
-  virtual void ResetPrefix() = 0;
+      uint8_t byte, Prefix& prefix, uint64_t frame_offset) = 0;
 
  private:
-  absl::Status Fail(absl::Status status);
+  absl::Status Decode(absl::Span<const uint8_t> input,
+                      std::vector<Bytes>& frames) final;
+  absl::Status AtEnd() final;
 
   const uint64_t max_frame_;
   const bool allow_empty_;
-  uint64_t offset_ = 0;             // stream bytes consumed
+  Prefix prefix_;
   uint64_t frame_offset_ = 0;       // where the current frame's prefix began
   std::optional<uint64_t> length_;  // set once the prefix is complete
   Bytes payload_;                   // grows only as payload bytes arrive
-  bool finished_ = false;
-  absl::Status error_;
 };
 
 }  // namespace sockparity::internal

@@ -14,17 +14,16 @@ class VarintDecoder final : public internal::PrefixedDecoder {
 
  protected:
   absl::StatusOr<std::optional<uint64_t>> PrefixByte(
-      uint8_t byte, uint64_t frame_offset) override {
+      uint8_t byte, Prefix& prefix, uint64_t frame_offset) override {
     const uint64_t digit = byte & 0x7f;
-    if (have_ == kMaxVarintBytes - 1 && digit > 1) {
+    if (prefix.bytes == kMaxVarintBytes && digit > 1) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "malformed varint length at offset %d: its value overflows 64 bits",
           frame_offset));
     }
-    value_ |= digit << (7 * have_);
-    ++have_;
+    prefix.value |= digit << (7 * (prefix.bytes - 1));
     if (byte & 0x80) {
-      if (have_ == kMaxVarintBytes) {
+      if (prefix.bytes == kMaxVarintBytes) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "malformed varint length at offset %d: longer than %d bytes",
             frame_offset, kMaxVarintBytes));
@@ -32,23 +31,14 @@ class VarintDecoder final : public internal::PrefixedDecoder {
       return std::nullopt;
     }
     // A zero last byte after others adds nothing: a shorter form exists.
-    if (have_ > 1 && byte == 0) {
+    if (prefix.bytes > 1 && byte == 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "malformed varint length at offset %d: overlong encoding (%d bytes "
           "for %d)",
-          frame_offset, have_, value_));
+          frame_offset, prefix.bytes, prefix.value));
     }
-    return value_;
+    return prefix.value;
   }
-  int prefix_bytes() const override { return have_; }
-  void ResetPrefix() override {
-    have_ = 0;
-    value_ = 0;
-  }
-
- private:
-  int have_ = 0;
-  uint64_t value_ = 0;
 };
 
 class VarintCodec final : public Codec {
@@ -63,15 +53,9 @@ class VarintCodec final : public Codec {
 
   absl::Status Encode(absl::Span<const uint8_t> payload,
                       Bytes& out) const override {
-    if (payload.size() > options_.max_frame) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: a payload of %d bytes is over the maximum of %d",
-                          Name(), payload.size(), options_.max_frame));
-    }
-    if (payload.empty() && !options_.allow_empty) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("%s: empty payloads are refused", Name()));
-    }
+    absl::Status refused =
+        internal::CheckPayloadSize(*this, payload.size(), options_.allow_empty);
+    if (!refused.ok()) return refused;
     uint64_t length = payload.size();
     do {
       uint8_t byte = length & 0x7f;
