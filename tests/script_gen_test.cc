@@ -101,11 +101,11 @@ TEST(ScriptGen, ReachesEveryVerbOnEverySocketRole) {
       Verb::kAbort,       Verb::kPoll,         Verb::kNonblock,
       Verb::kSoError,     Verb::kPeercred,     Verb::kSndbuf,
       Verb::kRcvbuf,      Verb::kNodelay,      Verb::kTcpState,
-      Verb::kSockname,    Verb::kPeername,     Verb::kStat,
-      Verb::kInq,         Verb::kOutq,         Verb::kEpollLevel,
-      Verb::kEpollEdge,   Verb::kLinger,       Verb::kSendOob,
-      Verb::kRecvOob,     Verb::kRcvlowat,     Verb::kRelisten,
-      Verb::kReconnect};
+      Verb::kSockname,    Verb::kPeername,     Verb::kSoAcceptconn,
+      Verb::kStat,        Verb::kInq,          Verb::kOutq,
+      Verb::kEpollLevel,  Verb::kEpollEdge,    Verb::kLinger,
+      Verb::kSendOob,     Verb::kRecvOob,      Verb::kRcvlowat,
+      Verb::kRelisten,    Verb::kReconnect};
   for (Role role :
        {Role::kPairEnd, Role::kListener, Role::kConnecting, Role::kAccepted}) {
     for (Verb verb : kOnOpen) {

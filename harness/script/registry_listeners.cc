@@ -75,19 +75,22 @@ std::vector<Difference> ListenerEntries() {
                  "sock, sk_shutdown with it); net/unix/af_unix.c "
                  "(unix_stream_connect makes the server's end with "
                  "sk_alloc)",
-       .behaviour = {{kUnixAddressed,
-                      "a fresh connection",
-                      Patterns({Writes("ok"), Reads("EAGAIN"),
-                                Reads("timeout"), ReadsData(),
+       .behaviour = {{kUnixAddressed, "a fresh connection",
+                      Patterns({Writes("ok"),
+                                Reads("EAGAIN"),
+                                Reads("timeout"),
+                                ReadsData(),
                                 // reset by the listener's close
-                                Reads("ECONNRESET"), {"so-error:ECONNRESET"},
+                                Reads("ECONNRESET"),
+                                {"so-error:ECONNRESET"},
                                 {"poll:-IN", "poll:-RDHUP", "epoll-level:-IN",
                                  "epoll-level:-RDHUP", "epoll-edge:-IN",
                                  "epoll-edge:-RDHUP"}})},
-                     {kTcp,
-                      "shut for writing",
+                     {kTcp, "shut for writing",
                       // tcp_reset: EPIPE in CLOSE_WAIT (the FIN came first)
-                      Patterns({Writes("EPIPE"), Reads("eof"), Reads("EPIPE"),
+                      Patterns({Writes("EPIPE"),
+                                Reads("eof"),
+                                Reads("EPIPE"),
                                 {"so-error:EPIPE"},
                                 {"poll:+IN", "poll:+RDHUP", "epoll-level:+IN",
                                  "epoll-level:+RDHUP", "epoll-edge:+IN",
@@ -99,8 +102,9 @@ std::vector<Difference> ListenerEntries() {
       {.id = "listener_shutdown_rd_stops_only_tcp_listening",
        .statement = "shutdown(SHUT_RD) on a TCP listener stops it listening: "
                     "its queued connections are reset, accept fails with "
-                    "EINVAL, poll shows OUT|HUP and a port the kernel chose "
-                    "is free again. A UNIX listener only refuses new "
+                    "EINVAL, SO_ACCEPTCONN is 0, poll shows OUT|HUP and a "
+                    "port the kernel chose is free again. A UNIX listener only "
+                    "refuses new "
                     "connections: it still hands out the queued ones (the "
                     "socket accepted is on UNIX only, its later steps not "
                     "compared), non-blocking it finds none (EAGAIN) where "
@@ -121,7 +125,8 @@ std::vector<Difference> ListenerEntries() {
        .behaviour =
            {{kUnixAddressed, "refuses new connections, keeps its queue",
              Patterns({{"poll:IN|RDHUP", "poll:IN|RDHUP|HUP", "poll:OUT",
-                        "so-error:0", "accept:ok", "accept:EINVAL",
+                        "so-error:0", "so-acceptconn:1", "accept:ok",
+                        "accept:EINVAL",
                         // non-blocking, with nothing queued
                         "accept:EAGAIN", "bind-same:EADDRINUSE",
                         // a bind-same on the socket whose bind failed
@@ -150,7 +155,7 @@ std::vector<Difference> ListenerEntries() {
              Patterns({{"poll:OUT|HUP", "poll:IN|OUT|RDHUP|ERR|HUP",
                         // once a write took the reset's error
                         "poll:IN|OUT|RDHUP|HUP", "so-error:ECONNRESET",
-                        "accept:EINVAL", "bind-same:ok",
+                        "so-acceptconn:0", "accept:EINVAL", "bind-same:ok",
                         // listening again: a fresh, empty listener
                         "poll:none", "accept:EAGAIN", "accept:timeout",
                         // its own connect: no longer a listener

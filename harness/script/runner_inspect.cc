@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "script/script_runner.h"
 #include "script/tcp_lookup.h"
+#include "script/verbs.h"
 #include "sockparity/net/errors.h"
 
 namespace sockparity::internal {
@@ -60,14 +61,23 @@ StepOutcome Runner::BufferSize(const Step& step, Slot& slot) {
   const int fd = slot.fd.get();
   int value = 0;
   socklen_t length = sizeof(value);
-  int option = step.verb == Verb::kSndbuf ? SO_SNDBUF : SO_RCVBUF;
-  if (::getsockopt(fd, SOL_SOCKET, option, &value, &length) != 0)
+  if (::getsockopt(fd, SOL_SOCKET, Describe(step.verb).socket_option, &value,
+                   &length) != 0)
     return Errno(errno);
   // TCP sizes a buffer from the connection's cwnd and reordering, which
   // start from the kernel's cache of earlier connections to the same
   // address (tcp_metrics), and regrows the receive buffer as data flows:
   // the number depends on the machine's history, so it is a detail.
   if (Tcp()) return {"autotuned", absl::StrCat(value)};
+  return {absl::StrCat(value), ""};
+}
+
+StepOutcome Runner::SocketOption(const Step& step, Slot& slot) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  if (::getsockopt(slot.fd.get(), SOL_SOCKET, Describe(step.verb).socket_option,
+                   &value, &length) != 0)
+    return Errno(errno);
   return {absl::StrCat(value), ""};
 }
 

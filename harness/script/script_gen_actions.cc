@@ -7,6 +7,7 @@
 
 #include "script/script_gen_menus.h"
 #include "script/script_gen_model.h"
+#include "script/verbs.h"
 
 namespace sockparity::internal {
 
@@ -197,10 +198,14 @@ void Generator::Do(int i, uint32_t action) {
     case kSoError:
       return Emit(Verb::kSoError, me);
     case kLook: {
-      static constexpr Verb kLooks[] = {Verb::kPeercred, Verb::kSndbuf,
-                                        Verb::kRcvbuf,   Verb::kNodelay,
-                                        Verb::kSockname, Verb::kPeername};
-      return Emit(kLooks[Choose(6)], me);
+      static const std::vector<Verb> kLooks = [] {
+        std::vector<Verb> looks;
+        for (const VerbDescriptor& verb : VerbTable()) {
+          if (verb.looks) looks.push_back(verb.verb);
+        }
+        return looks;
+      }();
+      return Emit(kLooks[Choose(kLooks.size())], me);
     }
     case kTcpState:
       return Emit(Verb::kTcpState, me);

@@ -138,6 +138,7 @@ class Runner {
   StepOutcome Peercred(const Step& step, Slot& slot);
   // sndbuf and rcvbuf.
   StepOutcome BufferSize(const Step& step, Slot& slot);
+  StepOutcome SocketOption(const Step& step, Slot& slot);
   StepOutcome Nodelay(const Step& step, Slot& slot);
   // sockname and peername.
   StepOutcome Name(const Step& step, Slot& slot);

@@ -1,8 +1,10 @@
 // Internal: the table of verbs. One entry says all there is about a verb
 // apart from what it does: its name and arguments (parsing, formatting,
 // help), the Runner member function that runs it, how it uses its socket,
-// and which ACKs its outcome can see (settling). Adding a verb is one entry
-// here and one handler in a runner_*.cc file.
+// which ACKs its outcome can see (settling), and whether the generator
+// makes it as a look. Adding a verb is its name in enum Verb and one entry
+// here, plus a handler in a runner_*.cc file unless one serves already (a
+// getsockopt of an int: Runner::SocketOption with .socket_option).
 #ifndef SOCKPARITY_SCRIPT_VERBS_H_
 #define SOCKPARITY_SCRIPT_VERBS_H_
 
@@ -87,6 +89,11 @@ struct VerbDescriptor {
   bool acks_unseen_on_tcp = false;
   // After its own FIN, no ACK changes what it shows (tcp_poll).
   bool acks_unseen_after_fin = false;
+  // The SOL_SOCKET option that Runner::SocketOption and BufferSize read.
+  int socket_option = 0;
+  // It only looks at its socket (or sets what no outcome shows): the
+  // generator's look steps pick among these, anywhere.
+  bool looks = false;
 
   constexpr bool creates() const { return makes != Makes::kNothing; }
 };

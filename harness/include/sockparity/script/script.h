@@ -36,16 +36,17 @@ enum class Verb {
   kClose,     //
   kAbort,     // SO_LINGER {1, 0}, then close
   // Looking at a socket.
-  kPoll,      // poll snapshot
-  kNonblock,  // set O_NONBLOCK
-  kSoError,   // getsockopt SO_ERROR
-  kPeercred,  // getsockopt SO_PEERCRED
-  kSndbuf,    // getsockopt SO_SNDBUF
-  kRcvbuf,    // getsockopt SO_RCVBUF
-  kNodelay,   // setsockopt TCP_NODELAY 1
-  kTcpState,  // TCP state (TCP_INFO; /proc/net/tcp* once closed)
-  kSockname,  // getsockname
-  kPeername,  // getpeername
+  kPoll,          // poll snapshot
+  kNonblock,      // set O_NONBLOCK
+  kSoError,       // getsockopt SO_ERROR
+  kPeercred,      // getsockopt SO_PEERCRED
+  kSndbuf,        // getsockopt SO_SNDBUF
+  kRcvbuf,        // getsockopt SO_RCVBUF
+  kNodelay,       // setsockopt TCP_NODELAY 1
+  kTcpState,      // TCP state (TCP_INFO; /proc/net/tcp* once closed)
+  kSockname,      // getsockname
+  kPeername,      // getpeername
+  kSoAcceptconn,  // getsockopt SO_ACCEPTCONN
   // Listeners and addresses.
   kBind,             // bind a fresh address, no listen
   kListen,           // listen N: bind a fresh address and listen
