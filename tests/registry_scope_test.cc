@@ -169,6 +169,26 @@ TEST(RegistryScope, BothTriggersMustReachTheStep) {
        "a pair b\nc pair d\nb send-oob\nb send-oob\na nonblock\na poll\n"});
 }
 
+// The trigger step does not stand for both triggers: a connect again after
+// a reset disconnects a TCP socket only if it was connecting
+// (tcp_connect_again_after_a_reset_disconnects, whose and_after holds
+// "reconnect *" for a bound socket's first connect). One reconnect after a
+// blocking connect is not two (bound_socket_connect_again_after_reset).
+TEST(RegistryScope, TheTriggerStepIsNotItsOwnSecondTrigger) {
+  const Trace unix = MakeTrace(
+      TransportKind::kUnixPath,
+      {"ok", "ok", "ok", "ok", "ok", "ECONNREFUSED", "ECONNRESET"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4,
+                {"ok", "ok", "ok", "ok", "ok", "ECONNRESET", "ENOTCONN"});
+  ExpectExplainedOnlyUnder(
+      unix, tcp,
+      "l listen 0\nk bind\nk reconnect l\nk send-fd\nl close\n"
+      "k reconnect l\nk peek 55\n",
+      {"l listen 0\nk connect l\nk nonblock\nk send-fd\nl close\n"
+       "k reconnect l\nk peek 55\n"});
+}
+
 // A bound socket that listens again (relisten) is a listener from then on:
 // its SHUT_RD frees the TCP port as a listen's would (found by the lifecycle
 // property: bind-same EADDRINUSE on UNIX, ok on TCP, undocumented).

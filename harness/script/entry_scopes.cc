@@ -126,10 +126,13 @@ std::vector<const EntryScopes::Trigger*> EntryScopes::TriggersReaching(
   return reaching;
 }
 
-bool EntryScopes::AlsoReached(size_t entry, size_t step) const {
+bool EntryScopes::AlsoReached(size_t entry, size_t step,
+                              size_t trigger_step) const {
   if (registry_.entries_[entry].and_after.empty()) return true;
   for (const Trigger& trigger : and_triggers_[entry]) {
     if (trigger.step >= step) break;
+    // Both had to happen: the trigger step does not stand for both.
+    if (trigger.step == trigger_step) continue;
     if (sockets_.Reaches(step, trigger.touched)) return true;
   }
   return false;
@@ -137,7 +140,10 @@ bool EntryScopes::AlsoReached(size_t entry, size_t step) const {
 
 bool EntryScopes::Applies(size_t entry, size_t step) const {
   if (registry_.entries_[entry].after.empty()) return true;
-  return !TriggersReaching(entry, step).empty() && AlsoReached(entry, step);
+  for (const Trigger* trigger : TriggersReaching(entry, step)) {
+    if (AlsoReached(entry, step, trigger->step)) return true;
+  }
+  return false;
 }
 
 void EntryScopes::AddDataAllowed(size_t entry, size_t step,

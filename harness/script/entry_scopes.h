@@ -49,13 +49,14 @@ class EntryScopes {
   // The triggers of `entry` whose scope holds step `step`.
   std::vector<const Trigger*> TriggersReaching(size_t entry, size_t step) const;
 
-  // The steps of `and_after` on the sockets `step`'s scope holds.
-  bool AlsoReached(size_t entry, size_t step) const;
+  // A step of `and_after` other than `trigger_step`, on the sockets
+  // `step`'s scope holds.
+  bool AlsoReached(size_t entry, size_t step, size_t trigger_step) const;
 
   const DifferenceRegistry& registry_;
   ScriptSockets sockets_;
-  std::vector<std::vector<Trigger>> triggers_;       // per entry: after
-  std::vector<std::vector<Trigger>> and_triggers_;   // per entry: and_after
+  std::vector<std::vector<Trigger>> triggers_;      // per entry: after
+  std::vector<std::vector<Trigger>> and_triggers_;  // per entry: and_after
 };
 
 }  // namespace sockparity::internal

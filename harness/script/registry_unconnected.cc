@@ -177,7 +177,8 @@ std::vector<Difference> UnconnectedEntries() {
        .witness = "reconnect_repeated"},
       {.id = "tcp_connect_again_after_a_reset_disconnects",
        .statement = "Connecting again a TCP socket whose non-blocking "
-                    "connect was reset (its listener closed or stopped with "
+                    "connect (a connect-nb, or a bound socket's first "
+                    "reconnect) was reset (its listener closed or stopped with "
                     "it queued) fails with the pending error, or "
                     "ECONNABORTED once that was read, and disconnects the "
                     "socket: it is unconnected again, so reads give "
@@ -224,7 +225,8 @@ std::vector<Difference> UnconnectedEntries() {
                         "reconnect:EINPROGRESS", "reconnect:ok"},
                        Reads("ENOTCONN")})}},
        .after = {"reconnect *"},
-       .and_after = {"connect-nb *"},
+       // A bound socket's first reconnect is a non-blocking connect too.
+       .and_after = {"connect-nb *", "reconnect *"},
        .after_on = TriggerSocket::kConnection,
        .witness = "connect_again_after_reset"},
       {.id = "tcp_connecting_socket_shut_down_after_a_reset_refuses_connect",

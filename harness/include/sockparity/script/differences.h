@@ -69,8 +69,9 @@ struct Difference {
   // as "connect L" or "bind-same L", counts). Empty: anywhere.
   std::vector<std::string> after{};
   // With `after`: the entry applies only where a step like one of these
-  // came before as well, with the same scope (both had to happen: a read
-  // that met a second out-of-band byte). Empty: `after` alone.
+  // came before as well, with the same scope, and is not the trigger step
+  // itself (both had to happen: a read that met a second out-of-band byte;
+  // a connect again after a first one). Empty: `after` alone.
   std::vector<std::string> and_after{};
   // Only trigger steps on this kind of socket count.
   TriggerSocket after_on = TriggerSocket::kAny;
