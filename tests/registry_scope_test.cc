@@ -69,18 +69,19 @@ TEST(RegistryScope, AReconnectIsAConnectionToItsTarget) {
   const char* script =
       "l listen 1\nk bind\nk reconnect l\nl abort\nk2 bind-same k\n"
       "j bind\nj2 bind-same j\n";
-  const Trace unix = MakeTrace(
-      TransportKind::kUnixAbstract,
-      {"ok", "ok", "ok", "ok", "EADDRINUSE", "ok", "EADDRINUSE"});
-  const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "EINPROGRESS",
-                                                     "ok", "ok", "ok",
-                                                     "EADDRINUSE"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixAbstract,
+                {"ok", "ok", "ok", "ok", "EADDRINUSE", "ok", "EADDRINUSE"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4,
+                {"ok", "ok", "EINPROGRESS", "ok", "ok", "ok", "EADDRINUSE"});
   const DifferenceRegistry& registry = DifferenceRegistry::Default();
   const Comparison reached = Compare(script, unix, tcp, registry);
   EXPECT_EQ(reached.verdict, Verdict::kEqualApartFrom) << reached.Describe();
 
-  const Trace tcp_elsewhere = MakeTrace(
-      TransportKind::kTcp4, {"ok", "ok", "EINPROGRESS", "ok", "ok", "ok", "ok"});
+  const Trace tcp_elsewhere =
+      MakeTrace(TransportKind::kTcp4,
+                {"ok", "ok", "EINPROGRESS", "ok", "ok", "ok", "ok"});
   const Comparison elsewhere = Compare(script, unix, tcp_elsewhere, registry);
   EXPECT_EQ(elsewhere.verdict, Verdict::kDiverged);
   EXPECT_THAT(elsewhere.reason, HasSubstr("j2 bind-same j"));
@@ -175,9 +176,9 @@ TEST(RegistryScope, BothTriggersMustReachTheStep) {
 // "reconnect *" for a bound socket's first connect). One reconnect after a
 // blocking connect is not two (bound_socket_connect_again_after_reset).
 TEST(RegistryScope, TheTriggerStepIsNotItsOwnSecondTrigger) {
-  const Trace unix = MakeTrace(
-      TransportKind::kUnixPath,
-      {"ok", "ok", "ok", "ok", "ok", "ECONNREFUSED", "ECONNRESET"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath,
+                {"ok", "ok", "ok", "ok", "ok", "ECONNREFUSED", "ECONNRESET"});
   const Trace tcp =
       MakeTrace(TransportKind::kTcp4,
                 {"ok", "ok", "ok", "ok", "ok", "ECONNRESET", "ENOTCONN"});
@@ -189,16 +190,67 @@ TEST(RegistryScope, TheTriggerStepIsNotItsOwnSecondTrigger) {
        "k reconnect l\nk peek 55\n"});
 }
 
+// The entry alone, so that no other one can explain what it must not.
+DifferenceRegistry Only(absl::string_view id) {
+  const Difference* entry = DifferenceRegistry::Default().Find(id);
+  EXPECT_NE(entry, nullptr) << id;
+  return DifferenceRegistry({*entry});
+}
+
+// A closed path socket's file takes that path only: a bind to the address
+// of a client it had queued is no business of the file
+// (socket_file_outlives_listener, trigger_socket_only; the client's own
+// port is tcp_reset_frees_a_port_the_kernel_chose's).
+TEST(RegistryScope, AFileOutlivesOnlyItsOwnSocket) {
+  const DifferenceRegistry registry = Only("socket_file_outlives_listener");
+  const Trace path = MakeTrace(TransportKind::kUnixPath,
+                               {"ok", "ok", "ok", "ok", "EADDRINUSE"});
+  const Trace abstract =
+      MakeTrace(TransportKind::kUnixAbstract, {"ok", "ok", "ok", "ok", "ok"});
+  const std::string before = "l listen 0\nk bind\nk reconnect l\nl close\n";
+  EXPECT_EQ(
+      Compare(before + "m bind-same l\n", path, abstract, registry).verdict,
+      Verdict::kEqualApartFrom);
+  EXPECT_EQ(
+      Compare(before + "m bind-same k\n", path, abstract, registry).verdict,
+      Verdict::kDiverged);
+}
+
+// Two sockets share a TCP port only where SO_REUSEADDR was asked for on
+// that address (tcp_reuseaddr_sockets_share_a_port, and_after): a close
+// alone, or a reuseaddr on another listener, is not enough.
+TEST(RegistryScope, SharingAPortNeedsReuseaddrOnThatAddress) {
+  const DifferenceRegistry registry =
+      Only("tcp_reuseaddr_sockets_share_a_port");
+  const Trace abstract = MakeTrace(TransportKind::kUnixAbstract,
+                                   {"ok", "ok", "ok", "ok", "EADDRINUSE"});
+  const Trace tcp =
+      MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok", "ok"});
+  EXPECT_EQ(Compare("l listen 0 reuseaddr\nx listen 0\nl close\n"
+                    "m bind-same l reuseaddr\nn bind-same l reuseaddr\n",
+                    abstract, tcp, registry)
+                .verdict,
+            Verdict::kEqualApartFrom);
+  for (const char* control :
+       {"l listen 0\nx listen 0\nl close\nm bind-same l\nn bind-same l\n",
+        "l listen 0\nx listen 0 reuseaddr\nl close\nm bind-same l\n"
+        "n bind-same l\n"}) {
+    EXPECT_EQ(Compare(control, abstract, tcp, registry).verdict,
+              Verdict::kDiverged)
+        << control;
+  }
+}
+
 // A bound socket that listens again (relisten) is a listener from then on:
 // its SHUT_RD frees the TCP port as a listen's would (found by the lifecycle
 // property: bind-same EADDRINUSE on UNIX, ok on TCP, undocumented).
 TEST(RegistryScope, ABoundSocketIsAListenerFromItsRelisten) {
-  const Trace unix = MakeTrace(TransportKind::kUnixPath,
-                               {"ok", "ok", "ok", "EADDRINUSE"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "EADDRINUSE"});
   const Trace tcp = MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ok", "ok"});
   const Comparison listening =
-      Compare("k bind\nk relisten 0\nk shutdown rd\nj bind-same k\n", unix,
-              tcp, DifferenceRegistry::Default());
+      Compare("k bind\nk relisten 0\nk shutdown rd\nj bind-same k\n", unix, tcp,
+              DifferenceRegistry::Default());
   EXPECT_EQ(listening.verdict, Verdict::kEqualApartFrom)
       << listening.Describe();
   // Before its relisten it is no listener.
@@ -218,8 +270,8 @@ TEST(RegistryScope, ABoundSocketIsAListenerFromItsRelisten) {
 // listen later; a listener's own is another entry, in which TCP stops
 // listening rather than accepting.
 TEST(RegistryScope, ABoundSocketsShutdownCountsOnlyIfItListensLater) {
-  const Trace unix = MakeTrace(TransportKind::kUnixPath,
-                               {"ok", "ok", "ok", "ECONNREFUSED"});
+  const Trace unix =
+      MakeTrace(TransportKind::kUnixPath, {"ok", "ok", "ok", "ECONNREFUSED"});
   const Trace tcp =
       MakeTrace(TransportKind::kTcp4, {"ok", "ENOTCONN", "ok", "ok"});
   ExpectExplainedOnlyUnder(
@@ -297,8 +349,8 @@ TEST(RegistryScope, LaterStepsDoNotChangeAnEarlierTrigger) {
   const Trace tcp =
       MakeTrace(TransportKind::kTcp4, {"ok", "ok", "ECONNRESET", "closed"});
   const Comparison comparison =
-      Compare("a1 pair b1\na1 abort\nb1 recv-until-eof\na1 relisten 2\n",
-              unix, tcp, DifferenceRegistry::Default());
+      Compare("a1 pair b1\na1 abort\nb1 recv-until-eof\na1 relisten 2\n", unix,
+              tcp, DifferenceRegistry::Default());
   EXPECT_EQ(comparison.verdict, Verdict::kEqualApartFrom)
       << comparison.Describe();
 }

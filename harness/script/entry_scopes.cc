@@ -102,7 +102,9 @@ EntryScopes::EntryScopes(const DifferenceRegistry& registry,
         return false;
       };
       if (matches(registry.compiled_[e].after)) {
-        triggers_[e].push_back({i, sockets_.Touched(socket)});
+        triggers_[e].push_back({i, entry.trigger_socket_only
+                                       ? std::vector<int>{socket}
+                                       : sockets_.Touched(socket)});
       }
       if (matches(registry.compiled_[e].and_after)) {
         and_triggers_[e].push_back({i, sockets_.Touched(socket)});

@@ -95,6 +95,10 @@ std::vector<Difference> AddressEntries() {
                       "the address is free",
                       {"bind-same:ok", "*:*"}}},
        .after = {"close"},
+       // The file is the closed socket's: a bind to the address of a socket
+       // it was connected to is that socket's business
+       // (tcp_reset_frees_a_port_the_kernel_chose).
+       .trigger_socket_only = true,
        .witness = "bind_after_listener_closed"},
       {.id = "tcp_time_wait_blocks_rebind",
        .statement = "A TCP port with a connection it accepted in TIME_WAIT "

@@ -110,6 +110,8 @@ std::vector<Difference> UnconnectedEntries() {
                        "connect-as-nobody:ECONNREFUSED"}},
                      {kTcp, "the port is shared", {"bind-same:ok", "*:*"}}},
        .after = {"close"},
+       // Sharing needs SO_REUSEADDR on the address's sockets.
+       .and_after = {"listen * reuseaddr", "bind-same * reuseaddr"},
        .witness = "reuseaddr_binds_after_close"},
       {.id = "shutdown_of_unconnected_socket",
        .statement = "shutdown on a socket that was never connected (a bound "

@@ -75,6 +75,10 @@ struct Difference {
   std::vector<std::string> and_after{};
   // Only trigger steps on this kind of socket count.
   TriggerSocket after_on = TriggerSocket::kAny;
+  // Only steps on the trigger step's own socket, or naming it, are in
+  // scope, not the other sockets it touched: what the entry explains is
+  // that socket's (the file a path socket leaves behind).
+  bool trigger_socket_only = false;
   // The allowance ends when the trigger step's socket is closed (what it
   // explains holds only while that socket is open).
   bool while_trigger_open = false;
