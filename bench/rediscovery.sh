@@ -2,16 +2,19 @@
 # Search power, measured the way FuzzBench and Magma measure a fuzzer: the
 # time to find a known bug. Here a "bug" is a registry entry hidden with
 # SOCKPARITY_REGISTRY_WITHOUT: for each entry, the lifecycle fuzzer (from
-# the seed corpus, corpus/lifecycle, which holds no witness script) and then
-# the lifecycle property (fresh seeds) run until one of their findings is a
-# divergence that the whole registry explains with that very entry.
+# the seed corpus, corpus/lifecycle, less the seeds that already show the
+# entry) and then the lifecycle property (fresh seeds) run until one of
+# their findings is a divergence that the whole registry explains with that
+# very entry.
 #
 # Usage: bench/rediscovery.sh [--seconds N] [--only id,...] OUT_DIR
 #   --seconds N  the most each search gets per entry (default 300: the goal)
 #   --only       these entries (default: every one, `sockparity differences --ids`)
-# Needs the default build (sockparity, properties_test) and the fuzz preset
-# (lifecycle_fuzzer). Writes OUT_DIR/rediscovery.tsv (entry, fuzzer seconds,
-# property seconds; ">N" when not found within N) and prints it as it goes.
+# Needs the default build (sockparity, properties_test, lifecycle_replay)
+# and the fuzz preset (lifecycle_fuzzer). Writes OUT_DIR/rediscovery.tsv
+# (entry, fuzzer seconds, property seconds; ">N" when not found within N)
+# and prints it as it goes; OUT_DIR/ID/seeds-left-out counts the seeds that
+# already showed the entry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +23,7 @@ while (($#)); do
   case "$1" in
     --seconds) seconds=$2; shift ;;
     --only) only=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "rediscovery.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -33,7 +36,8 @@ out=$(cd "$1" && pwd)
 tool=build/default/harness/sockparity
 property=build/default/properties/properties_test
 fuzzer=build/fuzz/fuzz/lifecycle_fuzzer
-for binary in "$tool" "$property" "$fuzzer"; do
+replay=build/default/fuzz/lifecycle_replay
+for binary in "$tool" "$property" "$fuzzer" "$replay"; do
   [[ -x "$binary" ]] || { echo "rediscovery.sh: $binary is not built" >&2; exit 2; }
 done
 if [[ -n "$only" ]]; then
@@ -64,7 +68,18 @@ for id in "${entries[@]}"; do
   work="$out/$id"
   rm -rf "$work"
   mkdir -p "$work/corpus" "$work/fuzzer-findings" "$work/property-findings"
-  cp -r corpus/lifecycle/. "$work/corpus/"
+  # Like Magma's seeds, which never trigger the bug: a seed that already
+  # shows the hidden entry is left out, so the time is a search's.
+  shown=0
+  for seed in corpus/lifecycle/*; do
+    if SOCKPARITY_REGISTRY_WITHOUT=$id SOCKPARITY_FUZZ_INPUT_SECONDS=30 \
+        "$replay" "$seed" >/dev/null 2>&1; then
+      cp "$seed" "$work/corpus/"
+    else
+      shown=$((shown + 1))
+    fi
+  done
+  echo "$shown" >"$work/seeds-left-out"
 
   # The fuzzer, in its own process group so that its jobs end with it.
   start=$(date +%s)
