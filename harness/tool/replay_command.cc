@@ -1,6 +1,12 @@
 // `sockparity replay`: a script on every transport kind, the traces side by
 // side, and the verdict through the registry.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +17,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "run_guard.h"
+#include "sockparity/net/errors.h"
 #include "sockparity/script/differences.h"
 #include "sockparity/script/differential.h"
 #include "sockparity/script/script.h"
@@ -108,9 +115,19 @@ int RunReplay(const ReplayArgs& args) {
   if (args.file == "-") {
     text << std::cin.rdbuf();
   } else {
+    // open(2)'s own errno (ENOENT, EACCES, EISDIR...): ifstream hides it.
+    const int fd = ::open(args.file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat info {};
+    const int error = fd < 0                    ? errno
+                      : ::fstat(fd, &info) != 0 ? errno
+                      : S_ISDIR(info.st_mode)   ? EISDIR
+                                                : 0;
+    if (fd >= 0) ::close(fd);
     std::ifstream in(args.file);
-    if (!in) {
-      Complain(absl::StrCat("cannot read '", args.file, "'"));
+    if (error != 0 || !in) {
+      Complain(absl::StrCat("cannot read '", args.file,
+                            "': ", ErrnoName(error != 0 ? error : EIO), " (",
+                            std::strerror(error != 0 ? error : EIO), ")"));
       return kExitUsage;
     }
     text << in.rdbuf();
