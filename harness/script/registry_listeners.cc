@@ -145,6 +145,8 @@ std::vector<Difference> ListenerEntries() {
                         "poll:-HUP"},
                        Reads("timeout"),
                        Reads("EAGAIN"),
+                       // what the socket accepted on UNIX only sent it
+                       ReadsData(),
                        Writes("ok"),
                        Writes("EAGAIN"),
                        // a queued client that shut down writing itself
@@ -173,6 +175,9 @@ std::vector<Difference> ListenerEntries() {
                        Writes("EPIPE")})}},
        .after = {"shutdown rd"},
        .after_on = TriggerSocket::kListener,
+       // A queued client receives on UNIX what the socket accepted there
+       // sends; on TCP its connection was reset.
+       .affects_received_data = true,
        .witness = "listener_shutdown_rd"},
   };
 }
