@@ -62,8 +62,7 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
       "Run the script in FILE ('-': standard input) on each transport kind, "
       "print the traces side by side and the verdict.");
   replay->add_option("FILE", args.file,
-                     "the script ('sockparity help' for "
-                     "its syntax)");
+                     "the script (its syntax and verbs: below)");
   replay
       ->add_option("--transport", args.transports,
                    "kinds to run it on (default all): socketpair, unix, "
@@ -82,7 +81,9 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
                    "print the script with what every kind gave asserted "
                    "after each step ('= ...'), instead of the traces; needs "
                    "every kind");
-  replay->footer(kReplayExitCodesHelp);
+  // The script's syntax and every verb, from the verb table: what a user
+  // writing FILE needs, where they look first.
+  replay->footer(absl::StrCat(ScriptSyntaxHelp(), "\n", kReplayExitCodesHelp));
   return replay;
 }
 
