@@ -64,6 +64,19 @@ TEST_F(CheckVerdicts, BrokenServerWithoutABugPasses) {
                       SOCKPARITY_BROKEN_SERVER, "--bug", "none"}));
 }
 
+// A correct server that opens a descriptor that is not a socket at its
+// 10th connection and keeps it (a log, a cache, a pool's timer) has not
+// leaked one: 8.3 counts the connections' sockets exactly, and the other
+// descriptors only for a growth over the cycles.
+TEST_F(CheckVerdicts, DescriptorOpenedOnFirstNeedIsNoLeak) {
+  const CheckRun run =
+      Check({"--cases", "8.3", "--transport", "unix,tcp4", "--",
+             SOCKPARITY_BROKEN_SERVER, "--bug", "lazy-fd"});
+  ExpectPasses(run);
+  EXPECT_EQ(run.Verdict("8.3", "unix"), "OK");
+  EXPECT_EQ(run.Verdict("8.3", "tcp4"), "OK");
+}
+
 // A group by its number or its name selects its cases, and only them.
 TEST_F(CheckVerdicts, CasesSelectsAGroupByNumberOrName) {
   for (const char* group : {"7", "bad-input"}) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,6 +61,28 @@ int OpenDescriptorsOf(pid_t pid) {
     while (::readdir(dir) != nullptr) ++count;
     ::closedir(dir);
   }
+  return count;
+}
+
+DescriptorCount DescriptorsOf(pid_t pid) {
+  DescriptorCount count;
+  const std::string dir_name = absl::StrCat("/proc/", pid, "/fd");
+  DIR* dir = ::opendir(dir_name.c_str());
+  if (dir == nullptr) return count;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    char target[64];
+    const ssize_t n =
+        ::readlink(absl::StrCat(dir_name, "/", entry->d_name).c_str(), target,
+                   sizeof(target) - 1);
+    if (n < 0) continue;  // closed since the directory was read
+    if (absl::string_view(target, n).substr(0, 8) == "socket:[") {
+      ++count.sockets;
+    } else {
+      ++count.others;
+    }
+  }
+  ::closedir(dir);
   return count;
 }
 
@@ -155,11 +178,11 @@ absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
           socket.Describe());
     }
     if (cancel) return absl::CancelledError("the case ended first");
-    absl::StatusOr<short> ready = WaitForEvents(
-        socket, POLLOUT,
-        std::min(deadline - absl::Now(), absl::Milliseconds(50)));
-    if (!ready.ok() && !(absl::IsDeadlineExceeded(ready.status()) &&
-                         absl::Now() < deadline)) {
+    absl::StatusOr<short> ready =
+        WaitForEvents(socket, POLLOUT,
+                      std::min(deadline - absl::Now(), absl::Milliseconds(50)));
+    if (!ready.ok() &&
+        !(absl::IsDeadlineExceeded(ready.status()) && absl::Now() < deadline)) {
       return ready.status();
     }
   }
@@ -172,9 +195,9 @@ BackgroundSend::BackgroundSend(Context& c, const Socket& socket, Bytes bytes)
     : context_(c),
       thread_([this, &socket, bytes = std::move(bytes), timeout = c.timeout(),
                end = c.end(), count = c.SentOn(socket)] {
-        status_ = count ? SendCounted(socket, bytes, timeout, end, *count,
-                                      cancel_)
-                        : SendAll(socket, bytes, timeout);
+        status_ =
+            count ? SendCounted(socket, bytes, timeout, end, *count, cancel_)
+                  : SendAll(socket, bytes, timeout);
       }) {}
 
 absl::Status BackgroundSend::Join() {

@@ -5,10 +5,10 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <atomic>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -32,6 +32,16 @@ Bytes EchoPayload(size_t size, uint8_t seed);
 
 // The descriptors the process has open now (0 when it cannot be read).
 int OpenDescriptorsOf(pid_t pid);
+
+// The process's open descriptors by kind: sockets (a connection's own
+// descriptor, which the contract says is closed) and all the others
+// (epoll sets, eventfds, timers, pipes: a library's internals, some of
+// which come and go around every call, as POCO's per-poll epoll set does).
+struct DescriptorCount {
+  int sockets = 0;
+  int others = 0;
+};
+DescriptorCount DescriptorsOf(pid_t pid);
 
 // What the server's process listens on among UNIX sockets, for a reason
 // line: "the server (pid 7) listens on @name followed by 90 NUL bytes

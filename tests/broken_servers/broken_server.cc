@@ -14,6 +14,11 @@
 //   truncated-reply   a frame cut short by end of stream is answered
 //   sigpipe           write errors ignored, SIGPIPE left to kill the process
 //   fd-leak           finished connections are never closed
+//   helper-fd-leak    each connection opens an eventfd of its own (a
+//                     per-connection timer or poll set) and never closes it
+//   lazy-fd           no bug: at its 10th connection it opens an eventfd
+//                     and keeps it, as libraries set up a log, a cache or a
+//                     pool's timer on first need
 //   one-at-a-time     connections are served one after another
 //   stale-file        a stale socket file makes it fail to start
 //   tcp-only-option   TCP_NODELAY on every connection, fatal where refused
@@ -45,6 +50,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -119,6 +125,9 @@ bool SendReply(int fd, const std::vector<uint8_t>& payload) {
 
 void Serve(int fd) {
   live++;
+  const int helper = bug == "helper-fd-leak" ? ::eventfd(0, EFD_CLOEXEC) : -1;
+  static std::atomic<int> connections{0};
+  if (bug == "lazy-fd" && ++connections == 10) ::eventfd(0, EFD_CLOEXEC);
   if (bug == "tcp-only-option") {
     int one = 1;
     if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0) {
@@ -130,7 +139,7 @@ void Serve(int fd) {
     while (true) ::pause();  // the process ends on SIGTERM
   }
   std::vector<std::vector<uint8_t>> held;  // replies S may drop
-  bool reset = false;  // a recv failed with ECONNRESET
+  bool reset = false;                      // a recv failed with ECONNRESET
   while (true) {
     uint8_t header[4];
     size_t got = 0;
@@ -139,7 +148,8 @@ void Serve(int fd) {
       break;
     }
     const uint32_t length = sockparity::DecodeLength(header);
-    if (length == 0 || (length > sockparity::kContractMaxFrame && bug != "no-length-limit"))
+    if (length == 0 ||
+        (length > sockparity::kContractMaxFrame && bug != "no-length-limit"))
       break;
     std::vector<uint8_t> payload(std::min<uint32_t>(length, 64u << 20));
     if (!ReadFull(fd, payload.data(), payload.size(), &got)) {
@@ -215,7 +225,14 @@ int main(int argc, char** argv) {
   }
   bug = argv[2];
   // A misspelt bug would run as the control and pass: refuse it.
-  static const char* const kBugs[] = {"partial-write", "half-close-drop", "no-length-limit", "truncated-reply", "sigpipe", "fd-leak", "one-at-a-time", "stale-file", "tcp-only-option", "eintr-fatal", "abort-as-close", "steal-live-path", "unlink-not-own", "abstract-padded", "path-truncated", "leak-on-reset", "trickle", "never-reads", "none"};
+  static const char* const kBugs[] = {
+      "partial-write",   "half-close-drop", "no-length-limit",
+      "truncated-reply", "sigpipe",         "fd-leak",
+      "helper-fd-leak",  "lazy-fd",         "one-at-a-time",
+      "stale-file",      "tcp-only-option", "eintr-fatal",
+      "abort-as-close",  "steal-live-path", "unlink-not-own",
+      "abstract-padded", "path-truncated",  "leak-on-reset",
+      "trickle",         "never-reads",     "none"};
   if (std::find(std::begin(kBugs), std::end(kBugs), bug) == std::end(kBugs)) {
     std::fprintf(stderr, "unknown bug '%s'\n", bug.c_str());
     return 2;

@@ -36,9 +36,21 @@ void SixtyFourConnections(Context& c) {
     c.ExpectFrame(sockets[0], ToBytes("N64"));
 }
 
+// How many more non-socket descriptors than before the cycles are not a
+// leak: one kept from every tenth of 1,000 cycles is.
+constexpr int kOtherDescriptorsGrowth = 100;
+
 void ThousandCycles(Context& c) {
   SutProcess* server = c.link().server();
-  const int before = server ? OpenDescriptorsOf(server->pid()) : 0;
+  // Counted with one connection open and served, as at the end: what a
+  // library sets up at its first connection and keeps (the JVM's one
+  // pre-close socket) is in both counts.
+  DescriptorCount before;
+  {
+    std::optional<Socket> first = c.Connect();
+    if (!first || !CountComesToOne(c, *first, "before the cycles")) return;
+    if (server) before = DescriptorsOf(server->pid());
+  }
   for (int i = 0; i < 1000; ++i) {
     if (c.OutOfTime()) {
       c.Fail("1,000 connect/request/close cycles",
@@ -76,17 +88,34 @@ void ThousandCycles(Context& c) {
   std::optional<Socket> s = c.Connect();
   if (!s || !CountComesToOne(c, *s, "after the cycles")) return;
   if (server) {
-    // One connection is still open now, which `before` did not have.
+    // The clause is about the connections' own descriptors, the sockets: a
+    // library's other descriptors may come and go around any call (POCO
+    // opens an epoll set for each poll of its listener), so one sample of
+    // them can miss one (ci/conform saw 8 for 7). A descriptor kept from
+    // even one cycle in ten is still a leak of the cycles.
     // Not cut short when the server is idle: a thread pool may let go of a
-    // descriptor on its own timer (Poco's did, after more than 1 s idle).
-    int after = OpenDescriptorsOf(server->pid());
-    while (after > before + 1 && absl::Now() < deadline) {
+    // descriptor on its own timer.
+    const int most_sockets = before.sockets;
+    const int most_others = before.others + kOtherDescriptorsGrowth;
+    DescriptorCount after = DescriptorsOf(server->pid());
+    auto over = [&] {
+      return after.sockets > most_sockets || after.others > most_others;
+    };
+    while (over() && absl::Now() < deadline) {
       absl::SleepFor(absl::Milliseconds(10));  // pacing re-checks
-      after = OpenDescriptorsOf(server->pid());
+      after = DescriptorsOf(server->pid());
     }
-    if (after > before + 1) {
-      c.Fail(absl::StrCat("at most ", before + 1, " descriptors in the server"),
-             absl::StrCat(after));
+    if (after.sockets > most_sockets) {
+      c.Fail(absl::StrCat("at most ", most_sockets,
+                          " socket descriptors in the server with one "
+                          "connection open, as before the cycles"),
+             absl::StrCat(after.sockets));
+    } else if (after.others > most_others) {
+      c.Fail(absl::StrCat("at most ", most_others,
+                          " descriptors other than sockets in the server (",
+                          before.others, " before the cycles, and at most ",
+                          kOtherDescriptorsGrowth, " more)"),
+             absl::StrCat(after.others));
     }
   }
 }
