@@ -27,7 +27,8 @@ struct Cell {
   // of them (which one first meets it is the kernel's timing).
   std::string transports;
   std::string verdict;
-  std::vector<std::string> facts;  // each somewhere in the reason
+  // Each somewhere in the reason or in the server's output of the case.
+  std::vector<std::string> facts;
 };
 struct Caught {
   std::string name;
@@ -76,7 +77,10 @@ TEST_P(CheckCatches, TheBugWithTheCaseMeantForIt) {
       absl::StrAppend(&saw, " ", transport, ": ", verdict);
       if (verdict != cell.verdict) continue;
       seen = true;
-      const std::string reason = run.Reason(cell.id, std::string(transport));
+      // What the server wrote during the case is part of what it says.
+      const std::string reason =
+          absl::StrCat(run.Reason(cell.id, std::string(transport)), "\n",
+                       run.ServerOutput(cell.id, std::string(transport)));
       for (const std::string& fact : cell.facts) {
         EXPECT_THAT(reason, HasSubstr(fact)) << cell.id << " on " << transport;
       }

@@ -108,6 +108,13 @@ const std::vector<Refused>& RefusedRuns() {
        {"cannot be started: on every address form tried (unix, tcp4; it "
         "declined fd with exit status 64)",
         "did not print 'ready'"}},
+      // The likeliest first mistake of all: 'ready' left in a buffer.
+      {"ready_left_in_a_stdout_buffer",
+       {"--transport", "unix", "--", SOCKPARITY_BROKEN_SERVER, "--bug",
+        "ready-unflushed"},
+       2,
+       {"printed 'ready' only when it was stopped",
+        "the line sat in its standard output buffer"}},
       {"server_that_serves_nothing",
        {"--", "sh", "-c", "exit 64", "sh"},
        2,
@@ -201,6 +208,45 @@ TEST(CheckList, ListsWhatTheFiltersSelect) {
     ids.push_back(row["id"]);
   }
   EXPECT_THAT(ids, ::testing::ElementsAre("7.1", "7.2", "7.3"));
+}
+
+// '-' is standard output, which the report then has to itself: the
+// catalog's JSON alone, or a run's JSON with the table on standard error.
+TEST(CheckReportPath, DashIsStandardOutput) {
+  absl::StatusOr<TempDir> dir = TempDir::Create();
+  ASSERT_TRUE(dir.ok());
+  const std::string out = dir->path() + "/stdout";
+  const std::string err = dir->path() + "/stderr";
+  testing::Outcome list = testing::RunCommand(
+      {SOCKPARITY_TOOL, "check", "--list", "--cases", "7", "--json", "-"}, out,
+      {}, {}, err);
+  EXPECT_EQ(list.exit_status, 0) << testing::ReadWhole(err);
+  const nlohmann::json catalog =
+      nlohmann::json::parse(list.output, nullptr,
+                            /*allow_exceptions=*/false);
+  ASSERT_FALSE(catalog.is_discarded()) << list.output;
+  EXPECT_THAT(list.output, ::testing::HasSubstr("\"7.1\""));
+
+  testing::Outcome run = testing::RunCommand(
+      {SOCKPARITY_TOOL, "check", "--cases", "1.1", "--transport", "unix",
+       "--json", "-", "--", SOCKPARITY_REFERENCE_SERVER},
+      out, {}, {}, err);
+  EXPECT_EQ(run.exit_status, 0) << testing::ReadWhole(err);
+  const nlohmann::json report =
+      nlohmann::json::parse(run.output, nullptr,
+                            /*allow_exceptions=*/false);
+  ASSERT_FALSE(report.is_discarded()) << run.output;
+  EXPECT_EQ(report["totals"]["OK"], 1);
+  EXPECT_THAT(testing::ReadWhole(err), ::testing::HasSubstr("echo/small"));
+
+  testing::Outcome two =
+      testing::RunCommand({SOCKPARITY_TOOL, "check", "--json", "-", "--junit",
+                           "-", "--", SOCKPARITY_REFERENCE_SERVER},
+                          out, {}, {}, err);
+  EXPECT_EQ(two.exit_status, 2);
+  EXPECT_THAT(
+      testing::ReadWhole(err),
+      ::testing::HasSubstr("only one report can go to standard output"));
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "check/case_helpers.h"
+#include "check/verdict_colours.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "check/verdict_colours.h"
 #include "sockparity/check/peer_check.h"
 
 namespace sockparity {
@@ -43,7 +44,8 @@ TEST(CheckReport, JsonSaysWhereItsVerdictsComeFrom) {
   EXPECT_THAT(json, HasSubstr("\"sockparity_version\": \"9.8.7\""));
   EXPECT_THAT(json, HasSubstr(absl::StrCat("\"contract_version\": \"",
                                            kContractVersion, "\"")));
-  EXPECT_THAT(json, HasSubstr("\"server_command\": [\"./server\", \"--flag\"]"));
+  EXPECT_THAT(json,
+              HasSubstr("\"server_command\": [\"./server\", \"--flag\"]"));
   EXPECT_THAT(json, HasSubstr("\"started\": \"2025-12-05T12:00:00Z\""));
   EXPECT_THAT(json, HasSubstr("\"duration_s\": 1.500"));
   EXPECT_THAT(json, HasSubstr("\"kernel\": \"Linux 6.1.0 x86_64\""));
@@ -73,6 +75,93 @@ TEST(CheckReport, JunitHasTimestampTimeAndOneLineMessages) {
                                "stream\""));
   EXPECT_THAT(junit, Not(HasSubstr("message=\"expected 00 00 00 05\n")));
   EXPECT_THAT(junit, HasSubstr(">expected 00 00 00 05\nsaw end of stream"));
+}
+
+// A FAILED case's server output is in every format, apart from its reason
+// (the JUnit message stays one line).
+TEST(CheckReport, EveryFormatShowsTheServerOutputOfAFailedCase) {
+  CheckReport report = AReport();
+  report.cells[0].result.server_output =
+      "[stderr]\nTraceback: handler <error>\n";
+  EXPECT_THAT(report.Matrix(),
+              HasSubstr("the server's output during the case:\n[stderr]\n"
+                        "Traceback: handler <error>\n"));
+  EXPECT_THAT(report.Json(),
+              HasSubstr("\"server_output\": \"[stderr]\\nTraceback: "
+                        "handler <error>\\n\""));
+  const std::string junit = report.Junit();
+  EXPECT_THAT(junit, HasSubstr("Traceback: handler &lt;error&gt;\n</failure>"));
+  EXPECT_THAT(junit, Not(HasSubstr("message=\"[stderr]")));
+  EXPECT_THAT(report.Html(),
+              HasSubstr("<pre class=\"output\">[stderr]\nTraceback: handler "
+                        "&lt;error&gt;\n</pre>"));
+}
+
+// The wire log shows bytes: a frame with its length prefix decoded, and
+// anything else in hex, bounded.
+TEST(WireLog, ShowsTheBytesAndDecodesTheLengthPrefix) {
+  EXPECT_EQ(
+      internal::WireLine(">", Bytes{0, 0, 0, 6, 'E', 'h', 'e', 'l', 'l', 'o'}),
+      "> frame, length 6 = 00 00 00 06: 6 bytes 'Ehello'");
+  EXPECT_EQ(internal::WireLine("<", Bytes{5, 0, 0, 0, 'E'}),
+            "< 5 bytes: 05 00 00 00 45");
+  EXPECT_EQ(internal::Hex(Bytes(20, 0xab), 3), "ab ab ab ... (17 more)");
+}
+
+CaseResult Failed(std::string reason, std::string wire_log) {
+  CaseResult result;
+  result.verdict = Verdict::kFailed;
+  result.reason = std::move(reason);
+  result.wire_log = std::move(wire_log);
+  return result;
+}
+
+// A case failing the same way on several transports is said once, naming
+// them; the address each connected to does not make the failures differ.
+TEST(CheckReport, TheSameFailureOnSeveralTransportsIsSaidOnce) {
+  CheckReport report = AReport();
+  report.cells.clear();
+  for (ContractTransport t :
+       {ContractTransport::kUnix, ContractTransport::kTcp4}) {
+    report.cells.push_back(
+        {"1.1", t,
+         Failed("expected a reply frame; saw end of stream",
+                absl::StrCat("connected to ", ContractTransportName(t),
+                             "\n> 1 bytes: 00\n"))});
+  }
+  const std::string text = report.Matrix();
+  EXPECT_THAT(text, HasSubstr("FAILED 1.1 echo/small on unix, tcp4: expected "
+                              "a reply frame; saw end of stream\nwire log "
+                              "(unix):\nconnected to unix\n"));
+  EXPECT_THAT(text, Not(HasSubstr("on tcp4:")));
+  // A different wire log is a different failure.
+  report.cells[1].result.wire_log = "connected to tcp4\n> 2 bytes: 00 00\n";
+  EXPECT_THAT(report.Matrix(), HasSubstr("FAILED 1.1 echo/small on tcp4:"));
+}
+
+// Patterns that explain many FAILED cells are said above the list.
+TEST(CheckReport, LikelyCausesAreSaidAboveTheFailures) {
+  CheckReport report = AReport();
+  report.cells.clear();
+  for (const char* id : {"1.1", "1.2", "1.3"}) {
+    report.cells.push_back(
+        {id, ContractTransport::kUnix,
+         Failed("expected a reply frame; saw end of stream",
+                "> frame, length 5 = 00 00 00 05: 5 bytes 'Ehello'\n< no "
+                "reply frame: end of stream\n")});
+  }
+  EXPECT_THAT(report.Matrix(),
+              HasSubstr("Likely cause: no case got a reply frame"));
+  // One reply anywhere, and the pattern is not that one; the same cases
+  // passing on another transport is.
+  CaseResult ok;
+  ok.wire_log = "< frame, length 2 = 00 00 00 02: 2 bytes 'N1'\n";
+  for (const char* id : {"1.1", "1.2", "1.3"})
+    report.cells.push_back({id, ContractTransport::kTcp4, ok});
+  const std::string text = report.Matrix();
+  EXPECT_THAT(text, Not(HasSubstr("no case got a reply frame")));
+  EXPECT_THAT(text, HasSubstr("Likely cause: every FAILED is on unix; the "
+                              "same cases pass on tcp4"));
 }
 
 TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {

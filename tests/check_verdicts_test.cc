@@ -23,6 +23,7 @@ namespace {
 
 using ::sockparity::testing::CheckRun;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class CheckVerdicts : public testing::CheckTest {};
 
@@ -75,6 +76,39 @@ TEST_F(CheckVerdicts, DescriptorOpenedOnFirstNeedIsNoLeak) {
   ExpectPasses(run);
   EXPECT_EQ(run.Verdict("8.3", "unix"), "OK");
   EXPECT_EQ(run.Verdict("8.3", "tcp4"), "OK");
+}
+
+// What the server wrote while a case ran is in that case's FAILED result,
+// whether the server serves on (a handler's error) or ends; and the end is
+// blamed on the case during which it came, in every run.
+TEST_F(CheckVerdicts, AFailedCaseCarriesTheServerOutput) {
+  const CheckRun serves_on = Check(
+      {"--cases", "1.1,1.2", "--transport", "unix,tcp4", "--timeout", "3s",
+       "--", SOCKPARITY_BROKEN_SERVER, "--bug", "throws-on-second-frame"});
+  for (const char* transport : {"unix", "tcp4"}) {
+    EXPECT_EQ(serves_on.Verdict("1.1", transport), "OK") << transport;
+    EXPECT_EQ(serves_on.ServerOutput("1.1", transport), "") << transport;
+    EXPECT_EQ(serves_on.Verdict("1.2", transport), "FAILED") << transport;
+    EXPECT_THAT(serves_on.ServerOutput("1.2", transport),
+                HasSubstr("[stderr]\nTraceback: handler error"))
+        << transport;
+    // Only what came during the case: not the 'ready' of the start.
+    EXPECT_THAT(serves_on.ServerOutput("1.2", transport),
+                Not(HasSubstr("ready")))
+        << transport;
+  }
+  const CheckRun ends = Check(
+      {"--cases", "1.1,1.2", "--transport", "unix,tcp4", "--timeout", "3s",
+       "--", SOCKPARITY_BROKEN_SERVER, "--bug", "exits-on-second-frame"});
+  for (const char* transport : {"unix", "tcp4"}) {
+    EXPECT_EQ(ends.Verdict("1.2", transport), "FAILED") << transport;
+    EXPECT_THAT(ends.Reason("1.2", transport),
+                HasSubstr("it ended during the case: exit status 3"))
+        << transport;
+    EXPECT_THAT(ends.ServerOutput("1.2", transport),
+                HasSubstr("[stderr]\nfatal: giving up after the first frame"))
+        << transport;
+  }
 }
 
 // A group by its number or its name selects its cases, and only them.

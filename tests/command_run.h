@@ -41,10 +41,12 @@ inline std::string ReadWhole(const std::string& path) {
 }
 
 // Runs `args` (argv[0] a path) with `env` added to the environment and
-// the `closed` standard descriptors closed; its output goes to `log`.
+// the `closed` standard descriptors closed; its output goes to `log`, and
+// its standard error to `error_log` instead, if one is named.
 inline Outcome RunCommand(std::vector<std::string> args, const std::string& log,
                           std::vector<int> closed = {},
-                          std::vector<std::string> env = {}) {
+                          std::vector<std::string> env = {},
+                          const std::string& error_log = "") {
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -55,6 +57,12 @@ inline Outcome RunCommand(std::vector<std::string> args, const std::string& log,
     ::dup2(out, 1);
     ::dup2(out, 2);
     ::close(out);
+    if (!error_log.empty()) {
+      const int err =
+          ::open(error_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(err, 2);
+      ::close(err);
+    }
     for (int fd : closed) ::close(fd);
     for (std::string& setting : env) ::putenv(setting.data());
     ::execv(argv[0], argv.data());
@@ -98,6 +106,12 @@ struct CheckRun {
                      const std::string& transport) const {
     const nlohmann::json* result = Result(id, transport);
     return result == nullptr ? "" : result->at("reason").get<std::string>();
+  }
+  std::string ServerOutput(const std::string& id,
+                           const std::string& transport) const {
+    const nlohmann::json* result = Result(id, transport);
+    return result == nullptr ? ""
+                             : result->value("server_output", std::string());
   }
   int Total(const std::string& verdict) const {
     if (!report.is_object()) return -1;

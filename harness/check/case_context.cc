@@ -52,8 +52,7 @@ std::optional<Socket> Context::Connect() {
 
 std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
                                          std::optional<pid_t> server) {
-  absl::StatusOr<Socket> socket =
-      sockparity::Connect(endpoint, timeout());
+  absl::StatusOr<Socket> socket = sockparity::Connect(endpoint, timeout());
   if (!socket.ok()) {
     std::string seen = Describe(socket.status());
     const std::optional<int> error = ErrnoOf(socket.status());
@@ -77,7 +76,7 @@ std::optional<Socket> Context::ConnectTo(const Endpoint& endpoint,
 bool Context::Send(const Socket& socket, const Bytes& bytes) {
   absl::Status sent = SendAll(socket, bytes, timeout());
   CountSent(socket, sent, bytes.size());
-  Log(absl::StrCat("> ", bytes.size(), " bytes"));
+  Log(WireLine(">", bytes));
   if (!sent.ok()) Fail("to send the request", Describe(sent));
   return sent.ok();
 }
@@ -90,11 +89,10 @@ bool Context::SendUntilClosed(const Socket& socket, const Bytes& bytes,
     return false;
   }
   if (must_arrive == bytes.size()) return true;
-  absl::Status sent =
-      SendAll(socket, Bytes(bytes.begin() + must_arrive, bytes.end()),
-              timeout());
+  absl::Status sent = SendAll(
+      socket, Bytes(bytes.begin() + must_arrive, bytes.end()), timeout());
   CountSent(socket, sent, bytes.size() - must_arrive);
-  Log(absl::StrCat("> ", bytes.size() - must_arrive, " bytes"));
+  Log(WireLine(">", Bytes(bytes.begin() + must_arrive, bytes.end())));
   if (sent.ok()) return true;
   const std::optional<int> error = ErrnoOf(sent);
   if (error == EPIPE || error == ECONNRESET) {
@@ -131,22 +129,28 @@ bool Context::ExpectEndAsRegistered(const Socket& socket,
 std::optional<Bytes> Context::ReadFrame(const Socket& socket, bool recorded) {
   absl::StatusOr<Bytes> header = Receive(socket, 4);
   if (!header.ok()) {
+    Log(absl::StrCat("< no reply frame: ", Describe(header.status())));
     Fail("a reply frame", Describe(header.status()));
     return std::nullopt;
   }
   const uint32_t n = DecodeLength(header->data());
   if (n == 0 || n > kContractMaxFrame) {
+    Log(absl::StrCat("< a length prefix ", Hex(*header), " = ", n));
     Fail("a reply of 1 to 16777216 bytes",
-         absl::StrCat("a length prefix of ", n));
+         absl::StrCat("a length prefix of ", n, " (", Hex(*header),
+                      ", big-endian as the contract says)"));
     return std::nullopt;
   }
   absl::StatusOr<Bytes> payload = Receive(socket, n);
   if (!payload.ok()) {
+    Log(absl::StrCat("< a length prefix ", Hex(*header), " = ", n, ", then ",
+                     Describe(payload.status())));
     Fail(absl::StrCat("the ", n, " bytes of a reply"),
          Describe(payload.status()));
     return std::nullopt;
   }
-  Log(absl::StrCat("< ", Show(*payload)));
+  Log(absl::StrCat("< frame, length ", n, " = ", Hex(*header), ": ",
+                   Show(*payload)));
   if (recorded) Digest(*payload);
   return std::move(*payload);
 }
@@ -339,18 +343,19 @@ absl::Duration Context::timeout() const {
 void Context::Fail(absl::string_view expected, absl::string_view seen) {
   if (failed() || cut_by_run_) return;
   const absl::Time now = absl::Now();
-  const std::string step =
-      stage_.empty() ? std::string(expected)
-                     : absl::StrCat(expected, " (", stage_, ")");
+  const std::string step = stage_.empty()
+                               ? std::string(expected)
+                               : absl::StrCat(expected, " (", stage_, ")");
   if (now >= clock_.case_end) {
     // The wait that ended was cut by the budget: what it saw is only that
     // the time was up.
-    observed_ = Observed::Missed(absl::StrCat(
-        "expected the case done within its budget of ",
-        absl::FormatDuration(clock_.budget), " (", kContractCaseBudgetClause,
-        "); the budget ran out after ", absl::FormatDuration(
-            absl::Trunc(now - start_, absl::Milliseconds(100))),
-        ", in the step: ", step, "; that step saw: ", seen));
+    observed_ = Observed::Missed(
+        absl::StrCat("expected the case done within its budget of ",
+                     absl::FormatDuration(clock_.budget), " (",
+                     kContractCaseBudgetClause, "); the budget ran out after ",
+                     absl::FormatDuration(
+                         absl::Trunc(now - start_, absl::Milliseconds(100))),
+                     ", in the step: ", step, "; that step saw: ", seen));
     return;
   }
   if (now >= clock_.run_end) {

@@ -41,6 +41,28 @@ std::string Show(const Bytes& payload) {
   return absl::StrCat(payload.size(), " bytes '", text, "'");
 }
 
+std::string Hex(const Bytes& bytes, size_t at_most) {
+  std::string text;
+  for (size_t i = 0; i < bytes.size() && i < at_most; ++i)
+    absl::StrAppend(&text, i == 0 ? "" : " ",
+                    absl::Hex(bytes[i], absl::kZeroPad2));
+  if (bytes.size() > at_most)
+    absl::StrAppend(&text, " ... (", bytes.size() - at_most, " more)");
+  return text;
+}
+
+std::string WireLine(absl::string_view arrow, const Bytes& bytes) {
+  if (bytes.size() > 4) {
+    const Bytes header(bytes.begin(), bytes.begin() + 4);
+    const uint32_t length = DecodeLength(header.data());
+    if (length == bytes.size() - 4) {
+      return absl::StrCat(arrow, " frame, length ", length, " = ", Hex(header),
+                          ": ", Show(Bytes(bytes.begin() + 4, bytes.end())));
+    }
+  }
+  return absl::StrCat(arrow, " ", bytes.size(), " bytes: ", Hex(bytes));
+}
+
 Bytes BulkRequest(uint32_t n) {
   Bytes request = {'B'};
   Append(request, LengthHeader(n));
@@ -191,8 +213,13 @@ absl::Status SendCounted(const Socket& socket, const Bytes& bytes,
 
 }  // namespace
 
+Context& BackgroundSend::Logged(Context& c, const Bytes& bytes) {
+  c.Log(WireLine(">", bytes));
+  return c;
+}
+
 BackgroundSend::BackgroundSend(Context& c, const Socket& socket, Bytes bytes)
-    : context_(c),
+    : context_(Logged(c, bytes)),
       thread_([this, &socket, bytes = std::move(bytes), timeout = c.timeout(),
                end = c.end(), count = c.SentOn(socket)] {
         status_ =

@@ -25,6 +25,14 @@ void Append(Bytes& out, const Bytes& more);
 // The first bytes, printable, for messages and wire logs.
 std::string Show(const Bytes& payload);
 
+// The first `at_most` bytes in hex ("00 00 00 05 45 68"), then how many
+// more there are.
+std::string Hex(const Bytes& bytes, size_t at_most = 16);
+// A wire log line for bytes sent or received (`arrow` ">" or "<"): a whole
+// frame with its length prefix decoded ("> frame, length 5 = 00 00 00 05:
+// 5 bytes 'Ehello'"), anything else in hex.
+std::string WireLine(absl::string_view arrow, const Bytes& bytes);
+
 // `B` N: asks for a reply of N + 1 bytes.
 Bytes BulkRequest(uint32_t n);
 // An `E` request of `size` bytes in all, with a pattern from `seed`.
@@ -84,6 +92,9 @@ class BackgroundSend {
   absl::Status Join();
 
  private:
+  // Logs what is sent, before the thread takes the bytes.
+  static Context& Logged(Context& c, const Bytes& bytes);
+
   Context& context_;
   std::atomic<bool> cancel_{false};
   absl::Status status_;

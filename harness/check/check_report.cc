@@ -2,12 +2,15 @@
 // HTML page is in check_report_html.cc).
 #include <algorithm>
 #include <map>
+#include <set>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "check/report_format.h"
 #include "sockparity/check/peer_check.h"
 
@@ -165,6 +168,76 @@ const CaseInfo* InfoFor(const std::vector<CaseInfo>& cases,
   return nullptr;
 }
 
+// The wire log without the lines that name the address (which differ by
+// transport whatever the server did).
+std::string WireShape(const std::string& wire_log) {
+  std::vector<std::string> kept;
+  for (absl::string_view line : absl::StrSplit(wire_log, '\n')) {
+    if (!absl::StartsWith(line, "connected")) kept.emplace_back(line);
+  }
+  return absl::StrJoin(kept, "\n");
+}
+
+bool SameFailure(const CheckReport::Cell& a, const CheckReport::Cell& b) {
+  return a.case_id == b.case_id && b.result.verdict == Verdict::kFailed &&
+         a.result.reason == b.result.reason &&
+         a.result.server_output == b.result.server_output &&
+         WireShape(a.result.wire_log) == WireShape(b.result.wire_log);
+}
+
+// Patterns that explain many FAILED cells at once, said above the list.
+std::string LikelyCauses(const CheckReport& report) {
+  int failed = 0, without_a_reply = 0;
+  std::set<ContractTransport> failing;
+  bool any_reply = false;
+  for (const CheckReport::Cell& cell : report.cells) {
+    if (absl::StrContains(cell.result.wire_log, "< frame,")) any_reply = true;
+    if (cell.result.verdict != Verdict::kFailed) continue;
+    ++failed;
+    failing.insert(cell.transport);
+    if (absl::StartsWith(cell.result.reason, "expected a reply frame") &&
+        !absl::StrContains(cell.result.wire_log, "< frame,")) {
+      ++without_a_reply;
+    }
+  }
+  std::string causes;
+  if (failed >= 3 && without_a_reply == failed && !any_reply) {
+    absl::StrAppend(
+        &causes,
+        "\nLikely cause: no case got a reply frame; the server ends (or "
+        "resets) connections without replying. It may not read the "
+        "contract's frame: a 4-byte length, big-endian (network byte order), "
+        "then that many bytes (docs/SUT_CONTRACT.md, \"Frames\"). A "
+        "little-endian reader takes 00 00 00 05 for 83886080, over the 16 "
+        "MiB limit, and closes.\n");
+  }
+  // Transports that passed a case that FAILED elsewhere, and none FAILED.
+  std::set<std::string> failed_cases;
+  for (const CheckReport::Cell& cell : report.cells) {
+    if (cell.result.verdict == Verdict::kFailed)
+      failed_cases.insert(cell.case_id);
+  }
+  std::set<ContractTransport> passing;
+  for (const CheckReport::Cell& cell : report.cells) {
+    if (cell.result.verdict == Verdict::kOk && !failing.count(cell.transport) &&
+        failed_cases.count(cell.case_id)) {
+      passing.insert(cell.transport);
+    }
+  }
+  if (failed >= 3 && !passing.empty()) {
+    std::vector<std::string> bad, good;
+    for (ContractTransport t : failing)
+      bad.push_back(std::string(ContractTransportName(t)));
+    for (ContractTransport t : passing)
+      good.push_back(std::string(ContractTransportName(t)));
+    absl::StrAppend(&causes, "\nLikely cause: every FAILED is on ",
+                    absl::StrJoin(bad, ", "), "; the same cases pass on ",
+                    absl::StrJoin(good, ", "),
+                    ": look at how the server serves those address forms.\n");
+  }
+  return causes;
+}
+
 }  // namespace
 
 std::string CheckReport::Matrix() const {
@@ -197,10 +270,11 @@ std::string CheckReport::Matrix() const {
         cross_it == cross_at.end() ? "-" : Short(cross_it->second->verdict),
         "\n");
   }
-  std::string failures;
+  std::string failures = LikelyCauses(*this);
+  std::vector<bool> shown(cells.size(), false);
   for (size_t i = 0; i < cells.size(); ++i) {
     const Cell& cell = cells[i];
-    if (cell.result.verdict != Verdict::kFailed) continue;
+    if (cell.result.verdict != Verdict::kFailed || shown[i]) continue;
     const CaseInfo* info = InfoFor(cases, cell.case_id);
     absl::StrAppend(&failures, "\nFAILED ", cell.case_id, " ",
                     info ? info->name : "");
@@ -212,18 +286,40 @@ std::string CheckReport::Matrix() const {
            cells[same].result.verdict == Verdict::kFailed &&
            cells[same].result.reason == cell.result.reason &&
            cells[same].result.wire_log.empty() &&
-           cell.result.wire_log.empty()) {
+           cell.result.wire_log.empty() &&
+           cells[same].result.server_output.empty() &&
+           cell.result.server_output.empty()) {
       others.push_back(cells[same].case_id);
+      shown[same] = true;
       ++same;
     }
-    if (!others.empty()) {
+    if (!others.empty())
       absl::StrAppend(&failures, " (and ", absl::StrJoin(others, ", "), ")");
-      i = same - 1;
+    // The same case failing the same way on other transports: said once.
+    std::vector<std::string> transports = {
+        std::string(ContractTransportName(cell.transport))};
+    if (others.empty()) {
+      for (size_t j = i + 1; j < cells.size(); ++j) {
+        if (!shown[j] && SameFailure(cell, cells[j])) {
+          transports.push_back(
+              std::string(ContractTransportName(cells[j].transport)));
+          shown[j] = true;
+        }
+      }
     }
-    absl::StrAppend(&failures, " on ", ContractTransportName(cell.transport),
-                    ": ", cell.result.reason, "\n");
-    if (!cell.result.wire_log.empty())
-      absl::StrAppend(&failures, "wire log:\n", cell.result.wire_log);
+    absl::StrAppend(&failures, " on ", absl::StrJoin(transports, ", "), ": ",
+                    cell.result.reason, "\n");
+    if (!cell.result.wire_log.empty()) {
+      absl::StrAppend(&failures, "wire log",
+                      transports.size() > 1
+                          ? absl::StrCat(" (", transports[0], ")")
+                          : std::string(),
+                      ":\n", cell.result.wire_log);
+    }
+    if (!cell.result.server_output.empty()) {
+      absl::StrAppend(&failures, "the server's output during the case:\n",
+                      cell.result.server_output);
+    }
   }
   // SHOULD clauses missed: said, but not failures unless --strict.
   for (const Cell& cell : cells) {
@@ -262,8 +358,8 @@ std::string CheckReport::Matrix() const {
                       "; its verdicts are for plain I/O\n");
     }
   }
-  absl::StrAppend(&out, "\ntotals: ", Totals(*this, ", ", " "), " (seed ",
-                  seed, ")\n");
+  absl::StrAppend(&out, "\ntotals: ", Totals(*this, ", ", " "), " (seed ", seed,
+                  ")\n");
   return out;
 }
 
@@ -271,8 +367,9 @@ std::string CatalogJson(const std::vector<CaseInfo>& cases) {
   std::string out = "{\n  \"cases\": [";
   for (size_t i = 0; i < cases.size(); ++i) {
     const CaseInfo& info = cases[i];
-    absl::StrAppend(&out, i == 0 ? "\n" : ",\n", "    {\"id\": ",
-                    JsonString(info.id), ", \"name\": ", JsonString(info.name),
+    absl::StrAppend(&out, i == 0 ? "\n" : ",\n",
+                    "    {\"id\": ", JsonString(info.id),
+                    ", \"name\": ", JsonString(info.name),
                     ", \"description\": ", JsonString(info.description),
                     ", \"clause\": ", JsonString(info.clause),
                     ", \"reference\": ", JsonString(info.reference),
@@ -287,8 +384,8 @@ std::string CheckReport::Json() const {
   for (const std::string& arg : provenance.command)
     argv.push_back(JsonString(arg));
   absl::StrAppend(
-      &out, "  \"sockparity_version\": ",
-      JsonString(provenance.sockparity_version),
+      &out,
+      "  \"sockparity_version\": ", JsonString(provenance.sockparity_version),
       ",\n  \"contract_version\": ", JsonString(provenance.contract_version),
       ",\n  \"server_command\": [", absl::StrJoin(argv, ", "),
       "],\n  \"started\": ", JsonString(Rfc3339(provenance.started)),
@@ -326,7 +423,8 @@ std::string CheckReport::Json() const {
         ", \"verdict\": ", JsonString(VerdictName(result.verdict)),
         ", \"duration_ms\": ", absl::ToInt64Milliseconds(result.duration),
         ", \"reason\": ", JsonString(result.reason),
-        ", \"wire_log\": ", JsonString(result.wire_log), "}");
+        ", \"wire_log\": ", JsonString(result.wire_log),
+        ", \"server_output\": ", JsonString(result.server_output), "}");
     first = false;
   };
   for (const Cell& cell : cells)
@@ -334,11 +432,11 @@ std::string CheckReport::Json() const {
   for (const auto& [id, result] : cross) item(id, "across", result);
   std::vector<std::string> totals;
   for (Verdict verdict : kAllVerdicts) {
-    totals.push_back(absl::StrCat(JsonString(VerdictName(verdict)), ": ",
-                                  Count(verdict)));
+    totals.push_back(
+        absl::StrCat(JsonString(VerdictName(verdict)), ": ", Count(verdict)));
   }
-  absl::StrAppend(&out, "\n  ],\n  \"totals\": {",
-                  absl::StrJoin(totals, ", "), "}\n}\n");
+  absl::StrAppend(&out, "\n  ],\n  \"totals\": {", absl::StrJoin(totals, ", "),
+                  "}\n}\n");
   return out;
 }
 
@@ -360,8 +458,11 @@ std::string CheckReport::Junit() const {
       // the message is the reason on one line, the body the whole of it.
       absl::StrAppend(&body, "<failure message=\"",
                       Xml(absl::StrReplaceAll(result.reason, {{"\n", " "}})),
-                      "\">", Xml(result.reason), "\n\n",
-                      Xml(result.wire_log), "</failure>");
+                      "\">", Xml(result.reason), "\n\n", Xml(result.wire_log),
+                      result.server_output.empty()
+                          ? ""
+                          : "\nthe server's output during the case:\n",
+                      Xml(result.server_output), "</failure>");
     } else if (result.verdict == Verdict::kUnsupported ||
                result.verdict == Verdict::kNotApplicable) {
       ++skipped;

@@ -77,7 +77,13 @@ std::string CheckReport::Html() const {
                     " on ", Xml(transport), ": <span class=\"",
                     Short(result.verdict), "\">", VerdictName(result.verdict),
                     "</span></h3><p>", Xml(result.reason), "</p><pre>",
-                    Xml(result.wire_log), "</pre></section>\n");
+                    Xml(result.wire_log), "</pre>",
+                    result.server_output.empty()
+                        ? ""
+                        : absl::StrCat("<p>The server's output during the "
+                                       "case:</p><pre class=\"output\">",
+                                       Xml(result.server_output), "</pre>"),
+                    "</section>\n");
     return absl::StrCat("<td class=\"", Short(result.verdict), "\"><a href=\"#",
                         Xml(anchor), "\">", VerdictName(result.verdict),
                         "</a></td>");

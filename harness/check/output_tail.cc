@@ -60,4 +60,13 @@ std::string OutputTail::Text() const {
                       " follow]\n", tail_);
 }
 
+std::string OutputTail::Since(uint64_t offset) const {
+  if (offset >= total_) return "";
+  const uint64_t wanted = total_ - offset;
+  if (wanted <= tail_.size()) return tail_.substr(tail_.size() - wanted);
+  return absl::StrCat("[", wanted - tail_.size(),
+                      " earlier bytes not kept; the last ", tail_.size(),
+                      " follow]\n", tail_);
+}
+
 }  // namespace sockparity::internal

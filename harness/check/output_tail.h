@@ -25,6 +25,9 @@ class OutputTail {
   bool ready() const { return ready_; }
   // The kept tail, after a line that says how much came before it, if any.
   std::string Text() const;
+  // What came after the first `offset` bytes, as far as the tail still
+  // holds it, after a line that says how much of it is not kept.
+  std::string Since(uint64_t offset) const;
   uint64_t total() const { return total_; }
 
  private:

@@ -19,6 +19,7 @@
 #include "check/decide.h"
 #include "check/peer_link.h"
 #include "check/run_parts.h"
+#include "check/stall_watch.h"
 #include "sockparity/check/sut_process.h"
 #include "sockparity/net/temp_dir.h"
 
@@ -26,17 +27,17 @@ namespace sockparity {
 
 namespace {
 
+using internal::CannotStart;
 using internal::Case;
+using internal::CaseFacts;
 using internal::CasePhase;
 using internal::Catalog;
-using internal::CaseFacts;
+using internal::CompareAcross;
 using internal::Context;
 using internal::Decide;
 using internal::Decision;
 using internal::Observed;
 using internal::PeerLink;
-using internal::CannotStart;
-using internal::CompareAcross;
 using internal::Selected;
 using internal::StartFacts;
 
@@ -52,12 +53,12 @@ PlayedCase RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
                    uint64_t seed, const internal::StoppedServer* stopped,
                    absl::Time run_end) {
   const absl::Time start = absl::Now();
-  const internal::CaseClock clock{.case_end =
-                                      options.case_budget > absl::ZeroDuration()
-                                          ? start + options.case_budget
-                                          : absl::InfiniteFuture(),
-                                  .run_end = run_end,
-                                  .budget = options.case_budget};
+  const internal::CaseClock clock{
+      .case_end = options.case_budget > absl::ZeroDuration()
+                      ? start + options.case_budget
+                      : absl::InfiniteFuture(),
+      .run_end = run_end,
+      .budget = options.case_budget};
   PlayedCase played;
   played.facts.should = c.info.should;
   auto play = [&](PeerLink& on) {
@@ -82,6 +83,9 @@ PlayedCase RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
           started.message());
     } else {
       play(fresh);
+      // Its output is gone with it: kept now, shown if the case FAILED.
+      if (SutProcess* server = fresh.server())
+        played.details.server_output = server->Output();
       fresh.Stop();
     }
   } else if (c.phase == CasePhase::kWhileServing) {
@@ -93,10 +97,41 @@ PlayedCase RunCase(const Case& c, PeerLink& link, const CheckOptions& options,
   return played;
 }
 
-
-// How long a FAILED case waits for the server's end to be noticed (see
-// RunCheck): a crash seen on the socket reaches waitpid within milliseconds.
+// How long a case that missed what it expected waits for the server's end
+// to be noticed: a crash seen on the socket reaches waitpid within
+// milliseconds.
 constexpr absl::Duration kServerEndGrace = absl::Milliseconds(300);
+// After any other case, how long the server may take to settle (sit idle
+// in the kernel for kSettledFor) or end: a server that ends of what a case
+// sent last ends during that case, not the next one.
+constexpr absl::Duration kSettleWithin = absl::Milliseconds(100);
+constexpr absl::Duration kSettledFor = absl::Milliseconds(10);
+
+// Waits until the server has ended, or sat idle for kSettledFor, or the
+// bound has passed. A server's end is often seen on the socket first (end
+// of stream, a reset) and by waitpid a moment later; what it writes about
+// the case (a stack trace) comes then too. Waiting for that moment makes
+// the reason name the end, and the output, in every run and for the case
+// that caused them. A busy server is waited for only up to the bound.
+// A reason on a progress line: its first line, cut to fit (the reports
+// have all of it).
+std::string ProgressReason(absl::string_view reason) {
+  constexpr size_t kWidest = 120;
+  const size_t end = reason.find('\n');
+  absl::string_view first = reason.substr(0, end);
+  if (first.size() <= kWidest && end == absl::string_view::npos)
+    return std::string(first);
+  return absl::StrCat(first.substr(0, kWidest - 3), "...");
+}
+
+void SettleAfterCase(SutProcess& server, bool missed) {
+  const absl::Time by =
+      absl::Now() + (missed ? kServerEndGrace : kSettleWithin);
+  internal::IdleWatch idle(server.pid(), kSettledFor);
+  while (!server.Poll() && absl::Now() < by && !idle.Look()) {
+    absl::SleepFor(absl::Milliseconds(2));  // polling
+  }
+}
 
 // sun_path holds 108 bytes, the last for the terminating NUL.
 constexpr size_t kMaxUnixPathBytes = 107;
@@ -183,16 +218,16 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     Decision decision = Decide(facts);
     details.verdict = decision.verdict;
     details.reason = std::move(decision.reason);
+    if (details.verdict != Verdict::kFailed) details.server_output.clear();
     if (details.verdict == Verdict::kFailed) failed = true;
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mutex);
       options.progress(absl::StrFormat(
           "%-5s %-38s %-13s %-13s %s", c.info.id, c.info.name.substr(0, 38),
           ContractTransportName(run.link->transport()),
-          VerdictName(details.verdict), details.reason.substr(0, 120)));
+          VerdictName(details.verdict), ProgressReason(details.reason)));
     }
-    run.cells.push_back(
-        {c.info.id, run.link->transport(), std::move(details)});
+    run.cells.push_back({c.info.id, run.link->transport(), std::move(details)});
   };
 
   // Every server starts before any case, so one that cannot start at all
@@ -255,12 +290,16 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         // played whatever the time, so the server is always stopped.
         if (phase == CasePhase::kWhileServing && absl::Now() >= run_end) {
           run.not_played.push_back(absl::StrCat(
-              ContractTransportName(transport), ": the cases from ",
-              c.info.id, " on while the server runs: --max-run-time ",
+              ContractTransportName(transport), ": the cases from ", c.info.id,
+              " on while the server runs: --max-run-time ",
               absl::FormatDuration(options.max_run_time), " was spent"));
           run.out_of_time = true;
           break;
         }
+        SutProcess* const server_before = link.server();
+        const SutProcess::OutputMark mark = server_before != nullptr
+                                                ? server_before->MarkOutput()
+                                                : SutProcess::OutputMark{};
         PlayedCase played = RunCase(c, link, options, report.seed,
                                     stopped ? &*stopped : nullptr, run_end);
         if (played.cut_by_run) {
@@ -273,22 +312,15 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
         // A server that ended while it should serve fails this case; the
         // rest of the phase is not played.
         SutProcess* server = link.server();
-        if (phase == CasePhase::kWhileServing && server != nullptr &&
-            played.facts.observed.kind == Observed::Kind::kMissed) {
-          // A server's end is often seen on the socket first (end of
-          // stream, a reset) and by waitpid a moment later: wait for that
-          // moment, so that the reason names the end (and the server's
-          // output) in every run, not in some.
-          const absl::Time noticed_by = absl::Now() + kServerEndGrace;
-          while (!server->Poll() && absl::Now() < noticed_by) {
-            absl::SleepFor(absl::Milliseconds(5));  // polling
-          }
-        }
+        if (phase == CasePhase::kWhileServing && server != nullptr)
+          SettleAfterCase(
+              *server, played.facts.observed.kind == Observed::Kind::kMissed);
         const bool ended = phase == CasePhase::kWhileServing &&
                            server != nullptr && server->Poll();
-        if (ended) {
-          played.facts.ended = absl::StrCat(server->Poll()->Describe(), "\n",
-                                            server->Output());
+        if (ended) played.facts.ended = server->Poll()->Describe();
+        if (server != nullptr && server == server_before &&
+            played.details.server_output.empty()) {
+          played.details.server_output = server->OutputSince(mark);
         }
         add(run, c, played.facts, std::move(played.details));
         if (ended) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -168,9 +169,9 @@ absl::StatusOr<SutProcess> SutProcess::Start(
                                              command[0])
                               : "");
     }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot run ", command[0], ": ", ErrnoName(exec_error), " (",
-        ::strerror(exec_error), ")", hint));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot run ", command[0], ": ", ErrnoName(exec_error),
+                     " (", ::strerror(exec_error), ")", hint));
   }
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);
@@ -186,8 +187,20 @@ absl::StatusOr<SutProcess> SutProcess::Start(
           "); its output:\n", OutputOrNone(sut.Output())));
     }
     if (absl::Now() >= deadline) {
-      const std::string output = sut.Output();
+      // Stopped first, then read: a server that handles SIGTERM as the
+      // contract asks flushes its buffers at exit, so a 'ready' left in a
+      // buffer shows up now, and is named for what it is.
       sut.Stop(absl::Milliseconds(500));
+      const std::string output = sut.Output();
+      if (sut.SaidReady()) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            command[0], " printed 'ready' only when it was stopped, ",
+            absl::FormatDuration(ready_timeout),
+            " after it started: the line sat in its standard output buffer "
+            "(flush after writing it: docs/SUT_CONTRACT.md, \"Starting and "
+            "stopping\"); its output:\n",
+            output));
+      }
       return absl::DeadlineExceededError(
           absl::StrCat(command[0], " did not print 'ready' within ",
                        absl::FormatDuration(ready_timeout),
@@ -360,17 +373,28 @@ bool SutProcess::SaidReady() const {
   return stdout_->ready();
 }
 
-std::string SutProcess::Output() const {
+std::string SutProcess::Output() const { return OutputSince({}); }
+
+SutProcess::OutputMark SutProcess::MarkOutput() const {
+  if (!stdout_) return {};
+  std::lock_guard<std::mutex> lock(*output_mutex_);
+  stdout_->Update();
+  stderr_->Update();
+  return {stdout_->total(), stderr_->total()};
+}
+
+std::string SutProcess::OutputSince(OutputMark mark) const {
   if (!stdout_) return "";
   std::lock_guard<std::mutex> lock(*output_mutex_);
   stdout_->Update();
   stderr_->Update();
   std::string text;
-  for (const auto& [name, tail] : {std::pair{"stdout", stdout_.get()},
-                                   std::pair{"stderr", stderr_.get()}}) {
-    if (tail->total() == 0) continue;
-    std::string body = tail->Text();
-    if (!body.empty() && body.back() != '\n') body.push_back('\n');
+  for (const auto& [name, tail, from] :
+       {std::tuple{"stdout", stdout_.get(), mark.out},
+        std::tuple{"stderr", stderr_.get(), mark.err}}) {
+    std::string body = tail->Since(from);
+    if (body.empty()) continue;
+    if (body.back() != '\n') body.push_back('\n');
     absl::StrAppend(&text, "[", name, "]\n", body);
   }
   return text;

@@ -16,8 +16,8 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "commands.h"
-#include "perturb/modes.h"
 #include "exit_codes.h"
+#include "perturb/modes.h"
 #include "run_guard.h"
 
 namespace sockparity::tool {
@@ -59,7 +59,19 @@ absl::StatusOr<std::string> FindPerturbLibrary() {
 }
 
 // Whole or not at all: a full disk shows only when the buffer is flushed.
+// "-" is standard output, as in most tools: a file named '-' was never
+// what a user meant.
+constexpr char kStdout[] = "-";
+
 bool WriteFile(const std::string& path, const std::string& text) {
+  if (path == kStdout) {
+    std::cout << text << std::flush;
+    if (std::cout.fail()) {
+      Complain("cannot write the report to standard output whole");
+      return false;
+    }
+    return true;
+  }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
@@ -76,7 +88,7 @@ bool WriteFile(const std::string& path, const std::string& text) {
 // A report path that cannot be written is a usage error found before the
 // run, not after it.
 bool ReportPathWritable(const std::string& flag, const std::string& path) {
-  if (path.empty()) return true;
+  if (path.empty() || path == kStdout) return true;
   std::string dir = ".";
   if (const size_t slash = path.rfind('/'); slash != std::string::npos)
     dir = slash == 0 ? "/" : path.substr(0, slash);
@@ -229,14 +241,19 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
                     "for the random cases and the perturbation (default: "
                     "fresh, printed)");
   check
-      ->add_option("--perturb", args.perturb,
-                   absl::StrCat("run the server under libsockparity_perturb.so: ",
-                                ModeList(), " or all (docs/PERTURBATION.md)"))
+      ->add_option(
+          "--perturb", args.perturb,
+          absl::StrCat("run the server under libsockparity_perturb.so: ",
+                       ModeList(), " or all (docs/PERTURBATION.md)"))
       ->delimiter(',')
       ->allow_extra_args(false);
-  check->add_option("--json", args.json, "write the JSON report here");
-  check->add_option("--junit", args.junit, "write the JUnit report here");
-  check->add_option("--html", args.html, "write the HTML report here");
+  check->add_option("--json", args.json,
+                    "write the JSON report here ('-': standard output, and "
+                    "the table goes to standard error)");
+  check->add_option("--junit", args.junit,
+                    "write the JUnit report here ('-': standard output)");
+  check->add_option("--html", args.html,
+                    "write the HTML report here ('-': standard output)");
   check->add_flag("--list-modes", args.list_modes,
                   "print the perturbation modes, one a line, and exit (for "
                   "scripts)");
@@ -263,13 +280,16 @@ int RunCheck(const CheckArgs& args) {
         args.cases.empty() ? std::vector<std::string>{"*"} : args.cases,
         args.exclude);
     if (cases.empty()) {
-      Complain("the case filters match no case ('sockparity check --list' "
-               "lists them all)");
+      Complain(
+          "the case filters match no case ('sockparity check --list' "
+          "lists them all)");
       return kExitNoCaseMatched;
     }
     if (!args.json.empty()) {
       if (!ReportPathWritable("--json", args.json)) return kExitUsage;
-      if (!WriteFile(args.json, CatalogJson(cases))) return kExitReportNotWritten;
+      if (!WriteFile(args.json, CatalogJson(cases)))
+        return kExitReportNotWritten;
+      if (args.json == kStdout) return kExitOk;  // the JSON alone
     }
     // id, name, description, then the contract clause and the public
     // reference: consumers parse the first columns, so new ones go last,
@@ -296,6 +316,12 @@ int RunCheck(const CheckArgs& args) {
       !ReportPathWritable("--html", args.html)) {
     return kExitUsage;
   }
+  const int to_stdout =
+      (args.json == kStdout) + (args.junit == kStdout) + (args.html == kStdout);
+  if (to_stdout > 1) {
+    Complain("only one report can go to standard output ('-')");
+    return kExitUsage;
+  }
   GuardRun();
   options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   absl::StatusOr<CheckReport> report = sockparity::RunCheck(options);
@@ -304,7 +330,9 @@ int RunCheck(const CheckArgs& args) {
     return absl::IsFailedPrecondition(report.status()) ? kExitUsage
                                                        : kExitNoCaseMatched;
   }
-  std::cout << "\n" << report->Matrix();
+  // A report on standard output has it to itself; the table goes with the
+  // progress lines.
+  (to_stdout > 0 ? std::cerr : std::cout) << "\n" << report->Matrix();
   bool written = true;
   if (!args.json.empty()) written &= WriteFile(args.json, report->Json());
   if (!args.junit.empty()) written &= WriteFile(args.junit, report->Junit());

@@ -40,6 +40,13 @@
 //   trickle           every reply is sent one byte per send, 100 ms apart:
 //                     always making progress, never done in time
 //   never-reads       connections are accepted and never read
+//   ready-unflushed   'ready' is left in the stdout buffer (a file or a
+//                     pipe is fully buffered), flushed only at exit
+//   throws-on-second-frame  the handler fails on a connection's second
+//                     frame: a line on stderr, the connection closed, the
+//                     server serves on (a handler's uncaught exception)
+//   exits-on-second-frame   the process exits (status 3) on a connection's
+//                     second frame, after a line on stderr
 //   none              no bug (the control)
 //
 // fd:N is not served (exit 64).
@@ -139,6 +146,7 @@ void Serve(int fd) {
     while (true) ::pause();  // the process ends on SIGTERM
   }
   std::vector<std::vector<uint8_t>> held;  // replies S may drop
+  int frames = 0;                          // read on this connection
   bool reset = false;                      // a recv failed with ECONNRESET
   while (true) {
     uint8_t header[4];
@@ -161,6 +169,16 @@ void Serve(int fd) {
       break;
     }
     const uint8_t op = payload[0];
+    if (++frames == 2 && bug == "throws-on-second-frame") {
+      std::fprintf(stderr,
+                   "Traceback: handler error: unexpected state after frame "
+                   "1 (connection dropped)\n");
+      break;
+    }
+    if (frames == 2 && bug == "exits-on-second-frame") {
+      std::fprintf(stderr, "fatal: giving up after the first frame\n");
+      std::_Exit(3);
+    }
     if (reply_delay_ms > 0 && (op == 'E' || op == 'B' || op == 'N'))
       std::this_thread::sleep_for(std::chrono::milliseconds(reply_delay_ms));
     if (op == 'E') {
@@ -225,14 +243,30 @@ int main(int argc, char** argv) {
   }
   bug = argv[2];
   // A misspelt bug would run as the control and pass: refuse it.
-  static const char* const kBugs[] = {
-      "partial-write",   "half-close-drop", "no-length-limit",
-      "truncated-reply", "sigpipe",         "fd-leak",
-      "helper-fd-leak",  "lazy-fd",         "one-at-a-time",
-      "stale-file",      "tcp-only-option", "eintr-fatal",
-      "abort-as-close",  "steal-live-path", "unlink-not-own",
-      "abstract-padded", "path-truncated",  "leak-on-reset",
-      "trickle",         "never-reads",     "none"};
+  static const char* const kBugs[] = {"partial-write",
+                                      "half-close-drop",
+                                      "no-length-limit",
+                                      "truncated-reply",
+                                      "sigpipe",
+                                      "fd-leak",
+                                      "helper-fd-leak",
+                                      "lazy-fd",
+                                      "one-at-a-time",
+                                      "stale-file",
+                                      "tcp-only-option",
+                                      "eintr-fatal",
+                                      "abort-as-close",
+                                      "steal-live-path",
+                                      "unlink-not-own",
+                                      "abstract-padded",
+                                      "path-truncated",
+                                      "leak-on-reset",
+                                      "trickle",
+                                      "never-reads",
+                                      "ready-unflushed",
+                                      "throws-on-second-frame",
+                                      "exits-on-second-frame",
+                                      "none"};
   if (std::find(std::begin(kBugs), std::end(kBugs), bug) == std::end(kBugs)) {
     std::fprintf(stderr, "unknown bug '%s'\n", bug.c_str());
     return 2;
@@ -309,7 +343,7 @@ int main(int argc, char** argv) {
   const bool have_bound = !path.empty() && ::stat(path.c_str(), &bound) == 0;
   if (::listen(listener, 128) != 0) return 1;
   std::printf("ready\n");
-  std::fflush(stdout);
+  if (bug != "ready-unflushed") std::fflush(stdout);
   // Out of descriptors (EMFILE, ENFILE): the listener is left alone for
   // 100 ms rather than polled readable again at once.
   bool paused = false;
@@ -340,5 +374,7 @@ int main(int argc, char** argv) {
       ::unlink(path.c_str());
     }
   }
+  // (ready-unflushed: as a normal exit would, the buffer goes out now.)
+  std::fflush(stdout);
   std::_Exit(0);
 }

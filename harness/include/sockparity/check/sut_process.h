@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -88,6 +89,15 @@ class SutProcess {
   // The tails of what it wrote to standard output and standard error so
   // far (a few KiB of each, saying how much came before), labelled.
   std::string Output() const;
+  // How much it has written to each stream so far, and what it wrote after
+  // such a mark (the same bounded tails, labelled): its output during a
+  // case.
+  struct OutputMark {
+    uint64_t out = 0;
+    uint64_t err = 0;
+  };
+  OutputMark MarkOutput() const;
+  std::string OutputSince(OutputMark mark) const;
 
  private:
   SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status, TempDir dir);

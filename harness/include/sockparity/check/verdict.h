@@ -20,9 +20,12 @@ enum class Verdict {
   kUnsupported,    // the server does not serve this (a form it declines)
   kFailed,         // it missed a MUST clause
 };
-inline constexpr std::array<Verdict, 6> kAllVerdicts = {
-    Verdict::kOk,           Verdict::kNonStrict,   Verdict::kInformational,
-    Verdict::kNotApplicable, Verdict::kUnsupported, Verdict::kFailed};
+inline constexpr std::array<Verdict, 6> kAllVerdicts = {Verdict::kOk,
+                                                        Verdict::kNonStrict,
+                                                        Verdict::kInformational,
+                                                        Verdict::kNotApplicable,
+                                                        Verdict::kUnsupported,
+                                                        Verdict::kFailed};
 // "OK", "NON-STRICT", "INFORMATIONAL", "N/A", "UNSUPPORTED", "FAILED".
 std::string VerdictName(Verdict verdict);
 
@@ -30,6 +33,9 @@ struct CaseResult {
   Verdict verdict = Verdict::kOk;
   std::string reason;    // for anything but OK: expected and seen
   std::string wire_log;  // what the client sent and saw, in order
+  // For a FAILED case: what the server wrote to its standard output and
+  // error while the case ran (a bounded tail of each, labelled).
+  std::string server_output;
   // What the client observed, compared across transports: lines of
   // "verb:outcome" (e.g. "recv:eof", "bytes:<digest>").
   std::vector<std::string> record;
