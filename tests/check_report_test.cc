@@ -164,6 +164,18 @@ TEST(CheckReport, LikelyCausesAreSaidAboveTheFailures) {
                               "same cases pass on tcp4"));
 }
 
+// Each FAILED block says how to play that cell again, with the run's seed
+// and perturbation, the server command quoted for a shell.
+TEST(CheckReport, AFailureSaysHowToPlayItAgain) {
+  CheckReport report = AReport();
+  report.perturb = {"eintr", "short-io"};
+  report.provenance.command = {"./server", "it's here", "--flag"};
+  EXPECT_THAT(report.Matrix(),
+              HasSubstr("again: sockparity check --cases 1.1 --transport unix "
+                        "--seed 7 --perturb eintr,short-io -- ./server "
+                        "'it'\\''s here' --flag\n"));
+}
+
 TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {
   const std::string html = AReport().Html();
   EXPECT_THAT(html, HasSubstr("sockparity 9.8.7, peer contract"));

@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -185,6 +186,35 @@ bool SameFailure(const CheckReport::Cell& a, const CheckReport::Cell& b) {
          WireShape(a.result.wire_log) == WireShape(b.result.wire_log);
 }
 
+// A word as a POSIX shell reads it back: as it is when it is plain, else
+// in single quotes.
+std::string ShellWord(absl::string_view word) {
+  const bool plain =
+      !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+               absl::StrContains("@%+=:,./-_", c);
+      });
+  if (plain) return std::string(word);
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
+// The command that plays these cells again, with the run's seed.
+std::string ReproduceCommand(const CheckReport& report,
+                             const std::string& case_id,
+                             const std::vector<std::string>& transports) {
+  std::string command =
+      absl::StrCat("sockparity check --cases ", case_id, " --transport ",
+                   absl::StrJoin(transports, ","), " --seed ", report.seed);
+  if (!report.perturb.empty()) {
+    absl::StrAppend(&command, " --perturb ",
+                    absl::StrJoin(report.perturb, ","));
+  }
+  absl::StrAppend(&command, " --");
+  for (const std::string& word : report.provenance.command)
+    absl::StrAppend(&command, " ", ShellWord(word));
+  return command;
+}
+
 // Patterns that explain many FAILED cells at once, said above the list.
 std::string LikelyCauses(const CheckReport& report) {
   int failed = 0, without_a_reply = 0;
@@ -319,6 +349,10 @@ std::string CheckReport::Matrix() const {
     if (!cell.result.server_output.empty()) {
       absl::StrAppend(&failures, "the server's output during the case:\n",
                       cell.result.server_output);
+    }
+    if (!provenance.command.empty()) {
+      absl::StrAppend(&failures, "again: ",
+                      ReproduceCommand(*this, cell.case_id, transports), "\n");
     }
   }
   // SHOULD clauses missed: said, but not failures unless --strict.

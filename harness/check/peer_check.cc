@@ -211,6 +211,9 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
   for (const Case* c : cases) report.cases.push_back(c->info);
 
   std::mutex progress_mutex;  // progress lines come from every transport
+  const size_t cells_in_all = cases.size() * options.transports.size();
+  size_t cells_done = 0;  // under progress_mutex
+  const absl::Time run_start = absl::Now();
   std::atomic<bool> failed{false};
   // Every cell's verdict is Decide's, from what its case observed.
   auto add = [&](TransportRun& run, const Case& c, const CaseFacts& facts,
@@ -222,8 +225,12 @@ absl::StatusOr<CheckReport> RunCheck(const CheckOptions& options) {
     if (details.verdict == Verdict::kFailed) failed = true;
     if (options.progress) {
       std::lock_guard<std::mutex> lock(progress_mutex);
+      ++cells_done;
+      const int width = static_cast<int>(absl::StrCat(cells_in_all).size());
       options.progress(absl::StrFormat(
-          "%-5s %-38s %-13s %-13s %s", c.info.id, c.info.name.substr(0, 38),
+          "[%*d/%d %5.1fs] %-5s %-38s %-13s %-13s %s", width, cells_done,
+          cells_in_all, absl::ToDoubleSeconds(absl::Now() - run_start),
+          c.info.id, c.info.name.substr(0, 38),
           ContractTransportName(run.link->transport()),
           VerdictName(details.verdict), ProgressReason(details.reason)));
     }

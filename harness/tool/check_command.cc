@@ -234,6 +234,9 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       "the whole run: cases not begun by then are not played and a case "
       "it cuts short is not judged, exit status 7 unless a case FAILED "
       "(default 10m; 0: none)");
+  check->add_flag("--quiet", args.quiet,
+                  "no progress line per case on standard error (the table, "
+                  "the failures and the reports are the same)");
   check->add_flag("--fail-fast", args.fail_fast,
                   "play no further case once one has FAILED (cases not "
                   "played show as '-')");
@@ -323,7 +326,11 @@ int RunCheck(const CheckArgs& args) {
     return kExitUsage;
   }
   GuardRun();
-  options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  if (!args.quiet) {
+    options.progress = [](const std::string& line) {
+      std::cerr << line << "\n";
+    };
+  }
   absl::StatusOr<CheckReport> report = sockparity::RunCheck(options);
   if (!report.ok()) {
     Complain(report.status().message());

@@ -42,6 +42,7 @@ struct CheckArgs {
   std::string case_budget = absl::FormatDuration(kContractCaseBudget);
   std::string max_run_time = "10m";
   bool fail_fast = false;
+  bool quiet = false;  // no progress line per case
   std::vector<std::string> server;  // what follows "--"
 };
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args);
