@@ -3,12 +3,13 @@
 #                                  [TIMEOUT seconds] [OPTIONS option...])
 #
 # Registers the peer-conformance catalog (`sockparity check`) against a
-# server as ctest tests: one per case group (echo, segmentation, ...) and
-# transport, named <name>.<group>.<transport>. The catalog is read from
-# `sockparity check --list` when ctest starts, so cases added to sockparity
-# appear without editing this call. Each test prints the verdicts and their
-# reasons, and writes a JUnit file to
-# <build dir>/sockparity/<name>/<group>.<transport>.xml.
+# server as ctest tests: one per case group (echo, segmentation, ...), named
+# <name>.<group>, each on every transport asked for where the group can run,
+# so that the check also compares the transports (its "across" verdict). The
+# catalog is read from `sockparity check --list` when ctest starts, so cases
+# added to sockparity appear without editing this call. Each test prints the
+# verdicts and their reasons, and writes a JUnit file to
+# <build dir>/sockparity/<name>/<group>.xml.
 #
 # COMMAND may use generator expressions ($<TARGET_FILE:my_server>).
 # TRANSPORTS defaults to every kind; CASES (globs over case ids or names,

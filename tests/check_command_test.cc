@@ -200,6 +200,11 @@ TEST(CheckList, ListsTheCatalogWithTheRecordBehindEachCase) {
   EXPECT_EQ(by_id["11.2"]["name"], "release/reset");
   EXPECT_EQ(by_id["12.1"]["name"], "descriptors/exhaustion");
   EXPECT_EQ(by_id["13.1"]["name"], "memory/unread-replies");
+  // Where each can run (elsewhere N/A): what ctest registration reads.
+  EXPECT_EQ(by_id["1.1"]["transports"], "fd,unix,unix-abstract,tcp4,tcp6");
+  EXPECT_EQ(by_id["8.3"]["transports"], "unix,unix-abstract,tcp4,tcp6");
+  EXPECT_EQ(by_id["10.1"]["transports"], "unix,unix-abstract");
+  EXPECT_EQ(by_id["10.3"]["transports"], "unix");
 }
 
 TEST(CheckList, ListsWhatTheFiltersSelect) {

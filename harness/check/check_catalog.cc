@@ -37,7 +37,6 @@ absl::StatusOr<ContractTransport> ParseContractTransport(
                    "'; expected unix, unix-abstract, tcp4, tcp6 or fd"));
 }
 
-
 namespace internal {
 
 bool Selected(const CaseInfo& info, const std::vector<std::string>& include,
@@ -59,7 +58,6 @@ bool Selected(const CaseInfo& info, const CheckOptions& options) {
   return Selected(info, options.include, options.exclude);
 }
 
-
 }  // namespace internal
 
 std::vector<CaseInfo> CheckCatalog() {
@@ -73,15 +71,19 @@ bool ContractRequires(ContractTransport transport) {
          transport == ContractTransport::kTcp4;
 }
 
-
 std::vector<CaseInfo> SelectCases(const std::vector<std::string>& include,
                                   const std::vector<std::string>& exclude) {
   std::vector<CaseInfo> selected;
   for (const internal::Case& c : internal::Catalog()) {
-    if (internal::Selected(c.info, include, exclude)) selected.push_back(c.info);
+    if (!internal::Selected(c.info, include, exclude)) continue;
+    CaseInfo info = c.info;
+    for (ContractTransport transport : kAllContractTransports) {
+      if (!internal::Lacks(c.need, transport))
+        info.runs_on.push_back(transport);
+    }
+    selected.push_back(std::move(info));
   }
   return selected;
 }
-
 
 }  // namespace sockparity

@@ -407,7 +407,13 @@ std::string CatalogJson(const std::vector<CaseInfo>& cases) {
                     ", \"description\": ", JsonString(info.description),
                     ", \"clause\": ", JsonString(info.clause),
                     ", \"reference\": ", JsonString(info.reference),
-                    ", \"should\": ", info.should ? "true" : "false", "}");
+                    ", \"should\": ", info.should ? "true" : "false",
+                    ", \"transports\": [");
+    for (size_t k = 0; k < info.runs_on.size(); ++k) {
+      absl::StrAppend(&out, k == 0 ? "" : ", ",
+                      JsonString(ContractTransportName(info.runs_on[k])));
+    }
+    absl::StrAppend(&out, "]}");
   }
   return out + "\n  ]\n}\n";
 }

@@ -298,11 +298,15 @@ int RunCheck(const CheckArgs& args) {
     // reference: consumers parse the first columns, so new ones go last,
     // and skip the header (it does not start with an id).
     std::cout << "# id\tname\tdescription\tclause\treference\tMUST or "
-                 "SHOULD\n";
+                 "SHOULD\ttransports\n";
     for (const CaseInfo& info : cases) {
+      std::vector<std::string> runs_on;
+      for (ContractTransport t : info.runs_on)
+        runs_on.emplace_back(ContractTransportName(t));
       std::cout << info.id << "\t" << info.name << "\t" << info.description
                 << "\t" << info.clause << "\t" << info.reference << "\t"
-                << (info.should ? "SHOULD" : "MUST") << "\n";
+                << (info.should ? "SHOULD" : "MUST") << "\t"
+                << absl::StrJoin(runs_on, ",") << "\n";
     }
     return kExitOk;
   }

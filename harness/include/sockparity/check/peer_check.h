@@ -51,7 +51,7 @@ struct CheckOptions {
   // played, and a case this cuts short is not judged (see not_played).
   absl::Duration case_budget = kContractCaseBudget;
   absl::Duration max_run_time = absl::Minutes(10);
-  uint64_t seed = 0;                           // 0: a fresh one, printed
+  uint64_t seed = 0;  // 0: a fresh one, printed
   // Runs the server under libsockparity_perturb.so (LD_PRELOAD) in these
   // modes (`sockparity check --list-modes`, docs/PERTURBATION.md).
   // Empty: plain. The library's path is required with modes.
@@ -80,6 +80,9 @@ struct CaseInfo {
   // A SHOULD clause of the contract: missing it gives NON-STRICT, not
   // FAILED.
   bool should = false;
+  // The transports it can run on (on the others it is N/A); filled by
+  // SelectCases.
+  std::vector<ContractTransport> runs_on = {};
 };
 
 struct CheckReport {
