@@ -150,6 +150,10 @@ TEST(CheckReport, LikelyCausesAreSaidAboveTheFailures) {
                 "> frame, length 5 = 00 00 00 05: 5 bytes 'Ehello'\n< no "
                 "reply frame: end of stream\n")});
   }
+  // Also when some cells failed otherwise (a send refused, a reset).
+  report.cells.push_back(
+      {"1.4", ContractTransport::kUnix,
+       Failed("expected to send the request; saw EPIPE", "> 1 bytes: 00\n")});
   EXPECT_THAT(report.Matrix(),
               HasSubstr("Likely cause: no case got a reply frame"));
   // One reply anywhere, and the pattern is not that one; the same cases
@@ -174,6 +178,27 @@ TEST(CheckReport, AFailureSaysHowToPlayItAgain) {
               HasSubstr("again: sockparity check --cases 1.1 --transport unix "
                         "--seed 7 --perturb eintr,short-io -- ./server "
                         "'it'\\''s here' --flag\n"));
+}
+
+// A server that wrote during most of its failures: its last line is quoted
+// above the list.
+TEST(CheckReport, LikelyCauseQuotesTheServerWhenItSpoke) {
+  CheckReport report = AReport();
+  report.cells.clear();
+  for (const char* id : {"1.2", "1.3", "1.4"}) {
+    CaseResult failed =
+        Failed("expected a reply frame; saw end of stream",
+               "< frame, length 1 = 00 00 00 01: 1 bytes 'E'\n");
+    failed.server_output =
+        "[stderr]\nTraceback (most recent call last):\n  File \"srv.py\"\n"
+        "RuntimeError: handler bug\n";
+    report.cells.push_back({id, ContractTransport::kUnix, failed});
+  }
+  EXPECT_THAT(report.Matrix(),
+              HasSubstr("Likely cause: the server wrote to its output during 3 "
+                        "of the 3 FAILED cases (an error in its handler?); the "
+                        "last line it wrote during 1.2 on unix: RuntimeError: "
+                        "handler bug\n"));
 }
 
 TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {

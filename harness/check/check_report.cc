@@ -231,7 +231,38 @@ std::string LikelyCauses(const CheckReport& report) {
     }
   }
   std::string causes;
-  if (failed >= 3 && without_a_reply == failed && !any_reply) {
+  // The server's own words, when it spoke during most failures.
+  int with_output = 0;
+  const CheckReport::Cell* first_spoken = nullptr;
+  for (const CheckReport::Cell& cell : report.cells) {
+    if (cell.result.verdict != Verdict::kFailed ||
+        cell.result.server_output.empty()) {
+      continue;
+    }
+    ++with_output;
+    if (first_spoken == nullptr) first_spoken = &cell;
+  }
+  if (with_output >= 2 && with_output * 2 >= failed) {
+    std::string last_line;
+    for (absl::string_view line :
+         absl::StrSplit(first_spoken->result.server_output, '\n')) {
+      if (!absl::StripAsciiWhitespace(line).empty() &&
+          !absl::StartsWith(line, "[std") && !absl::StartsWith(line, "---"))
+        last_line = std::string(line.substr(0, 200));
+    }
+    absl::StrAppend(&causes,
+                    "\nLikely cause: the server wrote to its output "
+                    "during ",
+                    with_output, " of the ", failed,
+                    " FAILED cases (an error in its handler?); the last line "
+                    "it wrote during ",
+                    first_spoken->case_id, " on ",
+                    ContractTransportName(first_spoken->transport), ": ",
+                    last_line, "\n");
+  }
+  // Most cells missed a reply and no cell got one: not one frame the
+  // server sent was read.
+  if (failed >= 3 && without_a_reply * 2 >= failed && !any_reply) {
     absl::StrAppend(
         &causes,
         "\nLikely cause: no case got a reply frame; the server ends (or "
