@@ -18,6 +18,7 @@ struct ReplayArgs {
   bool details = false;
   std::vector<std::string> without;
   bool assert_outcomes = false;
+  bool reference = false;  // print docs/SCRIPTS.md and exit
 };
 CLI::App* AddReplay(CLI::App& app, ReplayArgs& args);
 int RunReplay(const ReplayArgs& args);
@@ -42,7 +43,7 @@ struct CheckArgs {
   std::string case_budget = absl::FormatDuration(kContractCaseBudget);
   std::string max_run_time = "10m";
   bool fail_fast = false;
-  bool quiet = false;  // no progress line per case
+  bool quiet = false;               // no progress line per case
   std::vector<std::string> server;  // what follows "--"
 };
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args);

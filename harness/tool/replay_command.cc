@@ -81,6 +81,9 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
                    "print the script with what every kind gave asserted "
                    "after each step ('= ...'), instead of the traces; needs "
                    "every kind");
+  replay->add_flag("--reference", args.reference,
+                   "print the whole script reference (docs/SCRIPTS.md) in "
+                   "Markdown, from the verb table, and exit");
   // The script's syntax and every verb, from the verb table: what a user
   // writing FILE needs, where they look first.
   replay->footer(absl::StrCat(ScriptSyntaxHelp(), "\n", kReplayExitCodesHelp));
@@ -88,6 +91,10 @@ CLI::App* AddReplay(CLI::App& app, ReplayArgs& args) {
 }
 
 int RunReplay(const ReplayArgs& args) {
+  if (args.reference) {
+    std::cout << ScriptReferenceMarkdown();
+    return kExitOk;
+  }
   std::vector<TransportKind> kinds(kAllTransportKinds.begin(),
                                    kAllTransportKinds.end());
   if (!args.transports.empty()) {

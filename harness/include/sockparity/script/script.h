@@ -118,6 +118,9 @@ absl::StatusOr<Script> ParseScript(absl::string_view text);
 
 // The verbs' names and arguments, for usage text.
 std::string ScriptSyntaxHelp();
+// The whole reference, for docs/SCRIPTS.md: syntax, every verb, the outcome
+// words and what is compared, in Markdown.
+std::string ScriptReferenceMarkdown();
 
 }  // namespace sockparity
 
