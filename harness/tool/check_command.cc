@@ -268,7 +268,10 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   check->add_flag("--strict", args.strict,
                   "a SHOULD clause missed (NON-STRICT) counts as a failure in "
                   "the exit status");
-  check->footer(kCheckExitCodesHelp);
+  check->footer(absl::StrCat(
+      kCheckExitCodesHelp,
+      "\n\nPaths cited here and in the reports (docs/..., corpus/...) are in "
+      "the source tree, and installed under PREFIX/share/doc/sockparity."));
   return check;
 }
 
