@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "check/case_helpers.h"
 #include "check/verdict_colours.h"
@@ -199,6 +200,27 @@ TEST(CheckReport, LikelyCauseQuotesTheServerWhenItSpoke) {
                         "of the 3 FAILED cases (an error in its handler?); the "
                         "last line it wrote during 1.2 on unix: RuntimeError: "
                         "handler bug\n"));
+}
+
+// The widest table there is: the longest name, every transport, the widest
+// verdict in every column. Each of its lines fits 100 columns.
+TEST(CheckReport, TheTableFitsOneHundredColumns) {
+  CheckReport report;
+  CaseInfo info;
+  info.id = "10.12";
+  info.name = "half-close/large-reply-after-a-very-long-pause-indeed";
+  report.cases.push_back(info);
+  CaseResult weak;
+  weak.verdict = Verdict::kNonStrict;
+  for (ContractTransport kind : kAllContractTransports)
+    report.cells.push_back({info.id, kind, weak});
+  report.cross.push_back({info.id, weak});
+  const std::string text = report.Matrix();
+  for (absl::string_view line : absl::StrSplit(text, '\n'))
+    EXPECT_LE(line.size(), 100u) << line;
+  EXPECT_THAT(text, HasSubstr("10.12 half-close/large-reply"));
+  EXPECT_THAT(text, HasSubstr("abstract"));
+  EXPECT_THAT(text, HasSubstr("(abstract: unix-abstract)"));
 }
 
 TEST(CheckReport, HtmlSaysWhereItsVerdictsComeFrom) {

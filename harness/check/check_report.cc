@@ -17,6 +17,8 @@
 
 namespace sockparity {
 
+constexpr size_t kMatrixWidth = 100;
+
 std::string Short(Verdict verdict) {
   switch (verdict) {
     case Verdict::kOk:
@@ -314,22 +316,63 @@ std::string CheckReport::Matrix() const {
       columns.push_back(cell.transport);
     }
   }
-  std::string out = absl::StrFormat("%-5s %-38s", "case", "");
-  for (ContractTransport kind : columns)
-    absl::StrAppendFormat(&out, " %-13s", ContractTransportName(kind));
-  absl::StrAppend(&out, " across\n");
+  // Fits 100 columns: each verdict column as wide as its widest entry,
+  // "abstract" heading unix-abstract (named in full under the table), the
+  // case name cut to what is left.
+  auto heading = [](ContractTransport kind) {
+    return kind == ContractTransport::kUnixAbstract
+               ? std::string("abstract")
+               : ContractTransportName(kind);
+  };
+  auto verdict_at = [&](const CaseInfo& info, ContractTransport kind) {
+    auto it = at.find({info.id, static_cast<int>(kind)});
+    return it == at.end() ? std::string("-") : Short(it->second->verdict);
+  };
+  auto cross_verdict = [&](const CaseInfo& info) {
+    auto it = cross_at.find(info.id);
+    return it == cross_at.end() ? std::string("-") : Short(it->second->verdict);
+  };
+  std::vector<size_t> widths;
+  size_t id_width = 4, name_width = 0, cross_width = 6;
+  for (ContractTransport kind : columns) widths.push_back(heading(kind).size());
   for (const CaseInfo& info : cases) {
-    absl::StrAppendFormat(&out, "%-5s %-38s", info.id, info.name.substr(0, 38));
-    for (ContractTransport kind : columns) {
-      auto it = at.find({info.id, static_cast<int>(kind)});
-      absl::StrAppendFormat(&out, " %-13s",
-                            it == at.end() ? "-" : Short(it->second->verdict));
-    }
-    auto cross_it = cross_at.find(info.id);
-    absl::StrAppend(
-        &out, " ",
-        cross_it == cross_at.end() ? "-" : Short(cross_it->second->verdict),
-        "\n");
+    id_width = std::max(id_width, info.id.size());
+    name_width = std::max(name_width, info.name.size());
+    cross_width = std::max(cross_width, cross_verdict(info).size());
+    for (size_t c = 0; c < columns.size(); ++c)
+      widths[c] = std::max(widths[c], verdict_at(info, columns[c]).size());
+  }
+  size_t fixed = id_width + 1 + cross_width;
+  for (size_t width : widths) fixed += width + 2;
+  name_width = std::clamp<size_t>(
+      kMatrixWidth > fixed + 2 ? kMatrixWidth - fixed - 2 : 0, 12,
+      std::max<size_t>(name_width, 12));
+  auto line = [&](const std::string& id, const std::string& name,
+                  const std::vector<std::string>& verdicts,
+                  const std::string& across) {
+    std::string text = absl::StrFormat("%-*s %-*s", static_cast<int>(id_width),
+                                       id, static_cast<int>(name_width),
+                                       name.substr(0, name_width));
+    for (size_t c = 0; c < verdicts.size(); ++c)
+      absl::StrAppendFormat(&text, "  %-*s", static_cast<int>(widths[c]),
+                            verdicts[c]);
+    absl::StrAppend(&text, "  ", across);
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    return absl::StrCat(text, "\n");
+  };
+  std::vector<std::string> headings;
+  for (ContractTransport kind : columns) headings.push_back(heading(kind));
+  std::string out = line("case", "", headings, "across");
+  for (const CaseInfo& info : cases) {
+    std::vector<std::string> verdicts;
+    for (ContractTransport kind : columns)
+      verdicts.push_back(verdict_at(info, kind));
+    absl::StrAppend(&out,
+                    line(info.id, info.name, verdicts, cross_verdict(info)));
+  }
+  if (std::find(columns.begin(), columns.end(),
+                ContractTransport::kUnixAbstract) != columns.end()) {
+    absl::StrAppend(&out, "(abstract: unix-abstract)\n");
   }
   std::string failures = LikelyCauses(*this);
   std::vector<bool> shown(cells.size(), false);

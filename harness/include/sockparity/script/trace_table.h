@@ -12,7 +12,8 @@ namespace sockparity {
 
 // One row per step: the step's text, then each trace's outcome; with
 // `details`, the uncompared detail follows in brackets. Then what each
-// socket received.
+// socket received. A table wider than 100 columns is printed grouped
+// instead: a step's line per distinct outcome, naming its transports.
 std::string FormatTracesSideBySide(const Script& script,
                                    const std::vector<Trace>& traces,
                                    bool details);
