@@ -41,26 +41,6 @@ void CloseRange(unsigned first, unsigned last) {
   for (unsigned fd = first; fd <= last && fd < end; ++fd) ::close(fd);
 }
 
-// Closes every descriptor from 3 up except those in `keep` (unsorted, -1
-// entries ignored): the suite's sockets and the pipes of other shepherds
-// must not live on here, or their ends would never be seen to close.
-void CloseAllExcept(int* keep, int count) {
-  for (int i = 1; i < count; ++i) {  // insertion sort: no allocation
-    for (int j = i; j > 0 && keep[j] < keep[j - 1]; --j) {
-      const int t = keep[j];
-      keep[j] = keep[j - 1];
-      keep[j - 1] = t;
-    }
-  }
-  unsigned next = 3;
-  for (int i = 0; i < count; ++i) {
-    if (keep[i] < static_cast<int>(next)) continue;
-    CloseRange(next, static_cast<unsigned>(keep[i]) - 1);
-    next = static_cast<unsigned>(keep[i]) + 1;
-  }
-  CloseRange(next, ~0u);
-}
-
 // Parses a decimal number; -1 unless `text` is digits only.
 long ParseNumber(const char* text, size_t length) {
   if (length == 0) return -1;
@@ -163,6 +143,23 @@ void EndTree(pid_t server, bool* reported, int status_fd) {
 
 }  // namespace
 
+void CloseDescriptorsExcept(int* keep, int count) {
+  for (int i = 1; i < count; ++i) {  // insertion sort: no allocation
+    for (int j = i; j > 0 && keep[j] < keep[j - 1]; --j) {
+      const int t = keep[j];
+      keep[j] = keep[j - 1];
+      keep[j - 1] = t;
+    }
+  }
+  unsigned next = 3;
+  for (int i = 0; i < count; ++i) {
+    if (keep[i] < static_cast<int>(next)) continue;
+    CloseRange(next, static_cast<unsigned>(keep[i]) - 1);
+    next = static_cast<unsigned>(keep[i]) + 1;
+  }
+  CloseRange(next, ~0u);
+}
+
 void SetShepherdKeepFd(int fd) { keep_fd.store(fd); }
 int ShepherdKeepFd() { return keep_fd.load(); }
 
@@ -181,7 +178,7 @@ void RunShepherd(const ShepherdPlan& plan) {
   int inherited_fd = Lift(plan.inherited_fd, floor);
   int keep = Lift(plan.keep_fd, floor);
   int kept[] = {control_fd, status_fd, output_fd, error_fd, inherited_fd, keep};
-  CloseAllExcept(kept, 6);
+  CloseDescriptorsExcept(kept, 6);
   if (control_fd < 0 || status_fd < 0 || output_fd < 0 || error_fd < 0)
     ::_exit(126);
 

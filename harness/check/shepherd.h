@@ -49,6 +49,12 @@ struct ShepherdPlan {
 // Runs in the child of fork(); only async-signal-safe calls. Never returns.
 [[noreturn]] void RunShepherd(const ShepherdPlan& plan);
 
+// Closes every descriptor from 3 up except those in `keep` (unsorted, -1
+// entries ignored; sorts `keep`): the suite's sockets and the pipes of
+// other shepherds must not live on in a shepherd, or their ends would
+// never be seen to close. Async-signal-safe.
+void CloseDescriptorsExcept(int* keep, int count);
+
 // A descriptor every shepherd started after this call keeps open until it
 // exits, so whoever holds the other end learns when the last one is gone.
 void SetShepherdKeepFd(int fd);

@@ -19,6 +19,7 @@
 #include "check/output_tail.h"
 #include "check/process_stats.h"
 #include "check/shepherd.h"
+#include "check/shepherd_spawner.h"
 #include "sockparity/net/errors.h"
 
 namespace sockparity {
@@ -135,9 +136,19 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   plan.control_fd = control_read.get();
   plan.status_fd = status_write.get();
   plan.keep_fd = internal::ShepherdKeepFd();
-  const pid_t shepherd = ::fork();
-  if (shepherd < 0) return ErrnoStatus(errno, "fork", command[0]);
-  if (shepherd == 0) internal::RunShepherd(plan);
+  // From the spawner when it can (see shepherd_spawner.h), else forked
+  // here: its own child, then, which it reaps.
+  pid_t shepherd = -1;
+  bool own_child = false;
+  if (absl::StatusOr<pid_t> spawned = internal::SpawnShepherd(plan);
+      spawned.ok()) {
+    shepherd = *spawned;
+  } else {
+    shepherd = ::fork();
+    if (shepherd < 0) return ErrnoStatus(errno, "fork", command[0]);
+    if (shepherd == 0) internal::RunShepherd(plan);
+    own_child = true;
+  }
   out.Close().IgnoreError();
   err.Close().IgnoreError();
   control_read.Close().IgnoreError();
@@ -145,6 +156,7 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   ::fcntl(status_read.get(), F_SETFL, O_NONBLOCK);
   SutProcess sut(-1, shepherd, std::move(control_write), std::move(status_read),
                  std::move(*dir));
+  sut.shepherd_is_child_ = own_child;
   // The shepherd names the server, then says whether its exec worked: a
   // failed exec is told apart from a server that exits 127 by itself.
   const absl::Time told_by = absl::Now() + absl::Seconds(10);
@@ -219,6 +231,10 @@ void SutProcess::HoldWhileServersRun(int fd) {
   internal::SetShepherdKeepFd(fd);
 }
 
+void SutProcess::PrepareToStartServers() {
+  internal::StartShepherdSpawner().IgnoreError();
+}
+
 SutProcess::SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status,
                        TempDir dir)
     : pid_(pid),
@@ -235,6 +251,7 @@ SutProcess::SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status,
 SutProcess::SutProcess(SutProcess&& other) noexcept
     : pid_(other.pid_),
       shepherd_(other.shepherd_),
+      shepherd_is_child_(other.shepherd_is_child_),
       exec_error_(other.exec_error_),
       control_(std::move(other.control_)),
       status_(std::move(other.status_)),
@@ -302,13 +319,19 @@ void SutProcess::Release() {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (ReadRecords(deadline) && absl::Now() < deadline) {
   }
-  int status = 0;
-  pid_t ended = ::waitpid(shepherd_, &status, WNOHANG);
-  if (ended == 0) {
-    // Stuck past its deadline (a process that ignores SIGKILL in an
-    // uninterruptible sleep): stop waiting; it goes on on its own.
+  if (shepherd_is_child_) {
+    int status = 0;
+    pid_t ended = ::waitpid(shepherd_, &status, WNOHANG);
+    if (ended == 0) {
+      // Stuck past its deadline (a process that ignores SIGKILL in an
+      // uninterruptible sleep): stop waiting; it goes on on its own.
+      ::kill(shepherd_, SIGKILL);
+      ended = ::waitpid(shepherd_, &status, 0);
+    }
+  } else if (status_.valid()) {
+    // The spawner's child, reaped there: its status pipe still open means
+    // it has not exited, so the pid is still its own.
     ::kill(shepherd_, SIGKILL);
-    ended = ::waitpid(shepherd_, &status, 0);
   }
   shepherd_ = -1;
   if (!exit_) {

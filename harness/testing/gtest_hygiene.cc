@@ -3,6 +3,7 @@
 #include <optional>
 #include <thread>
 
+#include "sockparity/check/sut_process.h"
 #include "sockparity/net/hygiene.h"
 
 namespace sockparity {
@@ -37,6 +38,9 @@ void InstallHygieneListener() {
   // their own at the first thread creation. Creating one thread now puts
   // such helpers in every test's baseline instead of blaming the test.
   std::thread([] {}).join();
+  // Likewise the process servers are started from, which lives as long as
+  // this one (and is best started while this process is small).
+  SutProcess::PrepareToStartServers();
   ::testing::UnitTest::GetInstance()->listeners().Append(new HygieneListener);
 }
 

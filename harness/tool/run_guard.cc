@@ -26,6 +26,7 @@ void OpenClosedStandardDescriptors() {
 
 void GuardRun() {
   OpenClosedStandardDescriptors();
+  SutProcess::PrepareToStartServers();
   const int watch = StartTempDirSweeper();
   if (watch < 0) return;
   SutProcess::HoldWhileServersRun(watch);

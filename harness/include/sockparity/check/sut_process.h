@@ -73,6 +73,13 @@ class SutProcess {
   // run's temporary files whatever ended it).
   static void HoldWhileServersRun(int fd);
 
+  // Starts, now, the small process that servers are started from (a main
+  // calls it first thing): a server's supervisor forked from a process
+  // grown large would share its memory copy-on-write for the server's
+  // lifetime, making each first write to reused memory a page copy.
+  // Started on first need otherwise.
+  static void PrepareToStartServers();
+
   SutProcess(SutProcess&& other) noexcept;
   SutProcess& operator=(SutProcess&& other) = delete;
   ~SutProcess();
@@ -112,6 +119,7 @@ class SutProcess {
 
   pid_t pid_ = -1;
   pid_t shepherd_ = -1;
+  bool shepherd_is_child_ = true;
   int exec_error_ = -1;  // -1 until the shepherd says
   Fd control_;           // closing it ends the server's tree
   Fd status_;            // the shepherd's reports
