@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -170,12 +171,25 @@ TEST(ScriptGen, EveryScriptReadsBackAsText) {
   }
 }
 
-// The outcomes of a run, without the details (ports, buffer sizes).
-std::string Outcomes(const Trace& trace) {
+bool Fills(const Script& script) {
+  return std::any_of(script.steps.begin(), script.steps.end(),
+                     [](const Step& step) { return step.verb == Verb::kFill; });
+}
+
+// The outcomes of a run, without the details (ports, buffer sizes). What
+// the sockets received is left out on TCP after a `fill`: how much a fill
+// gets in before EAGAIN depends there on how far loopback delivery got
+// meanwhile (Runner::Fill, runner_send.cc), so a later drain counts
+// different bytes from run to run under load; every step's outcome is
+// still compared.
+std::string Outcomes(const Trace& trace, const Script& script) {
   std::string text = absl::StrCat(TransportName(trace.kind), ":");
   for (const StepOutcome& step : trace.steps) {
     absl::StrAppend(&text, " ", step.outcome);
   }
+  const bool tcp =
+      trace.kind == TransportKind::kTcp4 || trace.kind == TransportKind::kTcp6;
+  if (tcp && Fills(script)) return text;
   for (const auto& [slot, received] : trace.received) {
     absl::StrAppend(&text, " ", slot, "=", received);
   }
@@ -197,7 +211,8 @@ TEST(ScriptGen, GeneratedScriptsRunTheSameTwice) {
     const DifferentialRun second = RunDifferential(script, kinds);
     ASSERT_EQ(first.traces.size(), second.traces.size());
     for (size_t k = 0; k < first.traces.size(); ++k) {
-      EXPECT_EQ(Outcomes(first.traces[k]), Outcomes(second.traces[k]))
+      EXPECT_EQ(Outcomes(first.traces[k], script),
+                Outcomes(second.traces[k], script))
           << "script " << i << ":\n"
           << FormatScript(script);
     }
