@@ -20,6 +20,9 @@ std::string Totals(const CheckReport& report, absl::string_view between,
 std::string Rfc3339(absl::Time time);
 // Text escaped for XML and HTML; a byte XML 1.0 cannot hold is '?'.
 std::string Xml(absl::string_view text);
+// The case with id `id`, or null.
+const CaseInfo* InfoFor(const std::vector<CaseInfo>& cases,
+                        const std::string& id);
 
 }  // namespace sockparity
 
