@@ -122,8 +122,8 @@ void EndTree(pid_t server, bool* reported, int status_fd) {
   }
 }
 
-[[noreturn]] void ExecServer(const ShepherdPlan& plan, int output_fd,
-                             int error_fd, int inherited_fd,
+[[noreturn]] void ExecServer(const ShepherdPlan& plan, int input_fd,
+                             int output_fd, int error_fd, int inherited_fd,
                              int exec_error_fd) {
   ::setpgid(0, 0);
   // A fresh start: no signal ignored or blocked because the suite, or this
@@ -132,6 +132,7 @@ void EndTree(pid_t server, bool* reported, int status_fd) {
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (input_fd >= 0) ::dup2(input_fd, 0);
   ::dup2(output_fd, 1);
   ::dup2(error_fd, 2);
   if (inherited_fd >= 0) ::dup2(inherited_fd, plan.fd_number);
@@ -177,8 +178,10 @@ void RunShepherd(const ShepherdPlan& plan) {
   int error_fd = Lift(plan.error_fd, floor);
   int inherited_fd = Lift(plan.inherited_fd, floor);
   int keep = Lift(plan.keep_fd, floor);
-  int kept[] = {control_fd, status_fd, output_fd, error_fd, inherited_fd, keep};
-  CloseDescriptorsExcept(kept, 6);
+  int input_fd = Lift(plan.input_fd, floor);
+  int kept[] = {control_fd,   status_fd, output_fd, error_fd,
+                inherited_fd, keep,      input_fd};
+  CloseDescriptorsExcept(kept, 7);
   if (control_fd < 0 || status_fd < 0 || output_fd < 0 || error_fd < 0)
     ::_exit(126);
 
@@ -192,11 +195,13 @@ void RunShepherd(const ShepherdPlan& plan) {
 
   const pid_t server = ::fork();
   if (server == 0)
-    ExecServer(plan, output_fd, error_fd, inherited_fd, exec_error[1]);
+    ExecServer(plan, input_fd, output_fd, error_fd, inherited_fd,
+               exec_error[1]);
   ::close(exec_error[1]);
   // This process must not hold the server's end of an inherited
   // connection: the client would never see it close.
   if (inherited_fd >= 0) ::close(inherited_fd);
+  if (input_fd >= 0) ::close(input_fd);
   ::close(output_fd);
   ::close(error_fd);
   bool reported = false;

@@ -41,6 +41,7 @@ struct ShepherdPlan {
   int error_fd;      // becomes the server's stderr
   int inherited_fd;  // -1, or becomes descriptor `fd_number` of the server
   int fd_number;
+  int input_fd;    // -1 (stdin left as it is), or becomes the server's stdin
   int control_fd;  // read end: EOF or a byte means "end the server's tree"
   int status_fd;   // write end for ShepherdRecord
   int keep_fd;     // -1, or a descriptor the shepherd keeps open while alive

@@ -27,9 +27,10 @@ struct Request {
   int32_t envc;
   int32_t has_inherited;
   int32_t has_keep;
+  int32_t has_input;
 };
 
-constexpr int kMaxDescriptors = 6;
+constexpr int kMaxDescriptors = 7;
 // What the spawner can take in one message: static, since it runs in the
 // child of a fork of a threaded process, where allocating may deadlock.
 constexpr size_t kMaxRequest = 192 << 10;
@@ -102,8 +103,9 @@ bool TakeStrings(char** text, const char* end, int count, char** out) {
       const char* end = buffer + got;
       valid = request.argc > 0 && request.argc <= kMaxStrings &&
               request.envc >= 0 && request.envc <= kMaxStrings &&
-              fd_count ==
-                  4 + (request.has_inherited != 0) + (request.has_keep != 0) &&
+              fd_count == 4 + (request.has_inherited != 0) +
+                              (request.has_keep != 0) +
+                              (request.has_input != 0) &&
               TakeStrings(&text, end, request.argc, argv) &&
               TakeStrings(&text, end, request.envc, envp);
     }
@@ -123,6 +125,7 @@ bool TakeStrings(char** text, const char* end, int count, char** out) {
     plan.inherited_fd = request.has_inherited ? fds[next++] : -1;
     plan.fd_number = request.fd_number;
     plan.keep_fd = request.has_keep ? fds[next++] : -1;
+    plan.input_fd = request.has_input ? fds[next++] : -1;
     const pid_t shepherd = ::fork();
     if (shepherd == 0) {
       ::signal(SIGCHLD, SIG_DFL);  // the shepherd waits for its server
@@ -202,6 +205,7 @@ absl::StatusOr<pid_t> SpawnShepherd(const ShepherdPlan& plan) {
   request.fd_number = plan.fd_number;
   request.has_inherited = plan.inherited_fd >= 0;
   request.has_keep = plan.keep_fd >= 0;
+  request.has_input = plan.input_fd >= 0;
   std::string strings;
   for (char* const* arg = plan.argv; *arg != nullptr; ++arg, ++request.argc)
     strings.append(*arg, std::strlen(*arg) + 1);
@@ -217,6 +221,7 @@ absl::StatusOr<pid_t> SpawnShepherd(const ShepherdPlan& plan) {
   int fd_count = 4;
   if (plan.inherited_fd >= 0) fds[fd_count++] = plan.inherited_fd;
   if (plan.keep_fd >= 0) fds[fd_count++] = plan.keep_fd;
+  if (plan.input_fd >= 0) fds[fd_count++] = plan.input_fd;
 
   struct iovec parts[2] = {{&request, sizeof(request)},
                            {strings.data(), strings.size()}};

@@ -76,9 +76,9 @@ std::string SutExit::Describe() const {
   return what;
 }
 
-absl::StatusOr<SutProcess> SutProcess::Start(
+absl::StatusOr<SutProcess> SutProcess::Spawn(
     const std::vector<std::string>& command, const std::string& address,
-    absl::Duration ready_timeout, const Fd* inherited, int fd_number,
+    int input_fd, const Fd* inherited, int fd_number,
     const std::vector<std::string>& environment) {
   if (command.empty())
     return absl::InvalidArgumentError("no SUT command given");
@@ -133,6 +133,7 @@ absl::StatusOr<SutProcess> SutProcess::Start(
   plan.error_fd = err.get();
   plan.inherited_fd = inherited_fd;
   plan.fd_number = fd_number;
+  plan.input_fd = input_fd;
   plan.control_fd = control_read.get();
   plan.status_fd = status_write.get();
   plan.keep_fd = internal::ShepherdKeepFd();
@@ -185,6 +186,25 @@ absl::StatusOr<SutProcess> SutProcess::Start(
         absl::StrCat("cannot run ", command[0], ": ", ErrnoName(exec_error),
                      " (", ::strerror(exec_error), ")", hint));
   }
+  return sut;
+}
+
+absl::StatusOr<SutProcess> SutProcess::Launch(
+    const std::vector<std::string>& command, const std::string& address,
+    const Fd& input, const Fd* inherited, int fd_number,
+    const std::vector<std::string>& environment) {
+  return Spawn(command, address, input.get(), inherited, fd_number,
+               environment);
+}
+
+absl::StatusOr<SutProcess> SutProcess::Start(
+    const std::vector<std::string>& command, const std::string& address,
+    absl::Duration ready_timeout, const Fd* inherited, int fd_number,
+    const std::vector<std::string>& environment) {
+  absl::StatusOr<SutProcess> spawned =
+      Spawn(command, address, -1, inherited, fd_number, environment);
+  if (!spawned.ok()) return spawned.status();
+  SutProcess sut = std::move(*spawned);
   const absl::Time deadline = absl::Now() + ready_timeout;
   absl::Duration pause = absl::Milliseconds(1);
   while (true) {
@@ -397,6 +417,21 @@ bool SutProcess::SaidReady() const {
 }
 
 std::string SutProcess::Output() const { return OutputSince({}); }
+
+std::string SutProcess::StandardOutput() const {
+  std::string text;
+  const Fd file(
+      ::open((dir_.path() + "/stdout.log").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!file.valid()) return text;
+  char buffer[1 << 14];
+  while (true) {
+    const ssize_t got = ::read(file.get(), buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+  }
+  return text;
+}
 
 SutProcess::OutputMark SutProcess::MarkOutput() const {
   if (!stdout_) return {};

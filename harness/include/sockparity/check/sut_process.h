@@ -66,6 +66,15 @@ class SutProcess {
       const Fd* inherited = nullptr, int fd_number = -1,
       const std::vector<std::string>& environment = {});
 
+  // Starts `command` with `address` appended and its standard input read
+  // from `input`, and returns once it runs: a client under test
+  // (docs/CLIENT_CONTRACT.md) says no "ready". Errors as Start's, but for
+  // readiness.
+  static absl::StatusOr<SutProcess> Launch(
+      const std::vector<std::string>& command, const std::string& address,
+      const Fd& input, const Fd* inherited = nullptr, int fd_number = -1,
+      const std::vector<std::string>& environment = {});
+
   // Every server started after this call keeps a copy of `fd` (a pipe's
   // write end) open until it and every process it started have ended, also
   // if this process is killed: the reader of that pipe sees end of file
@@ -104,9 +113,17 @@ class SutProcess {
     uint64_t err = 0;
   };
   OutputMark MarkOutput() const;
+  // All it wrote to standard output so far, not a tail.
+  std::string StandardOutput() const;
   std::string OutputSince(OutputMark mark) const;
 
  private:
+  // Starts it; returns once its exec succeeded. `input_fd` -1 leaves its
+  // standard input as the suite's.
+  static absl::StatusOr<SutProcess> Spawn(
+      const std::vector<std::string>& command, const std::string& address,
+      int input_fd, const Fd* inherited, int fd_number,
+      const std::vector<std::string>& environment);
   SutProcess(pid_t pid, pid_t shepherd, Fd control, Fd status, TempDir dir);
   // Whether it printed "ready" on standard output.
   bool SaidReady() const;
