@@ -135,16 +135,25 @@ struct CheckRun {
 // server's command.
 inline CheckRun RunCheck(const std::string& tool, const std::string& dir,
                          std::vector<std::string> args,
-                         std::vector<std::string> env = {}) {
+                         std::vector<std::string> env = {},
+                         const std::string& command = "check") {
   const std::string json = dir + "/report.json";
   ::unlink(json.c_str());
-  std::vector<std::string> argv = {tool, "check", "--json", json};
+  std::vector<std::string> argv = {tool, command, "--json", json};
   argv.insert(argv.end(), args.begin(), args.end());
   CheckRun run;
   run.outcome = RunCommand(argv, dir + "/output", {}, std::move(env));
   const std::string text = ReadWhole(json);
   if (!text.empty()) run.report = nlohmann::json::parse(text);
   return run;
+}
+
+// `tool check-client --json DIR/report.json ARGS...`; `args` hold "--" and
+// the client's command.
+inline CheckRun CheckClient(const std::string& tool, const std::string& dir,
+                            std::vector<std::string> args,
+                            std::vector<std::string> env = {}) {
+  return RunCheck(tool, dir, std::move(args), std::move(env), "check-client");
 }
 
 #ifdef SOCKPARITY_TOOL

@@ -196,6 +196,7 @@ std::string CheckReport::Json() const {
   absl::StrAppend(
       &out,
       "  \"sockparity_version\": ", JsonString(provenance.sockparity_version),
+      ",\n  \"subject\": ", JsonString(subject),
       ",\n  \"contract_version\": ", JsonString(provenance.contract_version),
       ",\n  \"server_command\": [", absl::StrJoin(argv, ", "),
       "],\n  \"started\": ", JsonString(Rfc3339(provenance.started)),
@@ -266,13 +267,14 @@ std::string CheckReport::Junit() const {
       ++failures;
       // A raw newline in an attribute becomes a space in every parser:
       // the message is the reason on one line, the body the whole of it.
-      absl::StrAppend(&body, "<failure message=\"",
-                      Xml(absl::StrReplaceAll(result.reason, {{"\n", " "}})),
-                      "\">", Xml(result.reason), "\n\n", Xml(result.wire_log),
-                      result.server_output.empty()
-                          ? ""
-                          : "\nthe server's output during the case:\n",
-                      Xml(result.server_output), "</failure>");
+      absl::StrAppend(
+          &body, "<failure message=\"",
+          Xml(absl::StrReplaceAll(result.reason, {{"\n", " "}})), "\">",
+          Xml(result.reason), "\n\n", Xml(result.wire_log),
+          result.server_output.empty()
+              ? ""
+              : absl::StrCat("\nthe ", subject, "'s output during the case:\n"),
+          Xml(result.server_output), "</failure>");
     } else if (result.verdict == Verdict::kUnsupported ||
                result.verdict == Verdict::kNotApplicable) {
       ++skipped;

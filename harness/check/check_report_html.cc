@@ -80,7 +80,8 @@ std::string CheckReport::Html() const {
                     Xml(result.wire_log), "</pre>",
                     result.server_output.empty()
                         ? ""
-                        : absl::StrCat("<p>The server's output during the "
+                        : absl::StrCat("<p>The ", Xml(subject),
+                                       "'s output during the "
                                        "case:</p><pre class=\"output\">",
                                        Xml(result.server_output), "</pre>"),
                     "</section>\n");

@@ -55,9 +55,10 @@ std::string ShellWord(absl::string_view word) {
 std::string ReproduceCommand(const CheckReport& report,
                              const std::string& case_id,
                              const std::vector<std::string>& transports) {
-  std::string command =
-      absl::StrCat("sockparity check --cases ", case_id, " --transport ",
-                   absl::StrJoin(transports, ","), " --seed ", report.seed);
+  std::string command = absl::StrCat(
+      "sockparity ", report.subject == "client" ? "check-client" : "check",
+      " --cases ", case_id, " --transport ", absl::StrJoin(transports, ","),
+      " --seed ", report.seed);
   if (!report.perturb.empty()) {
     absl::StrAppend(&command, " --perturb ",
                     absl::StrJoin(report.perturb, ","));
@@ -70,6 +71,8 @@ std::string ReproduceCommand(const CheckReport& report,
 
 // Patterns that explain many FAILED cells at once, said above the list.
 std::string LikelyCauses(const CheckReport& report) {
+  // The patterns below are a server's.
+  if (report.subject != "server") return "";
   int failed = 0, without_a_reply = 0;
   std::set<ContractTransport> failing;
   bool any_reply = false;
@@ -272,7 +275,8 @@ std::string CheckReport::Matrix() const {
                       ":\n", cell.result.wire_log);
     }
     if (!cell.result.server_output.empty()) {
-      absl::StrAppend(&failures, "the server's output during the case:\n",
+      absl::StrAppend(&failures, "the ", subject,
+                      "'s output during the case:\n",
                       cell.result.server_output);
     }
     if (!provenance.command.empty()) {

@@ -19,6 +19,7 @@
 #include "exit_codes.h"
 #include "perturb/modes.h"
 #include "run_guard.h"
+#include "sockparity/check/client_check.h"
 
 namespace sockparity::tool {
 namespace {
@@ -29,8 +30,11 @@ constexpr absl::Span<const char* const> kPerturbModes(kSockparityPerturbModes);
 // The modes as a sentence lists them, for messages and help.
 std::string ModeList() { return absl::StrJoin(kPerturbModes, ", "); }
 
+// "check" or "check-client", for messages.
+const char* command_name = "check";
+
 void Complain(absl::string_view message) {
-  std::cerr << "sockparity check: " << message << "\n";
+  std::cerr << "sockparity " << command_name << ": " << message << "\n";
 }
 
 // libsockparity_perturb.so: $SOCKPARITY_PERTURB_LIBRARY, else next to this
@@ -181,10 +185,18 @@ namespace {
 // taken from after "--" before parsing).
 class CheckUsage : public CLI::Formatter {
  public:
+  explicit CheckUsage(bool client) : client_(client) {}
   std::string make_usage(const CLI::App*, std::string) const override {
-    return "Usage: sockparity check [OPTIONS] -- SERVER [ARGS...]\n";
+    return client_ ? "Usage: sockparity check-client [OPTIONS] -- CLIENT "
+                     "[ARGS...]\n"
+                   : "Usage: sockparity check [OPTIONS] -- SERVER [ARGS...]\n";
   }
+
+ private:
+  bool client_;
 };
+
+CLI::App* AddOptions(CLI::App* check, CheckArgs& args);
 
 }  // namespace
 
@@ -194,7 +206,25 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
       "Start the server once per transport (it gets its ADDRESS as the last "
       "argument, see docs/SUT_CONTRACT.md), play every case as the client, "
       "print a matrix of verdicts.");
-  check->formatter(std::make_shared<CheckUsage>());
+  check->formatter(std::make_shared<CheckUsage>(false));
+  return AddOptions(check, args);
+}
+
+CLI::App* AddCheckClient(CLI::App& app, CheckArgs& args) {
+  args.client = true;
+  CLI::App* check = app.add_subcommand(
+      "check-client",
+      "Play the server on every transport and start the client once per "
+      "case (it gets the ADDRESS as the last argument and its requests on "
+      "standard input, see docs/CLIENT_CONTRACT.md); print a matrix of "
+      "verdicts. Options, reports and exit statuses are check's.");
+  check->formatter(std::make_shared<CheckUsage>(true));
+  return AddOptions(check, args);
+}
+
+namespace {
+
+CLI::App* AddOptions(CLI::App* check, CheckArgs& args) {
   check
       ->add_option("--cases", args.cases,
                    "only these case ids or names (globs, e.g. '7.*'), or "
@@ -275,20 +305,24 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs& args) {
   return check;
 }
 
+}  // namespace
+
 int RunCheck(const CheckArgs& args) {
+  command_name = args.client ? "check-client" : "check";
   if (args.list_modes) {
     for (const char* mode : kPerturbModes) std::cout << mode << "\n";
     return kExitOk;
   }
   if (args.list) {
     // A dry run of the filters.
-    const std::vector<CaseInfo> cases = SelectCases(
-        args.cases.empty() ? std::vector<std::string>{"*"} : args.cases,
-        args.exclude);
+    const std::vector<std::string> include =
+        args.cases.empty() ? std::vector<std::string>{"*"} : args.cases;
+    const std::vector<CaseInfo> cases =
+        args.client ? SelectClientCases(include, args.exclude)
+                    : SelectCases(include, args.exclude);
     if (cases.empty()) {
-      Complain(
-          "the case filters match no case ('sockparity check --list' "
-          "lists them all)");
+      Complain(absl::StrCat("the case filters match no case ('sockparity ",
+                            command_name, " --list' lists them all)"));
       return kExitNoCaseMatched;
     }
     if (!args.json.empty()) {
@@ -314,8 +348,9 @@ int RunCheck(const CheckArgs& args) {
     return kExitOk;
   }
   if (args.server.empty()) {
-    Complain(
-        "missing the server command after '--' ('sockparity check --help')");
+    Complain(absl::StrCat("missing the ", args.client ? "client" : "server",
+                          " command after '--' ('sockparity ", command_name,
+                          " --help')"));
     return kExitUsage;
   }
   std::variant<CheckOptions, int> parsed = ToOptions(args);
@@ -338,7 +373,9 @@ int RunCheck(const CheckArgs& args) {
       std::cerr << line << "\n";
     };
   }
-  absl::StatusOr<CheckReport> report = sockparity::RunCheck(options);
+  absl::StatusOr<CheckReport> report = args.client
+                                           ? sockparity::RunClientCheck(options)
+                                           : sockparity::RunCheck(options);
   if (!report.ok()) {
     Complain(report.status().message());
     return absl::IsFailedPrecondition(report.status()) ? kExitUsage
@@ -352,19 +389,20 @@ int RunCheck(const CheckArgs& args) {
   if (!args.junit.empty()) written &= WriteFile(args.junit, report->Junit());
   if (!args.html.empty()) written &= WriteFile(args.html, report->Html());
   if (!report->startup_errors.empty()) {
-    std::cerr << "sockparity check: the server did not start on:\n"
+    std::cerr << "sockparity " << command_name
+              << ": the server did not start on:\n"
               << report->startup_errors;
   }
   if (!written) return kExitReportNotWritten;
   if (report->Count(Verdict::kFailed) > 0) return kExitFailed;
   if (report->ran_out_of_time) {
-    std::cerr << "sockparity check: --max-run-time " << args.max_run_time
-              << " ran out before every case was played\n";
+    std::cerr << "sockparity " << command_name << ": --max-run-time "
+              << args.max_run_time << " ran out before every case was played\n";
     return kExitOutOfTime;
   }
   if (args.strict && report->Count(Verdict::kNonStrict) > 0) {
-    std::cerr << "sockparity check: --strict: "
-              << report->Count(Verdict::kNonStrict)
+    std::cerr << "sockparity " << command_name
+              << ": --strict: " << report->Count(Verdict::kNonStrict)
               << " NON-STRICT verdicts count as failures\n";
     return kExitFailed;
   }
@@ -377,7 +415,8 @@ int RunCheck(const CheckArgs& args) {
       if (why.find(line + "\n") == std::string::npos)
         absl::StrAppend(&why, line, "\n");
     }
-    std::cerr << "sockparity check: no case could run on any transport:\n"
+    std::cerr << "sockparity " << command_name
+              << ": no case could run on any transport:\n"
               << why;
     return kExitNothingRan;
   }

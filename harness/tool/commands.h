@@ -45,8 +45,11 @@ struct CheckArgs {
   bool fail_fast = false;
   bool quiet = false;               // no progress line per case
   std::vector<std::string> server;  // what follows "--"
+  // `check-client`: the command is a client (docs/CLIENT_CONTRACT.md).
+  bool client = false;
 };
 CLI::App* AddCheck(CLI::App& app, CheckArgs& args);
+CLI::App* AddCheckClient(CLI::App& app, CheckArgs& args);
 int RunCheck(const CheckArgs& args);
 
 }  // namespace sockparity::tool

@@ -1,21 +1,23 @@
-// The sockparity command: replay, differences, check, help. Options are
-// parsed by CLI11, the same way for every subcommand; each answers --help.
+// The sockparity command: replay, differences, check, check-client, help.
+// Options are parsed by CLI11, the same way for every subcommand; each answers
+// --help.
 #include <malloc.h>
 
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "exit_codes.h"
-#include "absl/strings/str_cat.h"
 #include "sockparity/check/peer_check.h"
 #include "sockparity/script/script.h"
 
 namespace sockparity::tool {
 namespace {
 
-constexpr const char* kCommands[] = {"replay", "differences", "check", "help"};
+constexpr const char* kCommands[] = {"replay", "differences", "check",
+                                     "check-client", "help"};
 
 // A parse error in one line, pointing at the help of the command it is in.
 int UsageError(CLI::App& app, const CLI::ParseError& e) {
@@ -39,8 +41,8 @@ std::string ListHint(const CLI::App& command,
     const CLI::Option* option = command.get_option_no_throw(name);
     if (option == nullptr || option->get_delimiter() != ',') continue;
     if (args[i + 2].empty() || args[i + 2][0] == '-') continue;
-    return absl::StrCat("; ", name, " takes one list, comma-separated: ",
-                        name, " ", args[i + 1], ",", args[i + 2]);
+    return absl::StrCat("; ", name, " takes one list, comma-separated: ", name,
+                        " ", args[i + 1], ",", args[i + 2]);
   }
   return "";
 }
@@ -59,7 +61,7 @@ int Main(int argc, char** argv) {
       std::find(std::begin(kCommands), std::end(kCommands), args[0]) ==
           std::end(kCommands)) {
     std::cerr << "sockparity: unknown command '" << args[0]
-              << "'; commands: replay, differences, check, help "
+              << "'; commands: replay, differences, check, check-client, help "
                  "('sockparity --help')\n";
     return kExitUsage;
   }
@@ -70,17 +72,19 @@ int Main(int argc, char** argv) {
       "differences.",
       "sockparity");
   app.require_subcommand(0, 1);
-  app.set_version_flag(
-      "--version",
-      absl::StrCat("sockparity ", SockparityVersion(), " (peer contract ",
-                   kContractVersion, ")"));
+  app.set_version_flag("--version",
+                       absl::StrCat("sockparity ", SockparityVersion(),
+                                    " (peer contract ", kContractVersion, ")"));
   ReplayArgs replay_args;
   DifferencesArgs differences_args;
   CheckArgs check_args;
   check_args.server = server;
+  CheckArgs client_args;
+  client_args.server = server;
   CLI::App* replay = AddReplay(app, replay_args);
   CLI::App* differences = AddDifferences(app, differences_args);
   CLI::App* check = AddCheck(app, check_args);
+  CLI::App* check_client = AddCheckClient(app, client_args);
   CLI::App* help = app.add_subcommand(
       "help", "This text, and the syntax of scripts (for replay).");
   app.footer("'sockparity COMMAND --help' describes each command.");
@@ -114,17 +118,26 @@ int Main(int argc, char** argv) {
                    "[OPTIONS] -- SERVER [ARGS...]\n";
       return kExitUsage;
     }
+    if (!option && !app.get_subcommands().empty() &&
+        app.get_subcommands()[0]->get_name() == "check-client") {
+      std::cerr << "sockparity check-client: " << e.what()
+                << "; put '--' before the client command: sockparity "
+                   "check-client [OPTIONS] -- CLIENT [ARGS...]\n";
+      return kExitUsage;
+    }
     return UsageError(app, e);
   } catch (const CLI::ParseError& e) {
     return UsageError(app, e);
   }
-  if (!server.empty() && !check->parsed()) {
-    std::cerr << "sockparity: '--' and a server command belong to 'check'\n";
+  if (!server.empty() && !check->parsed() && !check_client->parsed()) {
+    std::cerr << "sockparity: '--' and a command belong to 'check' or "
+                 "'check-client'\n";
     return kExitUsage;
   }
   if (replay->parsed()) return RunReplay(replay_args);
   if (differences->parsed()) return RunDifferences(differences_args);
   if (check->parsed()) return RunCheck(check_args);
+  if (check_client->parsed()) return RunCheck(client_args);
   if (help->parsed()) {
     std::cout << app.help() << "\n" << ScriptSyntaxHelp();
     return kExitOk;

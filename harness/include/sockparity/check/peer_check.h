@@ -86,6 +86,9 @@ struct CaseInfo {
 };
 
 struct CheckReport {
+  // What was checked: "server" (RunCheck) or "client" (RunClientCheck,
+  // client_check.h); the reports name it.
+  std::string subject = "server";
   struct Cell {
     std::string case_id;
     ContractTransport transport;

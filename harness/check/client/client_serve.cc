@@ -1,0 +1,68 @@
+#include "check/client/client_serve.h"
+
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+
+#include "absl/strings/str_cat.h"
+#include "sockparity/check/peer_contract.h"
+#include "sockparity/net/io.h"
+
+namespace sockparity::internal {
+
+Bytes Requests(const std::vector<Bytes>& payloads) {
+  Bytes stream;
+  stream.reserve(FramedSize(payloads));
+  for (const Bytes& payload : payloads) {
+    const Bytes frame = ContractFrame(payload);
+    stream.insert(stream.end(), frame.begin(), frame.end());
+  }
+  return stream;
+}
+
+size_t FramedSize(const std::vector<Bytes>& payloads) {
+  size_t n = 0;
+  for (const Bytes& payload : payloads) n += 4 + payload.size();
+  return n;
+}
+
+std::optional<ClientReport> AwaitEndConnected(ClientContext& c, bool keep_end) {
+  std::optional<ClientReport> report = c.AwaitEnd();
+  if (!report) return std::nullopt;
+  c.Record(*report, keep_end);
+  if (c.transport() != ContractTransport::kFd && !report->connected) {
+    c.Fail("'connected' before the replies", "no 'connected' line");
+  }
+  return report;
+}
+
+void ServeEchoThenEnd(ClientContext& c, Socket& s,
+                      const std::vector<Bytes>& payloads) {
+  if (!c.ReadRequests(s, FramedSize(payloads))) return;
+  if (!c.Send(s, Requests(payloads), "the replies")) return;
+  (void)s.Close();
+  c.Log("closed: end of stream");
+  std::optional<ClientReport> report = AwaitEndConnected(c);
+  if (report) c.ExpectReport(*report, payloads, "eof");
+}
+
+void WaitUntilDelivered(const Socket& s) {
+  if (s.kind() != TransportKind::kTcp4 && s.kind() != TransportKind::kTcp6)
+    return;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  int queued = 0;
+  while (::ioctl(s.fd(), SIOCOUTQ, &queued) == 0 && queued > 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));  // polling, bounded above
+  }
+}
+
+bool WaitForUnread(ClientContext& c, const Socket& s) {
+  absl::StatusOr<short> events = WaitForEvents(s, POLLIN, c.timeout());
+  if (events.ok() && (*events & POLLIN) != 0) return true;
+  c.Fail("the client to send its requests",
+         events.ok() ? "no byte came" : std::string(events.status().message()));
+  return false;
+}
+
+}  // namespace sockparity::internal
