@@ -10,7 +10,7 @@ fi
 : "${CXX:?set CXX}" "${OUT:?set OUT}" "${LIB_FUZZING_ENGINE:?set LIB_FUZZING_ENGINE}"
 CXXFLAGS="${CXXFLAGS:-}"
 targets=(length_prefixed_decoder varint_decoder delimited_decoder codec_roundtrip
-         script_parser lifecycle address_parser)
+         script_parser lifecycle address_parser client_report)
 absl_modules="absl_status absl_statusor absl_strings absl_str_format absl_time absl_cord"
 work_root="${WORK:-$(mktemp -d)}"
 work="$work_root/sockparity-objects"
