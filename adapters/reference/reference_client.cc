@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   size_t sent = 0;
+  int send_error = 0;
   Bytes in;
   size_t consumed = 0;
   uint8_t buffer[1 << 16];
@@ -126,9 +127,12 @@ int main(int argc, char** argv) {
       if (n > 0) {
         sent += static_cast<size_t>(n);
       } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
-        // The server's end may still have replies and an end to read.
+        // The server's end may still have replies to read. The error is
+        // the end: the kernel reports a reset once, to this send, and the
+        // reads after the replies see only end of stream.
         if (errno != EPIPE && errno != ECONNRESET)
           EndAndWait(fd, EndFor(errno));
+        send_error = errno;
         sent = requests.size();
       }
     }
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
       EndAndWait(fd, EndFor(errno));
     }
     if (n == 0) {
+      if (send_error != 0) EndAndWait(fd, EndFor(send_error));
       EndAndWait(fd, in.size() == consumed ? "end eof" : "end eof partial");
     }
     in.insert(in.end(), buffer, buffer + n);

@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   size_t sent = 0;
+  int send_error = 0;
   while (true) {
     pollfd p{fd, POLLIN, 0};
     if (sent < requests.size()) p.events |= POLLOUT;
@@ -144,6 +145,7 @@ int main(int argc, char** argv) {
       } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
         if (errno != EPIPE && errno != ECONNRESET)
           EndAndWait(fd, EndFor(errno));
+        send_error = errno;  // the kernel reports a reset once
         sent = requests.size();
       }
     }
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
       EndAndWait(fd, EndFor(errno));
     }
     if (n == 0) {
+      if (send_error != 0) EndAndWait(fd, EndFor(send_error));
       if (bug == "eof-as-error") EndAndWait(fd, "end error EIO");
       EndAndWait(fd, in.empty() || bug == "partial-as-reply"
                          ? "end eof"
