@@ -28,14 +28,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from results_files import (MODES, ROOT, TRANSPORTS, VERDICT_COLOURS,  # noqa: E402
                            VERDICTS,
                            case_key, cell_key, cells, expected_path, explain,
-                           fail, format_expected, load_explanations, load_runs,
-                           read_expected)
+                           fail, format_expected, is_client, load_explanations,
+                           load_runs, read_expected)
 
 COLOURS = VERDICT_COLOURS
 # Least to most severe: of two verdicts seen equally often in a cell that
 # varies, the more severe is recorded first.
 SEVERITY = ("OK", "INFORMATIONAL", "N/A", "UNSUPPORTED", "NON-STRICT", "FAILED")
 assert set(SEVERITY) == set(VERDICTS), "ci/results.py: SEVERITY lacks a verdict"
+
+
+def in_order(runs):
+    """Servers first, then clients, each by name."""
+    return sorted(runs.items(), key=lambda item: (is_client(item[0]), item[0]))
 
 
 def version_of(out, name):
@@ -104,7 +109,8 @@ def record(out, runs):
                    if describe(before.get(k)) != describe(after.get(k))]
         with open(path, "w") as f:
             f.write(
-                "# The verdicts of `sockparity check` on this adapter that are not OK,\n"
+                f"# The verdicts of `sockparity {'check-client' if is_client(name) else 'check'}`"
+                " on this adapter that are not OK,\n"
                 "# as `mode case transport verdict`; every other cell is OK.\n"
                 "# `A|B n/N`: over N repeated runs, n gave A and the rest B\n"
                 "# (ci/conform --record --repeat N). Written by `ci/conform --record`,\n"
@@ -171,7 +177,7 @@ def transport_summary(report, transport):
 
 def index(out, runs):
     rows = []
-    for name, by_mode in sorted(runs.items()):
+    for name, by_mode in in_order(runs):
         plain = first(by_mode)
         row = [f"<tr><th>{html.escape(name)}</th><td>{html.escape(version_of(out, name))}</td>"]
         for transport in TRANSPORTS:
@@ -200,7 +206,7 @@ def index(out, runs):
             )
         rows.append("".join(row) + "</tr>")
     head = (
-        "<tr><th>server</th><th>library</th>"
+        "<tr><th>server or client</th><th>library</th>"
         + "".join(f"<th>{t}</th>" for t in TRANSPORTS)
         + "".join(f"<th>{m}</th>" for m in MODES)
         + "</tr>"
@@ -211,7 +217,9 @@ def index(out, runs):
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;"
         "vertical-align:top}small{color:#333}</style></head><body>\n"
         "<h1>sockparity check: libraries across transports</h1>\n"
-        "<p>Each transport cell is the worst verdict of the plain run on that "
+        "<p>Servers are checked by <code>sockparity check</code>, clients "
+        "(NAME-client) by <code>sockparity check-client</code>. "
+        "Each transport cell is the worst verdict of the plain run on that "
         "transport (its counts below); each mode cell the totals of that run. "
         "Every cell links to its report.</p>\n"
         f'<table id="matrix">\n{head}\n' + "\n".join(rows) + "\n</table>\n</body></html>\n"
@@ -234,17 +242,29 @@ def docs(out, runs, target):
         "is a small program on the peer contract (`docs/SUT_CONTRACT.md`) written "
         "with one library, in that library's idiom, and checked by "
         "`sockparity check` on every transport, plain and under each "
-        "perturbation mode (`docs/PERTURBATION.md`). Cells: worst verdict of the "
+        "perturbation mode (`docs/PERTURBATION.md`); each client (NAME-client) "
+        "likewise on the client contract (`docs/CLIENT_CONTRACT.md`), checked by "
+        "`sockparity check-client` (accept-aborted does not apply to a client). "
+        "Cells: worst verdict of the "
         "plain run on that transport. A cell seen both ways over repeated runs "
         "shows its counts (`FAILED 3/5`: FAILED in 3 of 5 runs).\n",
-        "| server | library | " + " | ".join(TRANSPORTS) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in TRANSPORTS) + " |",
     ]
+    table_head = ["| {} | library | " + " | ".join(TRANSPORTS) + " |",
+                  "| --- | --- | " + " | ".join("---" for _ in TRANSPORTS) + " |"]
+    heading_done = set()
     details = []
     suite_notes = {}
     modes_run = {m for by_mode in runs.values() for m in by_mode}
-    for name, by_mode in sorted(runs.items()):
+    for name, by_mode in in_order(runs):
         plain = first(by_mode)
+        kind = "client" if is_client(name) else "server"
+        if kind not in heading_done:
+            heading_done.add(kind)
+            parts.append(
+                "\n## Servers (`sockparity check`)\n" if kind == "server" else
+                "\n## Clients (`sockparity check-client`, docs/CLIENT_CONTRACT.md)\n")
+            parts.append(table_head[0].format(kind))
+            parts.append(table_head[1])
         line = f"| {name} | {version_of(out, name)} |"
         for transport in TRANSPORTS:
             worst, text = transport_summary(plain, transport)

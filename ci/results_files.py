@@ -11,7 +11,8 @@ A (B in the rest), or `nA+nB/N` for three. A cell expected both ways
 without the counts is refused, as is the old `unsettled MODE`.
 
 adapters/NAME/explanations.tsv and adapters/explanations.tsv: one line per
-group of cells, tab-separated,
+group of cells, tab-separated (for a client, NAME-client:
+adapters/NAME/expected-client-verdicts.txt and client-explanations.tsv),
 
     MODES  CASES  TRANSPORTS  VERDICT  KIND  TEXT  REFERENCE
 
@@ -67,7 +68,20 @@ def fail(message):
 
 
 def case_key(case):
-    return tuple(int(part) for part in case.split("."))
+    """Catalog order: "7.10" after "7.9"; client cases ("c1.4") after."""
+    match = re.fullmatch(r"([a-z]*)(\d+(?:\.\d+)*)", case)
+    if not match:
+        raise ValueError(f"'{case}' is not a case id")
+    return (match.group(1),) + tuple(int(part) for part in match.group(2).split("."))
+
+
+def is_client(name):
+    """NAME-client: a client checked by check-client (docs/CLIENT_CONTRACT.md)."""
+    return name.endswith("-client")
+
+
+def adapter_of(name):
+    return name[:-len("-client")] if is_client(name) else name
 
 
 def cell_key(cell):
@@ -105,7 +119,8 @@ def cells(report):
 
 
 def expected_path(name):
-    return os.path.join(ROOT, "adapters", name, "expected-verdicts.txt")
+    file = "expected-client-verdicts.txt" if is_client(name) else "expected-verdicts.txt"
+    return os.path.join(ROOT, "adapters", adapter_of(name), file)
 
 
 def parse_counts(text, verdicts, where):
@@ -168,8 +183,9 @@ def format_expected(key, verdicts, counts):
 
 def explanation_files(name):
     """(path, shared): the adapter's own lines first, then everyone's."""
-    return [(os.path.join(ROOT, "adapters", name, "explanations.tsv"), False),
-            (os.path.join(ROOT, "adapters", "explanations.tsv"), True)]
+    file = "client-explanations.tsv" if is_client(name) else "explanations.tsv"
+    return [(os.path.join(ROOT, "adapters", adapter_of(name), file), False),
+            (os.path.join(ROOT, "adapters", file), True)]
 
 
 def load_explanations(name):
