@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "sockparity/check/client_report.h"
 #include "sockparity/check/peer_check.h"
 #include "sockparity/script/script.h"
 
@@ -72,9 +73,11 @@ int Main(int argc, char** argv) {
       "differences.",
       "sockparity");
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version",
-                       absl::StrCat("sockparity ", SockparityVersion(),
-                                    " (peer contract ", kContractVersion, ")"));
+  app.set_version_flag(
+      "--version",
+      absl::StrCat("sockparity ", SockparityVersion(), " (peer contract ",
+                   kContractVersion, ", client contract ",
+                   kClientContractVersion, ")"));
   ReplayArgs replay_args;
   DifferencesArgs differences_args;
   CheckArgs check_args;
