@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -286,11 +287,18 @@ absl::StatusOr<CheckReport> RunClientCheck(const CheckOptions& options) {
   for (std::thread& thread : threads) thread.join();
 
   for (auto& run : runs) {
-    for (CheckReport::Cell& cell : run->cells)
-      report.cells.push_back(std::move(cell));
-    if (std::optional<std::string> missing = PerturbationMissing(*run)) {
+    // A transport the client declines made no socket call to perturb.
+    const bool played = std::any_of(
+        run->cells.begin(), run->cells.end(), [](const auto& cell) {
+          return cell.result.verdict != Verdict::kUnsupported &&
+                 cell.result.verdict != Verdict::kNotApplicable;
+        });
+    if (std::optional<std::string> missing = PerturbationMissing(*run);
+        missing && played) {
       report.perturb_not_in_effect.emplace_back(run->transport, *missing);
     }
+    for (CheckReport::Cell& cell : run->cells)
+      report.cells.push_back(std::move(cell));
   }
   for (const ClientCase* c : cases) {
     std::vector<std::pair<ContractTransport, const CaseResult*>> passed;

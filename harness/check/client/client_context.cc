@@ -87,6 +87,11 @@ std::optional<std::string> ClientLacks(ClientNeed need,
     case ClientNeed::kUnixPath:
       if (transport == ContractTransport::kUnix) return std::nullopt;
       return "a case about socket files: unix: alone";
+    case ClientNeed::kFd:
+      if (transport == ContractTransport::kFd) return std::nullopt;
+      return "only fd:N gives the client a connection its peer has closed "
+             "before the client's first write (a listener's peer would "
+             "race the client's write)";
   }
   return std::nullopt;
 }
@@ -173,6 +178,21 @@ std::optional<Socket> ClientContext::LaunchConnected(const Bytes& requests) {
   return std::move(pair->a);
 }
 
+bool ClientContext::LaunchConnectedClosed(const Bytes& requests) {
+  absl::StatusOr<SocketPair> pair =
+      MakeConnectedPair(TransportKind::kSocketpair);
+  if (!pair.ok()) {
+    CannotJudge(absl::StrCat("socketpair: ", pair.status().message()));
+    return false;
+  }
+  if (absl::StatusOr<uint64_t> peer = PeerSocketInode(pair->a); peer.ok())
+    client_socket_ = *peer;
+  (void)pair->a.Close();
+  Log("the suite's end closed before the client starts");
+  return StartClient(absl::StrCat("fd:", kClientFd), requests,
+                     &pair->b.owned_fd());
+}
+
 std::optional<Socket> ClientContext::Connected(const Bytes& requests) {
   if (transport() == ContractTransport::kFd) return LaunchConnected(requests);
   std::optional<Listener> listener = Listen();
@@ -190,6 +210,11 @@ bool ClientContext::ClientEnded(absl::string_view while_doing) {
     return true;
   }
   if (std::optional<SutExit> exit = client_->Poll()) {
+    if (exit->exited && exit->code == kSutUnsupportedExit &&
+        report->lines.empty()) {
+      outcome_.unsupported = true;  // a form it declines
+      return true;
+    }
     Fail(while_doing, absl::StrCat("the client ended (", exit->Describe(),
                                    ") without an end line"));
     return true;

@@ -29,6 +29,7 @@ enum class ClientNeed {
   kAny,
   kConnect,   // the client connects: not fd:N, a connection made already
   kUnixPath,  // a socket file: unix: alone
+  kFd,        // a connection the suite can end before the client starts
 };
 std::optional<std::string> ClientLacks(ClientNeed need,
                                        ContractTransport transport);
@@ -58,6 +59,8 @@ class ClientContext {
   // fd:N: starts the client with one end of a socketpair as descriptor 3,
   // and returns the other.
   std::optional<Socket> LaunchConnected(const Bytes& requests);
+  // fd:N with the other end closed before the client starts.
+  bool LaunchConnectedClosed(const Bytes& requests);
   // Listen, Launch and accept; or LaunchConnected on fd:N.
   std::optional<Socket> Connected(const Bytes& requests);
   // The client's connection, leaving out the suite's own (`Filler`);

@@ -104,10 +104,16 @@ void CloseWithRequestsUnread(ClientContext& c, bool check_held) {
   WaitUntilDelivered(*s);
   (void)s->Close();
   c.Log("closed with a request unread: a reset");
-  std::optional<ClientReport> report = AwaitEndConnected(c);
+  // c4.2 judges what the client holds after its end, whatever the end
+  // (c3.2 judges the end).
+  std::optional<ClientReport> report =
+      AwaitEndConnected(c, /*keep_end=*/!check_held);
   if (!report) return;
+  if (check_held) {
+    ExpectNothingHeld(c);
+    return;
+  }
   c.ExpectReport(*report, {payloads[0], payloads[1]}, "reset");
-  if (check_held) ExpectNothingHeld(c);
 }
 
 void NoSigpipe(ClientContext& c) {
@@ -120,6 +126,16 @@ void NoSigpipe(ClientContext& c) {
   c.CloseWithUnread(*s);
   c.Log("closed with 8 MiB of requests unread: a reset");
   // Any end: the library may see the reset on a read or a write.
+  std::optional<ClientReport> report = AwaitEndConnected(c, /*keep_end=*/false);
+  if (report && !report->replies.empty()) {
+    c.Fail("no reply", absl::StrCat(report->replies.size(), " replies"));
+  }
+}
+
+// fd:N whose other end is closed before the client starts: its first
+// write meets a peer that is gone, EPIPE and SIGPIPE (unix(7)).
+void PeerGoneBeforeRequests(ClientContext& c) {
+  if (!c.LaunchConnectedClosed(Requests({EchoRequest("to nobody")}))) return;
   std::optional<ClientReport> report = AwaitEndConnected(c, /*keep_end=*/false);
   if (report && !report->replies.empty()) {
     c.Fail("no reply", absl::StrCat(report->replies.size(), " replies"));
@@ -215,10 +231,22 @@ void AddClientEndCases(std::vector<ClientCase>& cases) {
       .play = EofMidReply,
   });
   cases.push_back({
+      .info = {.id = "c3.6",
+               .name = "end/peer-gone-before-requests",
+               .description = "fd:N whose peer closed before the client "
+                              "started: an end line, no SIGPIPE death",
+               .clause = "the client is never killed by SIGPIPE: its first "
+                         "write to a connection whose peer is gone fails "
+                         "with EPIPE, an error it reports",
+               .reference = kSigpipe},
+      .need = ClientNeed::kFd,
+      .play = PeerGoneBeforeRequests,
+  });
+  cases.push_back({
       .info = {.id = "c4.1",
                .name = "resources/closed-after-eof",
-               .description = "after 'end eof', the client holds no "
-                              "connected socket",
+               .description = "after 'end eof', the client holds its "
+                              "socket no more",
                .clause = "after its end line the client closes everything "
                          "it opened (and waits for SIGTERM)",
                .reference = kClientContract},
@@ -227,8 +255,8 @@ void AddClientEndCases(std::vector<ClientCase>& cases) {
   cases.push_back({
       .info = {.id = "c4.2",
                .name = "resources/closed-after-reset",
-               .description = "after 'end reset', the client holds no "
-                              "connected socket",
+               .description = "after the end of a connection the server "
+                              "reset, the client holds its socket no more",
                .clause = "after its end line the client closes everything "
                          "it opened, on an error path too",
                .reference = kClientContract},
