@@ -191,15 +191,25 @@ absl::StatusOr<TcpPeerEntry> TcpPeerOf(const Socket& client,
   };
   const uint16_t server_port = port_of(remote), client_port = port_of(local);
   std::optional<TcpPeerEntry> found;
-  absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
-    const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
-    if (msg->id.idiag_sport == server_port &&
-        msg->id.idiag_dport == client_port && msg->idiag_state != TCP_LISTEN) {
-      found =
-          TcpPeerEntry{msg->idiag_inode, msg->idiag_rqueue, msg->idiag_wqueue};
-    }
-  });
-  if (!dumped.ok()) return dumped;
+  // An IPv6 socket may carry IPv4 (a v4-mapped address, as Java's
+  // SocketChannel.open() makes): the peer of a tcp4 socket is looked for
+  // among both families.
+  std::vector<int> families = {local.ss_family};
+  if (local.ss_family == AF_INET) families.push_back(AF_INET6);
+  for (const int family : families) {
+    if (found) break;
+    request.sdiag_family = static_cast<uint8_t>(family);
+    absl::Status dumped = Dump(request, [&](const nlmsghdr* h) {
+      const auto* msg = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+      if (msg->id.idiag_sport == server_port &&
+          msg->id.idiag_dport == client_port &&
+          msg->idiag_state != TCP_LISTEN) {
+        found = TcpPeerEntry{msg->idiag_inode, msg->idiag_rqueue,
+                             msg->idiag_wqueue};
+      }
+    });
+    if (!dumped.ok()) return dumped;
+  }
   if (!found) return absl::NotFoundError("no TCP socket is the client's peer");
   return *found;
 }

@@ -438,6 +438,15 @@ ClientContext::Outcome ClientContext::Finish() {
   if (client_) {
     outcome_.output = client_->Output();
     outcome_.exit = client_->Stop(absl::Seconds(2));
+    // Exit 64 before any line declines the form, whatever the suite's end
+    // of the connection saw first (a JVM takes a while to exit).
+    absl::StatusOr<ClientReport> said =
+        ParseClientReport(client_->StandardOutput());
+    if (outcome_.exit->before_stop && outcome_.exit->exited &&
+        outcome_.exit->code == kSutUnsupportedExit && said.ok() &&
+        said->lines.empty()) {
+      outcome_.unsupported = true;
+    }
     client_.reset();
   }
   return std::move(outcome_);
