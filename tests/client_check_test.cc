@@ -45,10 +45,10 @@ TEST_F(ClientCheck, TheReferenceClientPassesEveryCaseOnEveryTransport) {
         << " " << result["reason"];
     ok += verdict == "OK";
   }
-  // 16 cases: 11 on every transport, 2 where the client connects, 2 on
-  // unix: alone, 1 on fd: alone; and the across verdict of the 13 that run
+  // 17 cases: 12 on every transport, 2 where the client connects, 2 on
+  // unix: alone, 1 on fd: alone; and the across verdict of the 14 that run
   // twice or more.
-  EXPECT_EQ(ok, 11 * 5 + 2 * 4 + 2 + 1 + 13);
+  EXPECT_EQ(ok, 12 * 5 + 2 * 4 + 2 + 1 + 14);
   EXPECT_EQ(run.Verdict("c1.4", "across"), "OK");
 }
 

@@ -288,8 +288,8 @@ absl::StatusOr<CheckReport> RunClientCheck(const CheckOptions& options) {
 
   for (auto& run : runs) {
     // A transport the client declines made no socket call to perturb.
-    const bool played = std::any_of(
-        run->cells.begin(), run->cells.end(), [](const auto& cell) {
+    const bool played =
+        std::any_of(run->cells.begin(), run->cells.end(), [](const auto& cell) {
           return cell.result.verdict != Verdict::kUnsupported &&
                  cell.result.verdict != Verdict::kNotApplicable;
         });

@@ -32,6 +32,22 @@ std::vector<Bytes> BulkRequests() {
                             EchoRequest(std::string(kBulkRequestBytes, 'r')));
 }
 
+// The reset as the library reported it: to a read, ECONNRESET; to a write
+// still pending, EPIPE on UNIX sockets (net/unix/af_unix.c,
+// unix_stream_sendmsg: the peer's RCV_SHUTDOWN) and on TCP once the reset
+// was taken (net/core/stream.c, sk_stream_error). Either says the
+// connection broke: recorded as the reset.
+void EpipeIsTheReset(ClientContext& c, ClientReport& report) {
+  if (!report.end || report.end->kind != ClientEnd::Kind::kError ||
+      report.end->error != "EPIPE") {
+    return;
+  }
+  c.Log("'end error EPIPE': the reset, as a write pending met it");
+  report.end = ClientEnd{ClientEnd::Kind::kReset, ""};
+  report.lines.back() = "end reset";
+  c.Record(report);
+}
+
 // A whole reply, part of the next, then a reset.
 void ResetMidReply(ClientContext& c) {
   const std::vector<Bytes> payloads = {EchoRequest("answered"),
@@ -52,6 +68,7 @@ void ResetMidReply(ClientContext& c) {
   c.Log("closed with a request unread: a reset");
   std::optional<ClientReport> report = AwaitEndConnected(c);
   if (!report) return;
+  EpipeIsTheReset(c, *report);
   if (report->end && report->end->kind == ClientEnd::Kind::kEofPartial &&
       report->replies.size() == 1 &&
       report->replies[0] ==
@@ -90,6 +107,27 @@ void EofMidReply(ClientContext& c) {
   c.ExpectReport(*report, {payloads[0]}, "eof partial");
 }
 
+// Replies, then a reset, while the client still has 8 MiB to write: the
+// replies arrived before the reset, and a library that drops what it has
+// not read when a write fails loses them (a server's early answer to an
+// upload it refuses).
+void RepliesWhileWriting(ClientContext& c) {
+  const std::vector<Bytes> payloads = BulkRequests();
+  const std::vector<Bytes> replies = {EchoRequest("an early answer"),
+                                      EchoRequest("and another")};
+  std::optional<Socket> s = c.Connected(Requests(payloads));
+  if (!s || !c.ReadRequests(*s, FramedSize({payloads[0]}))) return;
+  if (!c.Send(*s, Requests(replies), "two replies")) return;
+  WaitUntilDelivered(*s);
+  if (!WaitForUnread(c, *s)) return;
+  c.CloseWithUnread(*s);
+  c.Log("closed with requests unread: a reset while the client writes");
+  std::optional<ClientReport> report = AwaitEndConnected(c);
+  if (!report) return;
+  EpipeIsTheReset(c, *report);
+  c.ExpectReport(*report, replies, "reset");
+}
+
 // Whole replies, then a close with a request unread: a reset.
 void CloseWithRequestsUnread(ClientContext& c, bool check_held) {
   const std::vector<Bytes> payloads = {EchoRequest("one"), EchoRequest("two"),
@@ -113,6 +151,7 @@ void CloseWithRequestsUnread(ClientContext& c, bool check_held) {
     ExpectNothingHeld(c);
     return;
   }
+  EpipeIsTheReset(c, *report);
   c.ExpectReport(*report, {payloads[0], payloads[1]}, "reset");
 }
 
@@ -177,8 +216,9 @@ void AddClientEndCases(std::vector<ClientCase>& cases) {
                .description = "a reply, half of the next, then a reset: "
                               "the first reply, then 'end reset'",
                .clause = "a reset is reported as one (SHOULD: 'end reset', "
-                         "not an end of stream), and a reply cut short is "
-                         "never reported (MUST)",
+                         "or 'end error EPIPE' from a write it met, not an "
+                         "end of stream), and a reply cut short is never "
+                         "reported (MUST)",
                .reference = kUnreadReset},
       .play = ResetMidReply,
   });
@@ -189,7 +229,8 @@ void AddClientEndCases(std::vector<ClientCase>& cases) {
                               "unread: both replies, then 'end reset'",
                .clause = "a close with the client's data unread is a reset "
                          "on every transport, and the client reports it "
-                         "as one, after every reply",
+                         "as one ('end reset', or 'end error EPIPE' from a "
+                         "write it met), after every reply",
                .reference = kUnreadReset},
       .play = [](ClientContext& c) { CloseWithRequestsUnread(c, false); },
   });
@@ -241,6 +282,19 @@ void AddClientEndCases(std::vector<ClientCase>& cases) {
                .reference = kSigpipe},
       .need = ClientNeed::kFd,
       .play = PeerGoneBeforeRequests,
+  });
+  cases.push_back({
+      .info = {.id = "c3.7",
+               .name = "end/replies-while-writing",
+               .description = "two replies, then a reset while the client "
+                              "still writes 8 MiB: both replies, then the "
+                              "reset",
+               .clause = "what arrived before a reset is delivered: a "
+                         "failed write does not drop replies the kernel "
+                         "holds for the client ('end reset' or 'end error "
+                         "EPIPE' after them)",
+               .reference = kUnreadReset},
+      .play = RepliesWhileWriting,
   });
   cases.push_back({
       .info = {.id = "c4.1",
