@@ -114,6 +114,7 @@ public final class Client {
     }
 
     String end = null;
+    String writeEnd = null;
     try {
       channel.configureBlocking(false);
       SelectionKey key = channel.register(selector, 0);
@@ -135,12 +136,22 @@ public final class Client {
           parse(in);
           in.clear();
           if (n < 0) {
-            end = left < 0 && headerHave == 0 ? "end eof" : "end eof partial";
+            // The kernel reports a reset to one call: when a write took
+            // it, the reads after the replies see only the end of stream.
+            end = writeEnd != null ? writeEnd
+                : left < 0 && headerHave == 0 ? "end eof" : "end eof partial";
             break;
           }
         }
         if (key.isValid() && key.isWritable()) {
-          channel.write(out);
+          try {
+            channel.write(out);
+          } catch (IOException e) {
+            // What the server sent before its end is still to be read.
+            System.err.println(e);
+            writeEnd = endLine(e);
+            out.position(out.limit());
+          }
           if (!out.hasRemaining()) key.interestOps(SelectionKey.OP_READ);
         }
       }

@@ -8,7 +8,7 @@
 // one sendBytes (POCO completes short writes and retries EINTR). Sending
 // from its own thread keeps a large request from blocking while the server
 // waits for its replies to be read. The reading side decides the end; a
-// failed send goes to stderr only (the read then sees the end of stream or
+// failed send is the end when the reads then see only the end of stream (or
 // the reset that caused it).
 //
 // Address forms:
@@ -123,21 +123,26 @@ void Session(const std::string& address, const std::string& requests) {
     Say("connected");
   }
   Poco::Thread writer;
-  writer.startFunc([&socket, &requests] {
+  std::string write_end;  // the writer's failure, read after join()
+  writer.startFunc([&socket, &requests, &write_end] {
     try {
       if (!requests.empty())
         socket.sendBytes(requests.data(), int(requests.size()));
     } catch (const Poco::Exception& e) {
-      std::fprintf(stderr, "send: %s\n", e.displayText().c_str());
+      write_end = EndFor(e);
     }
   });
-  Say(ReadReplies(socket));
+  std::string end = ReadReplies(socket);
   // After the end: wake a send still blocked, then close.
   try {
     socket.shutdown();
   } catch (const Poco::Exception&) {
   }
   writer.join();
+  // The kernel reports a reset to one call: when the send took it, the
+  // reads after the replies see only the end of stream.
+  if (end == "end eof" && !write_end.empty()) end = write_end;
+  Say(end);
   socket.close();
 }
 

@@ -384,6 +384,10 @@ void ClientContext::Log(absl::string_view line) {
   absl::StrAppend(&outcome_.wire_log, line, "\n");
 }
 
+void ClientContext::RecordOnly(std::vector<std::string> lines) {
+  outcome_.record = std::move(lines);
+}
+
 void ClientContext::Record(const ClientReport& report, bool keep_end) {
   outcome_.record.clear();
   for (const std::string& line : report.lines) {
@@ -442,9 +446,8 @@ ClientContext::Outcome ClientContext::Finish() {
     // of the connection saw first (a JVM takes a while to exit).
     absl::StatusOr<ClientReport> said =
         ParseClientReport(client_->StandardOutput());
-    if (outcome_.exit->before_stop && outcome_.exit->exited &&
-        outcome_.exit->code == kSutUnsupportedExit && said.ok() &&
-        said->lines.empty()) {
+    if (outcome_.exit->exited && outcome_.exit->code == kSutUnsupportedExit &&
+        said.ok() && said->lines.empty()) {
       outcome_.unsupported = true;
     }
     client_.reset();

@@ -101,6 +101,8 @@ class ClientContext {
   // What the across comparison sees: by default the report's lines without
   // `connected` (absent on fd:N); `keep_end` false leaves the end out.
   void Record(const ClientReport& report, bool keep_end = true);
+  // A case whose across comparison is of something else than the lines.
+  void RecordOnly(std::vector<std::string> lines);
 
   // Expected replies (payloads) then `end`: fails with what was seen.
   bool ExpectReport(const ClientReport& got, const std::vector<Bytes>& replies,
