@@ -120,6 +120,32 @@ class ResultsTool(unittest.TestCase):
         self.assertEqual(code, 0, output)
         self.assertIn("5.3 unix (plain) FAILED 3/5", self.tree.read("R.md"))
 
+    def test_a_client_has_files_of_its_own(self):
+        # demo-client's reports: check-client's, judged by the client files.
+        for mode in ("plain", "eintr"):
+            results = [{"case": "c3.2", "transport": "unix", "reason": "r",
+                        "verdict": "FAILED"}]
+            with open(os.path.join(self.tree.out, f"demo-client.{mode}.json"), "w") as f:
+                json.dump({"results": results, "totals": {"OK": 0, "FAILED": 1,
+                                                          "NON-STRICT": 0}}, f)
+        self.assertFails(["expect"], "adapters/demo/expected-client-verdicts.txt")
+        self.tree.write("adapters/demo/expected-client-verdicts.txt",
+                        "plain c3.2 unix FAILED\neintr c3.2 unix FAILED\n")
+        self.assertEqual(self.tree.run("expect")[0], 0)
+        # The server's explanations do not explain the client's cells.
+        self.tree.write("adapters/demo/explanations.tsv",
+                        explanation("plain,eintr", "5.3", "unix", "FAILED") +
+                        explanation("plain,eintr", "c3.2", "unix", "FAILED"))
+        self.assertFails(["docs", self.md], "demo-client (plain) c3.2 on unix")
+        self.tree.write("adapters/demo/explanations.tsv",
+                        explanation("plain,eintr", "5.3", "unix", "FAILED"))
+        self.tree.write("adapters/demo/client-explanations.tsv",
+                        explanation("plain,eintr", "c3.2", "unix", "FAILED"))
+        code, output = self.tree.run("docs", self.md)
+        self.assertEqual(code, 0, output)
+        page = self.tree.read("R.md")
+        self.assertLess(page.index("## Servers"), page.index("## Clients"))
+
     def test_every_mode_is_compared(self):
         self.tree.report("eintr", {})
         self.assertFails(["expect"], "demo (eintr, run 1) 5.3 on unix: expected FAILED, now OK")
