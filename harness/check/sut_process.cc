@@ -364,6 +364,15 @@ void SutProcess::Release() {
 std::optional<SutExit> SutProcess::Poll() {
   if (exit_ || shepherd_ <= 0) return exit_;
   ReadRecords(absl::InfinitePast());
+  // Ended (a zombie, or reaped) but not yet reported: the shepherd's
+  // report is on its way. Without waiting for it, a server that exited
+  // would pass for one that runs, for a moment, in whatever the caller
+  // decides next (12.1 saw "end of stream" instead of the exit, under load).
+  if (!exit_ && pid_ > 0 && !Running(pid_)) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while (!exit_ && ReadRecords(deadline) && absl::Now() < deadline) {
+    }
+  }
   return exit_;
 }
 
