@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "check/peer_link.h"
 #include "check/process_stats.h"
 #include "check/sock_diag.h"
 #include "sockparity/check/peer_contract.h"
@@ -23,22 +24,6 @@ namespace {
 
 // The descriptor number fd:N gives the client.
 constexpr int kClientFd = 3;
-
-TransportKind KindOf(ContractTransport transport) {
-  switch (transport) {
-    case ContractTransport::kFd:
-      return TransportKind::kSocketpair;
-    case ContractTransport::kUnix:
-      return TransportKind::kUnixPath;
-    case ContractTransport::kUnixAbstract:
-      return TransportKind::kUnixAbstract;
-    case ContractTransport::kTcp4:
-      return TransportKind::kTcp4;
-    case ContractTransport::kTcp6:
-      return TransportKind::kTcp6;
-  }
-  return TransportKind::kSocketpair;
-}
 
 std::optional<uint16_t> PortOf(const sockaddr_storage& address) {
   if (address.ss_family == AF_INET)
@@ -101,8 +86,8 @@ ClientContext::~ClientContext() {
 }
 
 std::optional<Listener> ClientContext::Listen(int backlog) {
-  absl::StatusOr<Listener> listener =
-      Listener::Open(KindOf(transport()), ListenOptions{.backlog = backlog});
+  absl::StatusOr<Listener> listener = Listener::Open(
+      SocketKindOf(transport()), ListenOptions{.backlog = backlog});
   if (!listener.ok()) {
     CannotJudge(
         absl::StrCat("the suite's listener: ", listener.status().message()));
@@ -229,7 +214,8 @@ std::optional<Socket> ClientContext::AcceptClient(int listen_fd,
   const std::string expected =
       absl::StrCat("the client to connect to ", address);
   while (true) {
-    absl::StatusOr<Socket> accepted = AcceptOne(listen_fd, KindOf(transport()));
+    absl::StatusOr<Socket> accepted =
+        AcceptOne(listen_fd, SocketKindOf(transport()));
     if (accepted.ok()) {
       bool ours = false;
       if (transport() == ContractTransport::kTcp4 ||
