@@ -1,4 +1,4 @@
-// The client contract (docs/CLIENT_CONTRACT.md, v0.1) on POCO C++ Libraries
+// The client contract (docs/CLIENT_CONTRACT.md) on POCO C++ Libraries
 // (PocoNet, Debian 12's libpoco-dev: POCO 1.11).
 //
 // Idiom: blocking Poco::Net::StreamSocket calls, as POCO's samples and its

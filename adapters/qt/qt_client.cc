@@ -1,4 +1,4 @@
-// The client contract (docs/CLIENT_CONTRACT.md, v0.1) on Qt 6 (QtCore +
+// The client contract (docs/CLIENT_CONTRACT.md) on Qt 6 (QtCore +
 // QtNetwork, built against Debian 12's qt6-base-dev, Qt 6.4). One thread,
 // Qt's event loop, signals connected to lambdas (no moc needed):
 //   unix:/path  QLocalSocket::connectToServer(full path)

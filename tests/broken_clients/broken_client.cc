@@ -11,6 +11,10 @@
 //   partial-as-reply  at end of stream, a partial frame is a reply
 //   eof-as-error      end of stream is reported as an error
 //   reset-as-eof      a reset is reported as end of stream
+//   hup-ends          a read that returns less than asked while poll says
+//                     POLLHUP ends the stream (libuv's uv__stream_io): a
+//                     reset that comes with the last data becomes an end
+//                     of stream
 //   sigpipe           sends without MSG_NOSIGNAL
 //   leak              keeps the socket open after its end line
 #include <errno.h>
@@ -174,6 +178,10 @@ int main(int argc, char** argv) {
                           sockparity::ClientReplyHash(
                               absl::MakeConstSpan(in.data() + 4, length))));
       in.erase(in.begin(), in.begin() + 4 + length);
+    }
+    if (bug == "hup-ends" && static_cast<size_t>(n) < sizeof(buffer) &&
+        (p.revents & POLLHUP) != 0) {
+      EndAndWait(fd, in.empty() ? "end eof" : "end eof partial");
     }
   }
 }

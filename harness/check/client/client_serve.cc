@@ -5,6 +5,8 @@
 #include <sys/ioctl.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "check/sock_diag.h"
 #include "sockparity/check/peer_contract.h"
 #include "sockparity/net/io.h"
 
@@ -40,8 +42,10 @@ void ServeEchoThenEnd(ClientContext& c, Socket& s,
                       const std::vector<Bytes>& payloads) {
   if (!c.ReadRequests(s, FramedSize(payloads))) return;
   if (!c.Send(s, Requests(payloads), "the replies")) return;
+  // The end in a wakeup of its own (see LargestReply).
+  if (!WaitUntilTaken(c, s)) return;
   (void)s.Close();
-  c.Log("closed: end of stream");
+  c.Log("closed once the client read the replies: end of stream");
   std::optional<ClientReport> report = AwaitEndConnected(c);
   if (report) c.ExpectReport(*report, payloads, "eof");
 }
@@ -63,6 +67,26 @@ bool WaitForUnread(ClientContext& c, const Socket& s) {
   c.Fail("the client to send its requests",
          events.ok() ? "no byte came" : std::string(events.status().message()));
   return false;
+}
+
+bool WaitUntilTaken(ClientContext& c, const Socket& s) {
+  const absl::Time deadline = absl::Now() + 3 * c.timeout();
+  while (true) {
+    absl::StatusOr<ConnectionQueues> queues = QueuesOf(s);
+    if (!queues.ok()) {
+      c.CannotJudge(absl::StrCat("what the client has read is unknown: ",
+                                 queues.status().message()));
+      return false;
+    }
+    if (queues->not_taken == 0 && queues->not_taken_in_bytes) return true;
+    if (absl::Now() >= deadline) {
+      c.Fail("the client to read the reply as it comes",
+             absl::StrCat(queues->not_taken, " bytes still unread after ",
+                          absl::FormatDuration(3 * c.timeout())));
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(1));  // polling, bounded above
+  }
 }
 
 }  // namespace sockparity::internal

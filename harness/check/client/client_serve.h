@@ -31,6 +31,10 @@ void WaitUntilDelivered(const Socket& s);
 // on `s`: closing then resets the connection on every transport.
 bool WaitForUnread(ClientContext& c, const Socket& s);
 
+// Waits (up to 3 timeouts) until the client has read everything sent on
+// `s`, so that what the suite does next reaches it in a wakeup of its own.
+bool WaitUntilTaken(ClientContext& c, const Socket& s);
+
 }  // namespace sockparity::internal
 
 #endif  // SOCKPARITY_CHECK_CLIENT_CLIENT_SERVE_H_

@@ -14,7 +14,7 @@
 
 namespace sockparity {
 
-inline constexpr char kClientContractVersion[] = "0.1";
+inline constexpr char kClientContractVersion[] = "0.2";
 
 // FNV-1a, 32 bits: the HASH of a `reply` line.
 uint32_t ClientReplyHash(absl::Span<const uint8_t> payload);
