@@ -61,12 +61,26 @@ void WaitUntilDelivered(const Socket& s) {
   }
 }
 
-bool WaitForUnread(ClientContext& c, const Socket& s) {
-  absl::StatusOr<short> events = WaitForEvents(s, POLLIN, c.timeout());
-  if (events.ok() && (*events & POLLIN) != 0) return true;
-  c.Fail("the client to send its requests",
-         events.ok() ? "no byte came" : std::string(events.status().message()));
-  return false;
+bool WaitForUnread(ClientContext& c, const Socket& s, size_t bytes) {
+  const absl::Time deadline = absl::Now() + c.timeout();
+  while (true) {
+    absl::StatusOr<short> events =
+        WaitForEvents(s, POLLIN, deadline - absl::Now());
+    int queued = 0;
+    if (events.ok() && (*events & POLLIN) != 0 &&
+        ::ioctl(s.fd(), SIOCINQ, &queued) == 0 &&
+        static_cast<size_t>(queued) >= bytes) {
+      return true;
+    }
+    if (!events.ok() || absl::Now() >= deadline) {
+      c.Fail(absl::StrCat("the client to send its requests (", bytes,
+                          " bytes the server has not read)"),
+             !events.ok() ? std::string(events.status().message())
+                          : absl::StrCat(queued, " bytes came"));
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(1));  // polling, bounded above
+  }
 }
 
 bool WaitUntilTaken(ClientContext& c, const Socket& s) {

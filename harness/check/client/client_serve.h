@@ -27,9 +27,10 @@ std::optional<ClientReport> AwaitEndConnected(ClientContext& c,
 // sent: a reset discards what the sender still holds.
 void WaitUntilDelivered(const Socket& s);
 
-// Waits (up to the timeout) until bytes the server has not read are queued
-// on `s`: closing then resets the connection on every transport.
-bool WaitForUnread(ClientContext& c, const Socket& s);
+// Waits (up to the timeout) until `bytes` the server has not read are
+// queued on `s`: closing then resets the connection on every transport.
+// All of what the client has left to send: it has no write pending then.
+bool WaitForUnread(ClientContext& c, const Socket& s, size_t bytes = 1);
 
 // Waits (up to 3 timeouts) until the client has read everything sent on
 // `s`, so that what the suite does next reaches it in a wakeup of its own.
