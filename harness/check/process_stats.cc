@@ -133,23 +133,28 @@ char ThreadState(const std::string& task_dir) {
 }  // namespace
 
 bool AnyThreadBusy(pid_t pid) {
+  // Busy: R or D; every other state of proc(5) is not.
+  return !EveryThreadIn(pid, "SZTtXxKWPI?");
+}
+
+bool EveryThreadIn(pid_t pid, const std::string& states) {
   for (pid_t member : ProcessTree(pid)) {
     DIR* tasks = ::opendir(absl::StrCat("/proc/", member, "/task").c_str());
     if (tasks == nullptr) continue;
-    bool busy = false;
+    bool in = true;
     while (const dirent* task = ::readdir(tasks)) {
       if (task->d_name[0] == '.') continue;
       const char state =
           ThreadState(absl::StrCat("/proc/", member, "/task/", task->d_name));
-      if (state == 'R' || state == 'D') {
-        busy = true;
+      if (states.find(state) == std::string::npos) {
+        in = false;
         break;
       }
     }
     ::closedir(tasks);
-    if (busy) return true;
+    if (!in) return false;
   }
-  return false;
+  return true;
 }
 
 std::string WaitingIn(pid_t pid) {

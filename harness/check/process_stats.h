@@ -36,6 +36,11 @@ std::optional<absl::Duration> QueuedTimeOf(pid_t pid);
 // looks, by its times alone, as if it slept.
 bool AnyThreadBusy(pid_t pid);
 
+// Whether every thread of the tree is in one of `states`, letters of
+// /proc/PID/task/TID/stat's state field ('?' for a thread that went while
+// it was read): "Tt" for stopped, with "ZX?" for ended too.
+bool EveryThreadIn(pid_t pid, const std::string& states);
+
 // Where the tree's threads wait in the kernel, from /proc/PID/task/TID/
 // wchan and stat, e.g. "futex_wait_queue x3, unix_stream_read_generic":
 // what a user needs to see why a server sat idle. Threads in

@@ -1,12 +1,8 @@
 #include "check/client/held_still.h"
 
-#include <dirent.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
-
-#include <fstream>
-#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,37 +12,6 @@ namespace sockparity::internal {
 namespace {
 
 constexpr absl::Duration kBound = absl::Seconds(2);
-
-// Whether /proc/PID/task/TID/stat says the thread is stopped (T, or t when
-// traced) or gone.
-bool ThreadStopped(const std::string& task_dir) {
-  std::ifstream in(task_dir + "/stat");
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  const size_t end = stat.rfind(')');
-  if (end == std::string::npos || end + 2 >= stat.size()) return false;
-  const char state = stat[end + 2];
-  return state == 'T' || state == 't' || state == 'Z' || state == 'X';
-}
-
-bool TreeStopped(pid_t pid) {
-  for (pid_t member : ProcessTree(pid)) {
-    DIR* tasks = ::opendir(absl::StrCat("/proc/", member, "/task").c_str());
-    if (tasks == nullptr) continue;
-    bool stopped = true;
-    while (const dirent* task = ::readdir(tasks)) {
-      if (task->d_name[0] == '.') continue;
-      if (!ThreadStopped(
-              absl::StrCat("/proc/", member, "/task/", task->d_name))) {
-        stopped = false;
-        break;
-      }
-    }
-    ::closedir(tasks);
-    if (!stopped) return false;
-  }
-  return true;
-}
 
 std::optional<TcpTuple> ClientSideOf(const Socket& s) {
   if (s.kind() != TransportKind::kTcp4 && s.kind() != TransportKind::kTcp6) {
@@ -80,7 +45,7 @@ ClientHeldStill::ClientHeldStill(ClientContext& c, const Socket& s)
     return;
   }
   const absl::Time deadline = absl::Now() + kBound;
-  while (!TreeStopped(group_)) {
+  while (!EveryThreadIn(group_, "TtZX?")) {
     if (absl::Now() >= deadline) {
       c.Log(
           "the client held still (SIGSTOP): not every thread stopped "
